@@ -1,0 +1,72 @@
+"""SmallB Academy: the app factory. All setup happens here; app.py only serves."""
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+
+from .config import ConfigurationError, load_config  # noqa: F401  (re-exported for callers)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or None,
+                instance_relative_config=True)
+    load_config(app, test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+
+    from .errors import register_error_handlers
+    from .security import add_security_headers
+
+    register_error_handlers(app)
+    app.after_request(add_security_headers)
+
+    if app.config["AUTO_SETUP"]:
+        from .setup import set_up_embedded_default
+
+        set_up_embedded_default(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import i18n
+    from .database import configure_engine
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .sessions import SmallBSessionInterface
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=app.config["MIGRATIONS_PATH"], render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None  # the login page itself says what to do
+    app.session_interface = SmallBSessionInterface()
+    app.jinja_env.globals.update(pick=i18n.pick, current_language=i18n.current_language,
+                                 html_lang=i18n.html_lang)
+    # Importing the models registers them on the metadata (migrations, create_all).
+    from . import models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .accounts.views import bp as accounts_bp
+    from .learning.views import bp as learning_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(learning_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from .accounts.cli import users_cli
+    from .authoring.cli import courses_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(courses_cli)

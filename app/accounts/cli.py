@@ -1,0 +1,30 @@
+"""`flask users ...`: create accounts from the command line."""
+import click
+from flask.cli import with_appcontext
+
+from ..extensions import db
+from .models import Role
+from .services import AccountError, register_user
+
+
+@click.group("users", help="Manage user accounts.")
+def users_cli():
+    pass
+
+
+@users_cli.command("create")
+@click.option("--login", "login", prompt="Phone number or email", help="Phone number or email.")
+@click.option("--name", prompt="Display name", help="Name shown in the portal.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="learner",
+              show_default=True)
+@click.option("--language", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.password_option(help="Password (prompted when omitted).")
+@with_appcontext
+def create_user(login, name, role, language, password):
+    """Create a user account."""
+    try:
+        user = register_user(login, name, password, locale=language, role=role)
+        db.session.commit()
+    except AccountError as error:
+        raise click.ClickException(f"Cannot create the account: {error.code.replace('_', ' ')}")
+    click.echo(f"Created {role} {user.login_name} (id {user.id}).")

@@ -1,0 +1,56 @@
+"""Users and their roles."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Role(StrEnum):
+    LEARNER = "learner"
+    TRAINER = "trainer"
+    ADMIN = "admin"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="has_login"),
+        CheckConstraint("role IN ('learner', 'trainer', 'admin')", name="known_role"),
+        CheckConstraint("locale IN ('zh', 'en')", name="known_locale"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default=Role.LEARNER, server_default="learner")
+    locale: Mapped[str] = mapped_column(String(8), default="zh", server_default="zh")
+    active: Mapped[bool] = mapped_column(default=True, server_default="1")
+    # Bumped on password change: every other signed-in session stops being valid.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+    @property
+    def login_name(self) -> str:
+        return self.email or self.phone or ""

@@ -1,0 +1,114 @@
+"""Account rules and operations: identifiers, registration, authentication, profile."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from .models import Role, User
+from .passwords import hash_password, password_problem, verify_password
+
+_CN_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+
+
+class AccountError(ValueError):
+    """A problem the user can fix; `code` names it for the message in their language."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class LoginName:
+    kind: str  # "email" or "phone"
+    value: str
+
+
+def parse_login_name(raw: str) -> LoginName | None:
+    """A phone number (China mobile or +international) or an email, normalised; else None."""
+    text = (raw or "").strip()
+    if "@" in text:
+        try:
+            email = validate_email(text, check_deliverability=False).normalized
+        except EmailNotValidError:
+            return None
+        return LoginName("email", email.lower())
+    digits = re.sub(r"[\s\-()]", "", text)
+    match = _CN_MOBILE.match(digits)
+    if match:
+        return LoginName("phone", "+86" + match.group(1))
+    if _E164.match(digits):
+        return LoginName("phone", digits)
+    return None
+
+
+def find_user(login: LoginName) -> User | None:
+    column = User.email if login.kind == "email" else User.phone
+    return db.session.execute(select(User).where(column == login.value)).scalar_one_or_none()
+
+
+def register_user(raw_login: str, display_name: str, password: str, locale: str = "zh",
+                  role: str = Role.LEARNER) -> User:
+    """Create an account; AccountError on an unusable identifier, password or a duplicate."""
+    login = parse_login_name(raw_login)
+    if login is None:
+        raise AccountError("bad_login")
+    display_name = " ".join(display_name.split())
+    if not display_name:
+        raise AccountError("no_name")
+    problem = password_problem(password, login.value.split("@")[0].lstrip("+"), display_name)
+    if problem:
+        raise AccountError(problem)
+    user = User(display_name=display_name, password_hash=hash_password(password),
+                locale=locale, role=role, **{login.kind: login.value})
+    db.session.add(user)
+    try:
+        db.session.flush()  # the unique constraint, not a prior lookup, decides "taken"
+    except IntegrityError:
+        db.session.rollback()
+        raise AccountError("taken") from None
+    return user
+
+
+def authenticate(raw_login: str, password: str) -> User | None:
+    """The active user with this login and password, else None (same cost either way)."""
+    login = parse_login_name(raw_login)
+    user = find_user(login) if login else None
+    ok = verify_password(user.password_hash if user else None, password)
+    if ok and user is not None and user.active:
+        return user
+    return None
+
+
+def load_session_user(session_id: str) -> User | None:
+    user_id, _, version = session_id.partition(".")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not verify_password(user.password_hash, current):
+        raise AccountError("wrong_password")
+    problem = password_problem(new, user.login_name.split("@")[0].lstrip("+"), user.display_name)
+    if problem:
+        raise AccountError(problem)
+    user.password_hash = hash_password(new)
+    user.session_version += 1
+
+
+def update_profile(user: User, display_name: str, locale: str) -> None:
+    display_name = " ".join(display_name.split())
+    if not display_name:
+        raise AccountError("no_name")
+    user.display_name = display_name
+    user.locale = locale

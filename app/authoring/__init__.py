@@ -1,0 +1,1 @@
+"""Authoring: the course folder format, curriculum import (and later the trainer editor)."""

@@ -1,0 +1,84 @@
+"""Configuration read from the environment; the embedded default needs none."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Learner-facing language codes and the Babel locale each one uses.
+LANGUAGES = {"zh": "zh_Hans_CN", "en": "en"}
+DEFAULT_LANGUAGE = "zh"
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when the app must not start with the configuration it was given."""
+
+
+def database_url_from_env(value: str | None, instance_path: str) -> str:
+    """Return the SQLAlchemy URL: DATABASE_URL (psycopg 3 for PostgreSQL) or SQLite in instance/."""
+    if not value:
+        return "sqlite:///" + os.path.join(instance_path, "smallb.sqlite3")
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix):]
+    return value
+
+
+def _instance_secret_key(instance_path: str) -> str:
+    """A per-installation key for the embedded default, made once from the CSPRNG."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def load_config(app, overrides: dict | None = None) -> None:
+    """Fill app.config from the environment, then from overrides (tests)."""
+    env = os.environ
+    overrides = dict(overrides or {})
+    mode = overrides.pop("SMALLB_ENV", env.get("SMALLB_ENV", "production"))
+    testing = bool(overrides.get("TESTING"))
+    cfg = app.config
+    cfg["SMALLB_ENV"] = mode
+    cfg["COURSES_PATH"] = env.get("COURSES_PATH", str(PROJECT_ROOT / "courses"))
+    cfg["MIGRATIONS_PATH"] = str(PROJECT_ROOT / "migrations")
+    cfg["SQLALCHEMY_DATABASE_URI"] = database_url_from_env(
+        env.get("DATABASE_URL"), app.instance_path
+    )
+    cfg["REDIS_URL"] = env.get("REDIS_URL")
+    cfg["CELERY_BROKER_URL"] = env.get("CELERY_BROKER_URL")
+    # Without DATABASE_URL the portal sets itself up (schema, curriculum, demo accounts).
+    cfg["AUTO_SETUP"] = not env.get("DATABASE_URL") and not testing
+    cfg["MAX_CONTENT_LENGTH"] = int(env.get("MAX_CONTENT_LENGTH", 2 * 1024 * 1024))
+    cfg["PERMANENT_SESSION_LIFETIME"] = 60 * 60 * 24 * 30  # phones stay signed in a month
+    cfg["SESSION_COOKIE_HTTPONLY"] = True
+    cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
+    cfg["SESSION_COOKIE_NAME"] = "smallb_session"
+    cfg["WTF_CSRF_TIME_LIMIT"] = None  # a form opened at night is still valid next morning
+    cfg["BABEL_DEFAULT_LOCALE"] = LANGUAGES[DEFAULT_LANGUAGE]
+    cfg["BABEL_TRANSLATION_DIRECTORIES"] = "translations"
+    cfg["RATELIMIT_STORAGE_URI"] = env.get("REDIS_URL") or "memory://"
+    cfg["RATELIMIT_HEADERS_ENABLED"] = True
+    cfg["LOGIN_RATE_LIMIT"] = env.get("LOGIN_RATE_LIMIT", "5 per minute")
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    cfg.update(overrides)
+
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Busy timeout in seconds: writers queue behind each other instead of failing.
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+
+    secret = overrides.get("SECRET_KEY") or env.get("SECRET_KEY")
+    if not secret:
+        if mode == "production" and not testing and not app.debug:
+            raise ConfigurationError(
+                "SECRET_KEY is not set. In production set SECRET_KEY to a long random value "
+                "(for example: python -c 'import secrets; print(secrets.token_hex(32))'). "
+                "For a local demo run `python app.py` or set SMALLB_ENV=development."
+            )
+        secret = _instance_secret_key(app.instance_path)
+    cfg["SECRET_KEY"] = secret

@@ -1,0 +1,86 @@
+"""Markdown → HTML (Python-Markdown) → sanitised HTML (nh3). Nothing else renders Markdown."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import markdown
+import nh3
+from markdown.extensions.toc import slugify_unicode
+
+EXTENSIONS = ["tables", "fenced_code", "toc", "admonition", "attr_list", "sane_lists"]
+EXTENSION_CONFIGS = {"toc": {"toc_depth": "2-3", "permalink": False, "slugify": slugify_unicode}}
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "u", "s",
+    "del", "ins", "mark", "small", "sub", "sup", "code", "pre", "kbd", "blockquote", "ul", "ol",
+    "li", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption",
+    "a", "img", "div", "span", "abbr",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"id", "title", "lang"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "th": {"align", "colspan", "rowspan"},
+    "td": {"align", "colspan", "rowspan"},
+    "ol": {"start"},
+    "abbr": {"title"},
+}
+# Only the classes our stylesheet knows (admonitions, code languages): trainer Markdown
+# must not dress itself up as the portal's own buttons or notices.
+_ADMONITIONS = {"note", "tip", "hint", "important", "warning", "caution", "danger", "attention",
+                "error"}
+ALLOWED_CLASSES = {
+    "div": {"admonition", *_ADMONITIONS},
+    "p": {"admonition-title"},
+}
+# Relative URLs (lesson links, uploaded images) pass; javascript:, data:, vbscript: never do.
+URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"[A-Za-z0-9]+(?:['’-][A-Za-z0-9]+)*")
+
+
+@dataclass
+class Rendered:
+    html: str
+    toc: list[dict] = field(default_factory=list)  # [{"id", "name", "level"}]
+    minutes: int = 1
+
+
+def sanitize_html(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        allowed_classes=ALLOWED_CLASSES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+def reading_minutes(text: str) -> int:
+    """About 400 Chinese characters or 200 English words a minute, on a phone."""
+    cjk = len(_CJK.findall(text))
+    words = len(_WORD.findall(_CJK.sub(" ", text)))
+    return max(1, math.ceil(cjk / 400 + words / 200))
+
+
+def _flatten_toc(tokens: list[dict], out: list[dict]) -> list[dict]:
+    for token in tokens:
+        out.append({"id": token["id"], "name": token["name"], "level": token["level"]})
+        _flatten_toc(token.get("children", []), out)
+    return out
+
+
+def render_markdown(text: str) -> Rendered:
+    md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS,
+                           output_format="html")
+    html = sanitize_html(md.convert(text))
+    toc = _flatten_toc(getattr(md, "toc_tokens", []), [])
+    # toc names come from Markdown headings and are shown escaped by Jinja; strip any tags.
+    for entry in toc:
+        entry["name"] = nh3.clean(entry["name"], tags=set())
+    return Rendered(html=html, toc=toc, minutes=reading_minutes(text))

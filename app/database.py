@@ -1,0 +1,47 @@
+"""Engine set-up: SQLite pragmas and write transactions that cannot hit "database is locked"."""
+from flask import has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _begin_statement() -> str:
+    # A deferred transaction that reads and then writes fails at once with "database is
+    # locked" when another writer got in first, whatever the busy timeout. Requests that
+    # may write (and CLI/tasks) take the write lock up front; GET pages never write.
+    if has_request_context() and request.method in SAFE_METHODS:
+        return "BEGIN"
+    return "BEGIN IMMEDIATE"
+
+
+def configure_engine(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (SQLAlchemy's pysqlite recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.exec_driver_sql(_begin_statement())
+
+
+def insert_ignoring_duplicates(model, **values):
+    """INSERT ... ON CONFLICT DO NOTHING: a concurrent twin of this row is not an error."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from .extensions import db
+
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    return result.rowcount == 1

@@ -1,0 +1,40 @@
+"""Error pages in the user's language; nothing a user can cause ends in a traceback."""
+from flask import render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("Something in that request was not right. Please go back and try again.")),
+    403: (_l("Not allowed"), _l("You do not have permission to open this page.")),
+    404: (_l("Page not found"), _l("We could not find that page. It may have moved or been removed.")),
+    405: (_l("Not allowed"), _l("That action is not available here.")),
+    413: (_l("Too large"), _l("What you sent is too large. Please send something smaller.")),
+    429: (_l("Too many attempts"), _l("Too many attempts in a short time. Please wait a minute and try again.")),
+    500: (_l("Something went wrong"), _l("Something went wrong on our side. Your work is saved; please try again.")),
+}
+
+
+def render_error(code: int, message=None):
+    title, default = MESSAGES.get(code, MESSAGES[400 if code < 500 else 500])
+    body = render_template("errors/error.html", code=code, title=title, message=message or default)
+    if request.accept_mimetypes.best == "application/json":
+        return {"error": str(title), "message": str(message or default)}, code
+    return body, code
+
+
+def register_error_handlers(app) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        return render_error(
+            400, _l("This form has expired or was sent from elsewhere. Please reload the page and try again.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        return render_error(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error):
+        app.logger.exception("Unhandled error", exc_info=error)
+        return render_error(500)

@@ -1,0 +1,1 @@
+"""Learning: courses, modules, lessons, enrolment, reading progress, the catalog."""

@@ -1,0 +1,165 @@
+"""Reading path rules: outlines, progress, "continue where you left off", marking as read."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, update
+
+from ..accounts.models import User, utcnow
+from ..database import insert_ignoring_duplicates
+from ..extensions import db
+from .models import Course, Enrolment, Lesson, LessonProgress, LessonText, Module
+
+
+@dataclass
+class LessonEntry:
+    lesson: Lesson
+    title: str
+    minutes: int
+    read: bool
+
+
+@dataclass
+class ModuleEntry:
+    module: Module
+    lessons: list[LessonEntry] = field(default_factory=list)
+
+    @property
+    def read_count(self) -> int:
+        return sum(entry.read for entry in self.lessons)
+
+    @property
+    def done(self) -> bool:
+        return self.read_count == len(self.lessons)
+
+
+@dataclass
+class Outline:
+    course: Course
+    modules: list[ModuleEntry]
+
+    @property
+    def lessons(self) -> list[LessonEntry]:
+        return [entry for module in self.modules for entry in module.lessons]
+
+    @property
+    def total(self) -> int:
+        return len(self.lessons)
+
+    @property
+    def read_count(self) -> int:
+        return sum(entry.read for entry in self.lessons)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.read_count / self.total) if self.total else 0
+
+    def next_unread(self) -> LessonEntry | None:
+        return next((entry for entry in self.lessons if not entry.read), None)
+
+    def neighbours(self, lesson: Lesson) -> tuple[LessonEntry | None, LessonEntry | None]:
+        ids = [entry.lesson.id for entry in self.lessons]
+        index = ids.index(lesson.id)
+        before = self.lessons[index - 1] if index > 0 else None
+        after = self.lessons[index + 1] if index + 1 < len(ids) else None
+        return before, after
+
+
+def visible_courses() -> list[Course]:
+    return list(db.session.scalars(
+        select(Course).where(Course.hidden.is_(False)).order_by(Course.position, Course.slug)))
+
+
+def find_course(slug: str) -> Course | None:
+    return db.session.execute(
+        select(Course).where(Course.slug == slug, Course.hidden.is_(False))).scalar_one_or_none()
+
+
+def find_lesson(course: Course, slug: str) -> Lesson | None:
+    return db.session.execute(
+        select(Lesson).join(Module).where(Lesson.course_id == course.id, Lesson.slug == slug,
+                                          Lesson.hidden.is_(False), Module.hidden.is_(False))
+    ).scalar_one_or_none()
+
+
+def lesson_text(lesson: Lesson, language: str) -> LessonText | None:
+    """The lesson in the learner's language, else in the language it was written in."""
+    texts = {text.locale: text for text in lesson.texts}
+    return texts.get(language) or next(iter(texts.values()), None)
+
+
+def course_outline(course: Course, user: User | None, language: str) -> Outline:
+    """Visible modules and lessons in order, with titles in `language` and read ticks."""
+    rows = db.session.execute(
+        select(Module, Lesson)
+        .join(Lesson, Lesson.module_id == Module.id)
+        .where(Module.course_id == course.id, Module.hidden.is_(False), Lesson.hidden.is_(False))
+        .order_by(Module.position, Module.slug, Lesson.position, Lesson.slug)
+    ).all()
+    lesson_ids = [lesson.id for _module, lesson in rows]
+    titles: dict[int, dict[str, LessonText]] = {}
+    for text in db.session.scalars(select(LessonText).where(LessonText.lesson_id.in_(lesson_ids))):
+        titles.setdefault(text.lesson_id, {})[text.locale] = text
+    read_ids = set()
+    if user is not None and lesson_ids:
+        read_ids = set(db.session.scalars(select(LessonProgress.lesson_id).where(
+            LessonProgress.user_id == user.id, LessonProgress.lesson_id.in_(lesson_ids))))
+    modules: dict[int, ModuleEntry] = {}
+    for module, lesson in rows:
+        texts = titles.get(lesson.id, {})
+        text = texts.get(language) or next(iter(texts.values()), None)
+        entry = LessonEntry(lesson=lesson, title=text.title if text else lesson.slug,
+                            minutes=text.minutes if text else 1, read=lesson.id in read_ids)
+        modules.setdefault(module.id, ModuleEntry(module=module)).lessons.append(entry)
+    return Outline(course=course, modules=list(modules.values()))
+
+
+@dataclass
+class CatalogEntry:
+    course: Course
+    total: int
+    read: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.read / self.total) if self.total else 0
+
+
+def catalog(user: User) -> list[CatalogEntry]:
+    """Every visible course with the user's read/total lesson counts, in two queries."""
+    visible = (select(Lesson.id, Lesson.course_id).join(Module)
+               .where(Lesson.hidden.is_(False), Module.hidden.is_(False)).subquery())
+    totals = dict(db.session.execute(
+        select(visible.c.course_id, func.count()).group_by(visible.c.course_id)).all())
+    reads = dict(db.session.execute(
+        select(visible.c.course_id, func.count())
+        .join(LessonProgress, LessonProgress.lesson_id == visible.c.id)
+        .where(LessonProgress.user_id == user.id)
+        .group_by(visible.c.course_id)).all())
+    return [CatalogEntry(course, totals.get(course.id, 0), reads.get(course.id, 0))
+            for course in visible_courses()]
+
+
+def continue_point(user: User, language: str) -> tuple[Course, LessonEntry | None] | None:
+    """The course the learner touched last and its first unread lesson (None when all read)."""
+    course = db.session.execute(
+        select(Course).join(Enrolment, Enrolment.course_id == Course.id)
+        .where(Enrolment.user_id == user.id, Course.hidden.is_(False))
+        .order_by(Enrolment.last_activity_at.desc()).limit(1)).scalar_one_or_none()
+    if course is None:
+        return None
+    return course, course_outline(course, user, language).next_unread()
+
+
+def mark_read(user: User, lesson: Lesson) -> bool:
+    """Record that the learner read a lesson; True the first time. Safe to repeat or race."""
+    now = utcnow()
+    first = insert_ignoring_duplicates(LessonProgress, user_id=user.id, lesson_id=lesson.id,
+                                       read_at=now)
+    insert_ignoring_duplicates(Enrolment, user_id=user.id, course_id=lesson.course_id,
+                               started_at=now, last_activity_at=now)
+    db.session.execute(update(Enrolment).where(
+        Enrolment.user_id == user.id, Enrolment.course_id == lesson.course_id
+    ).values(last_activity_at=now))
+    db.session.commit()
+    return first

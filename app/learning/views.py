@@ -1,0 +1,71 @@
+"""Learner pages: home, catalog, course, lesson, mark as read."""
+from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from ..i18n import current_language
+from . import services
+
+bp = Blueprint("learning", __name__)
+
+
+@bp.route("/")
+def home():
+    if not current_user.is_authenticated:
+        return render_template("learning/landing.html")
+    language = current_language()
+    entries = services.catalog(current_user)
+    return render_template("learning/home.html",
+                           resume=services.continue_point(current_user, language),
+                           started=[e for e in entries if e.read], entries=entries)
+
+
+@bp.route("/courses")
+@login_required
+def catalog():
+    return render_template("learning/catalog.html", entries=services.catalog(current_user))
+
+
+def _course_or_404(slug: str):
+    course = services.find_course(slug)
+    if course is None:
+        abort(404)
+    return course
+
+
+@bp.route("/courses/<slug>")
+@login_required
+def course(slug: str):
+    course = _course_or_404(slug)
+    outline = services.course_outline(course, current_user, current_language())
+    return render_template("learning/course.html", course=course, outline=outline)
+
+
+@bp.route("/courses/<slug>/<lesson_slug>")
+@login_required
+def lesson(slug: str, lesson_slug: str):
+    course = _course_or_404(slug)
+    lesson = services.find_lesson(course, lesson_slug)
+    if lesson is None:
+        abort(404)
+    language = current_language()
+    outline = services.course_outline(course, current_user, language)
+    before, after = outline.neighbours(lesson)
+    entry = next(e for e in outline.lessons if e.lesson.id == lesson.id)
+    return render_template("learning/lesson.html", course=course, outline=outline, entry=entry,
+                           text=services.lesson_text(lesson, language), before=before,
+                           after=after)
+
+
+@bp.route("/courses/<slug>/<lesson_slug>/read", methods=["POST"])
+@login_required
+def mark_read(slug: str, lesson_slug: str):
+    course = _course_or_404(slug)
+    lesson = services.find_lesson(course, lesson_slug)
+    if lesson is None:
+        abort(404)
+    services.mark_read(current_user, lesson)
+    outline = services.course_outline(course, current_user, current_language())
+    _before, after = outline.neighbours(lesson)
+    if after is not None:
+        return redirect(url_for("learning.lesson", slug=slug, lesson_slug=after.lesson.slug), 303)
+    return redirect(url_for("learning.course", slug=slug), 303)

@@ -1,0 +1,42 @@
+"""First start of the embedded default: schema by migrations, the curriculum, demo accounts."""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import func, select
+
+DEMO_ACCOUNTS = (
+    ("learner", "learner@demo.smallb.local", "小林 Xiao Lin"),
+    ("trainer", "trainer@demo.smallb.local", "王老师 Trainer Wang"),
+    ("admin", "admin@demo.smallb.local", "运营 Admin"),
+)
+
+
+def set_up_embedded_default(app: Flask) -> None:
+    from flask_migrate import upgrade
+
+    from .accounts.models import User
+    from .accounts.services import register_user
+    from .authoring.services import import_curriculum
+    from .extensions import db
+    from .learning.models import Course
+
+    with app.app_context():
+        upgrade(directory=app.config["MIGRATIONS_PATH"])
+        if db.session.scalar(select(func.count()).select_from(Course)) == 0:
+            counts = import_curriculum(app.config["COURSES_PATH"])
+            app.logger.info("Imported the shipped curriculum: %s", dict(counts))
+        if db.session.scalar(select(func.count()).select_from(User)) == 0:
+            lines = []
+            for role, email, name in DEMO_ACCOUNTS:
+                password = secrets.token_urlsafe(12)
+                register_user(email, name, password, locale="zh", role=role)
+                lines.append(f"  {role:8} {email:28} password: {password}")
+            db.session.commit()
+            credentials = Path(app.instance_path) / "demo-accounts.txt"
+            credentials.write_text("\n".join(lines) + "\n")
+            credentials.chmod(0o600)
+            print("SmallB Academy demo accounts (also saved in instance/demo-accounts.txt):")
+            print("\n".join(lines), flush=True)

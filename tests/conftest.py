@@ -1,0 +1,151 @@
+"""Fixtures: app per test on SQLite (default) or PostgreSQL (TEST_DATABASE_URL), client, auth."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp(prefix="smallb-instance-"))
+for _name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SECRET_KEY"):
+    os.environ.pop(_name, None)
+
+from app import create_app  # noqa: E402
+from app.config import database_url_from_env  # noqa: E402
+from app.extensions import db, limiter  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PASSWORD = "quiet-river-lantern-42"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def pytest_report_header(config):
+    return f"database: {'PostgreSQL ' + TEST_DATABASE_URL if TEST_DATABASE_URL else 'SQLite'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    if TEST_DATABASE_URL:
+        url = database_url_from_env(TEST_DATABASE_URL, "")
+        engine = create_engine(url)
+        with engine.begin() as conn:  # a clean slate, whatever an earlier run left
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+def make_app(database_url: str, **overrides):
+    config = {"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": database_url,
+              "RATELIMIT_STORAGE_URI": "memory://", "COURSES_PATH": str(FIXTURES / "courses")}
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url):
+    app = make_app(database_url)
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(_schema, database_url):
+    app = make_app(database_url)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        db.engine.dispose()
+    limiter.reset()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token(client, url: str = "/login") -> str:
+    page = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, login: str, password: str = PASSWORD, **kwargs):
+        return self.client.post("/login", data={"login": login, "password": password,
+                                                "csrf_token": csrf_token(self.client)}, **kwargs)
+
+    def register(self, login: str, name: str = "测试小B", password: str = PASSWORD,
+                 language: str = "zh", **kwargs):
+        return self.client.post("/register", data={
+            "login": login, "display_name": name, "password": password, "language": language,
+            "csrf_token": csrf_token(self.client, "/register")}, **kwargs)
+
+    def logout(self):
+        return self.client.post("/logout", data={"csrf_token": csrf_token(self.client, "/")})
+
+    def post(self, url: str, data: dict | None = None, token_from: str = "/", **kwargs):
+        data = dict(data or {}, csrf_token=csrf_token(self.client, token_from))
+        return self.client.post(url, data=data, **kwargs)
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def make_user(app):
+    from app.accounts.services import register_user
+
+    def make(login: str = "learner@example.com", role: str = "learner", name: str = "小林",
+             locale: str = "zh", password: str = PASSWORD):
+        with app.app_context():
+            user = register_user(login, name, password, locale=locale, role=role)
+            db.session.commit()
+            return user.id
+
+    return make
+
+
+@pytest.fixture
+def courses_dir(tmp_path) -> Path:
+    """A private copy of the small test curriculum that a test may edit."""
+    target = tmp_path / "courses"
+    shutil.copytree(FIXTURES / "courses", target)
+    return target
+
+
+@pytest.fixture
+def imported(app, courses_dir):
+    from app.authoring.services import import_curriculum
+
+    with app.app_context():
+        import_curriculum(courses_dir)
+    return courses_dir
+
+
+@pytest.fixture
+def learner(make_user, auth):
+    make_user("learner@example.com")
+    response = auth.login("learner@example.com")
+    assert response.status_code == 302
+    return "learner@example.com"
