@@ -8,9 +8,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 DEMO_ACCOUNTS = (
-    ("learner", "learner@demo.smallb.local", "小林 Xiao Lin"),
-    ("trainer", "trainer@demo.smallb.local", "王老师 Trainer Wang"),
-    ("admin", "admin@demo.smallb.local", "运营 Admin"),
+    ("learner", "learner@demo.example.com", "小林 Xiao Lin"),
+    ("trainer", "trainer@demo.example.com", "王老师 Trainer Wang"),
+    ("admin", "admin@demo.example.com", "运营 Admin"),
 )
 
 

@@ -2,11 +2,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, StringField
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from .passwords import MAX_LENGTH
 
-LANGUAGE_CHOICES = [("zh", "简体中文"), ("en", "English")]
+LANGUAGE_CHOICES = [SelectChoice("zh", "简体中文"), SelectChoice("en", "English")]
 
 
 class LoginForm(FlaskForm):

@@ -137,7 +137,7 @@ def account():
                 change_password(current_user, password.current_password.data,
                                 password.new_password.data)
                 db.session.commit()
-                login_user(current_user)  # keep this session; the others end
+                login_user(current_user._get_current_object())  # this session stays valid
                 flash(_l("Your password was changed. Other devices are signed out."), "success")
                 return redirect(url_for("accounts.account"))
             except AccountError as error:

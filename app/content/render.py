@@ -38,6 +38,7 @@ ALLOWED_CLASSES = {
 # Relative URLs (lesson links, uploaded images) pass; javascript:, data:, vbscript: never do.
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’-][A-Za-z0-9]+)*")
 
@@ -49,6 +50,17 @@ class Rendered:
     minutes: int = 1
 
 
+def _url_filter(_tag: str, attribute: str, value: str) -> str | None:
+    # Browsers drop tabs and newlines inside URLs ("jav\tascript:"), which an URL parser
+    # reads as a harmless relative path; judge the scheme the way the browser will.
+    if attribute in ("href", "src"):
+        squashed = "".join(ch for ch in value if ch > " ")
+        scheme = _SCHEME.match(squashed)
+        if scheme and scheme.group(1).lower() not in URL_SCHEMES:
+            return None
+    return value
+
+
 def sanitize_html(html: str) -> str:
     return nh3.clean(
         html,
@@ -56,6 +68,7 @@ def sanitize_html(html: str) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         allowed_classes=ALLOWED_CLASSES,
+        attribute_filter=_url_filter,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )

@@ -1,0 +1,86 @@
+"""Start-up: production refuses without SECRET_KEY; the embedded default sets itself up."""
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from app.config import ConfigurationError, database_url_from_env
+from tests.conftest import FIXTURES
+
+
+@pytest.fixture
+def bare_env(monkeypatch, tmp_path):
+    for name in ("DATABASE_URL", "SECRET_KEY", "SMALLB_ENV", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("COURSES_PATH", str(FIXTURES / "courses"))
+    return tmp_path / "instance"
+
+
+def test_production_without_secret_key_refuses_to_start(bare_env, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///" + str(bare_env / "x.db"))
+    with pytest.raises(ConfigurationError, match="SECRET_KEY is not set"):
+        create_app()
+
+
+def test_production_with_secret_key_starts(bare_env, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///" + str(bare_env / "x.db"))
+    monkeypatch.setenv("SECRET_KEY", "a" * 64)
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "a" * 64 and not app.config["AUTO_SETUP"]
+    assert not app.debug
+
+
+def test_embedded_default_sets_itself_up_once(bare_env, monkeypatch, capsys):
+    monkeypatch.setenv("SMALLB_ENV", "development")
+    app = create_app()
+    printed = capsys.readouterr().out
+    for role in ("learner", "trainer", "admin"):
+        assert f"{role}@demo.example.com" in printed
+    password = next(line.split("password: ")[1] for line in printed.splitlines()
+                    if "learner@demo" in line)
+    database = bare_env / "smallb.sqlite3"
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT count(*) FROM courses").fetchone()[0] == 2
+        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 3
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    key = (bare_env / "secret_key").read_text()
+    assert len(key) == 64 and (bare_env / "secret_key").stat().st_mode & 0o777 == 0o600
+    # The printed credentials work.
+    client = app.test_client()
+    import re
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    response = client.post("/login", data={"login": "learner@demo.example.com", "password": password,
+                                           "csrf_token": token})
+    assert response.status_code == 302
+
+    create_app()  # second start: nothing duplicated, nothing printed
+    assert "demo.example.com" not in capsys.readouterr().out
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 3
+    assert (bare_env / "secret_key").read_text() == key
+
+
+def test_with_database_url_nothing_is_automatic(bare_env, monkeypatch):
+    monkeypatch.setenv("SMALLB_ENV", "development")
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///" + str(bare_env / "other.db"))
+    create_app()
+    assert not (bare_env / "smallb.sqlite3").exists()
+    with sqlite3.connect(bare_env / "other.db") as conn:
+        assert conn.execute("SELECT name FROM sqlite_master WHERE name='users'").fetchone() is None
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+    ("postgresql://u@h:5432/db", "postgresql+psycopg://u@h:5432/db"),
+    ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+])
+def test_database_urls_use_psycopg_3(given, expected):
+    assert database_url_from_env(given, "/x") == expected
+
+
+def test_app_py_is_a_thin_entry():
+    source = (Path(__file__).parents[1] / "app.py").read_text()
+    assert len(source.splitlines()) < 15 and "create_app()" in source
