@@ -59,9 +59,11 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .learning.views import bp as learning_bp
+    from .quizzes.views import bp as quizzes_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(learning_bp)
+    app.register_blueprint(quizzes_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -62,6 +62,7 @@ def load_config(app, overrides: dict | None = None) -> None:
     cfg["WTF_CSRF_TIME_LIMIT"] = None  # a form opened at night is still valid next morning
     cfg["BABEL_DEFAULT_LOCALE"] = LANGUAGES[DEFAULT_LANGUAGE]
     cfg["BABEL_TRANSLATION_DIRECTORIES"] = "translations"
+    cfg["BABEL_DEFAULT_TIMEZONE"] = env.get("TIMEZONE", "Asia/Shanghai")
     cfg["RATELIMIT_STORAGE_URI"] = env.get("REDIS_URL") or "memory://"
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
     cfg["LOGIN_RATE_LIMIT"] = env.get("LOGIN_RATE_LIMIT", "5 per minute")

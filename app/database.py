@@ -45,3 +45,15 @@ def insert_ignoring_duplicates(model, **values):
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     result = db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
     return result.rowcount == 1
+
+
+def upsert(model, keys: dict, values: dict) -> None:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET values, on SQLite and PostgreSQL."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from .extensions import db
+
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**keys, **values)
+    db.session.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=values))

@@ -1,3 +1,4 @@
 """Every domain's models, imported in one place so the metadata is complete."""
 from .accounts.models import User  # noqa: F401
 from .learning.models import Course, Enrolment, Lesson, LessonProgress, LessonText, Module  # noqa: F401
+from .quizzes.models import Attempt, AttemptAnswer, Quiz, QuizVersion  # noqa: F401

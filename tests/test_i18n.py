@@ -19,12 +19,21 @@ def test_every_ui_string_has_a_chinese_translation_and_the_mo_is_compiled():
     source_ids = {m if isinstance(m, str) else m[0] for m in source_ids}
     with open(CATALOG / "messages.po", "rb") as handle:
         po = read_po(handle)
-    translated = {m.id: m.string for m in po if m.id and m.string and not m.fuzzy}
+    def key(m):
+        return m.id[0] if isinstance(m.id, (tuple, list)) else m.id
+
+    def done(m):
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        return m.id and all(strings) and not m.fuzzy
+
+    translated = {key(m): m.string for m in po if done(m)}
     missing = sorted(source_ids - set(translated))
     assert not missing, f"untranslated: {missing}"
     with open(CATALOG / "messages.mo", "rb") as handle:
-        mo = {m.id: m.string for m in read_mo(handle) if m.id}
-    assert {k: translated[k] for k in source_ids} == {k: mo.get(k) for k in source_ids}, \
+        mo = {key(m): m.string for m in read_mo(handle) if m.id}
+    as_tuple = lambda v: tuple(v) if isinstance(v, (tuple, list)) else v  # noqa: E731
+    assert {k: as_tuple(translated[k]) for k in source_ids} == \
+        {k: as_tuple(mo.get(k)) for k in source_ids}, \
         "messages.mo is stale: run pybabel compile -d app/translations"
 
 

@@ -43,7 +43,7 @@ def test_embedded_default_sets_itself_up_once(bare_env, monkeypatch, capsys):
     database = bare_env / "smallb.sqlite3"
     with sqlite3.connect(database) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("SELECT count(*) FROM courses").fetchone()[0] == 2
+        assert conn.execute("SELECT count(*) FROM courses").fetchone()[0] == 3
         assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 3
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone()
     key = (bare_env / "secret_key").read_text()

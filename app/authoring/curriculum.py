@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..config import LANGUAGES
 from ..content import ContentError, Rendered, render_markdown, split_front_matter
+from ..quizzes.parser import merge_languages, parse_quiz_file
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 NUMBERED_DIR = re.compile(r"^(\d+)-(.+)$")
@@ -52,7 +53,7 @@ class ModuleSource:
     summary: dict
     path: str
     lessons: list[LessonSource] = field(default_factory=list)
-    quiz_paths: dict[str, str] = field(default_factory=dict)
+    quiz: dict | None = None  # merged quiz content (quizzes.parser), key included
 
 
 @dataclass
@@ -178,6 +179,7 @@ class _Reader:
                               summary=self.localized(path, fm, "summary", False),
                               path=self.name(path))
         lessons: dict[str, LessonSource] = {}
+        quiz_files: dict[str, Path] = {}
         for child in sorted(folder.iterdir()):
             if child.name == "module.md" or child.suffix != ".md":
                 continue  # images and other assets live beside the lessons
@@ -185,7 +187,8 @@ class _Reader:
             if quiz:
                 if quiz.group(1) not in LANGUAGES:
                     self.fail(child, 1, f"unknown language '{quiz.group(1)}' (use zh or en)")
-                module.quiz_paths[quiz.group(1)] = str(child)
+                else:
+                    quiz_files[quiz.group(1)] = child
                 continue
             lesson_match = LESSON_FILE.match(child.name)
             if not lesson_match or not SLUG.match(lesson_match.group(2)):
@@ -214,7 +217,26 @@ class _Reader:
         module.lessons = sorted(lessons.values(), key=lambda l: (l.position, l.slug))
         if not module.lessons:
             self.fail(path, 1, "the module has no lessons")
+        if quiz_files:
+            module.quiz = self.quiz(quiz_files)
         return module
+
+    def quiz(self, files: dict[str, Path]) -> dict | None:
+        parsed = {}
+        for locale, path in files.items():
+            try:
+                parsed[locale] = parse_quiz_file(path.read_text(encoding="utf-8"), self.name(path))
+            except ContentError as error:
+                self.errors.append(error)
+            except UnicodeDecodeError:
+                self.fail(path, 1, "the file is not UTF-8 text")
+        if len(parsed) != len(files):
+            return None
+        try:
+            return merge_languages(parsed)
+        except ContentError as error:
+            self.errors.append(error)
+            return None
 
     def lesson_text(self, path: Path, locale: str) -> LessonTextSource | None:
         fm = self.front_matter(path, LESSON_KEYS, {"title"})

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..learning.models import Course, Lesson, LessonText, Module
+from ..quizzes.services import import_quiz
 from .curriculum import CourseSource, read_curriculum
 
 
@@ -43,6 +44,7 @@ def _import_course(source: CourseSource, counter: Counter) -> None:
                 title=module_source.title, summary=module_source.summary, hidden=False)
         db.session.flush()
         seen_modules.add(module.slug)
+        import_quiz(module.id, module_source.quiz, counter)
         for lesson_source in module_source.lessons:
             lesson = lessons.get(lesson_source.slug)
             if lesson is None:
@@ -60,6 +62,7 @@ def _import_course(source: CourseSource, counter: Counter) -> None:
     for slug, module in modules.items():
         if slug not in seen_modules and not module.hidden:
             module.hidden = True
+            import_quiz(module.id, None, counter)
             counter["modules hidden"] += 1
     for slug, lesson in lessons.items():
         if slug not in seen_lessons and not lesson.hidden:

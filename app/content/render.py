@@ -97,3 +97,11 @@ def render_markdown(text: str) -> Rendered:
     for entry in toc:
         entry["name"] = nh3.clean(entry["name"], tags=set())
     return Rendered(html=html, toc=toc, minutes=reading_minutes(text))
+
+
+def render_inline(text: str) -> str:
+    """Markdown for one line (an option, a heading): sanitised HTML without the outer <p>."""
+    html = render_markdown(text).html.strip()
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return html

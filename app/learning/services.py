@@ -8,7 +8,13 @@ from sqlalchemy import func, select, update
 from ..accounts.models import User, utcnow
 from ..database import insert_ignoring_duplicates
 from ..extensions import db
+from . import gating
 from .models import Course, Enrolment, Lesson, LessonProgress, LessonText, Module
+from .signals import course_completed
+
+
+class LockedError(Exception):
+    """The lesson's module is not open yet (an earlier quiz is not passed)."""
 
 
 @dataclass
@@ -23,13 +29,21 @@ class LessonEntry:
 class ModuleEntry:
     module: Module
     lessons: list[LessonEntry] = field(default_factory=list)
+    has_quiz: bool = False
+    quiz_passed: bool = False
+    unlocked: bool = True
+    quiz_unlocked: bool = False
+
+    @property
+    def facts(self) -> gating.ModuleFacts:
+        return gating.ModuleFacts(self.module.id, self.all_read, self.has_quiz, self.quiz_passed)
 
     @property
     def read_count(self) -> int:
         return sum(entry.read for entry in self.lessons)
 
     @property
-    def done(self) -> bool:
+    def all_read(self) -> bool:
         return self.read_count == len(self.lessons)
 
 
@@ -53,6 +67,13 @@ class Outline:
     @property
     def percent(self) -> int:
         return round(100 * self.read_count / self.total) if self.total else 0
+
+    @property
+    def complete(self) -> bool:
+        return gating.course_complete([m.facts for m in self.modules])
+
+    def module_of(self, lesson: Lesson) -> ModuleEntry:
+        return next(m for m in self.modules if any(e.lesson.id == lesson.id for e in m.lessons))
 
     def next_unread(self) -> LessonEntry | None:
         return next((entry for entry in self.lessons if not entry.read), None)
@@ -111,7 +132,23 @@ def course_outline(course: Course, user: User | None, language: str) -> Outline:
         entry = LessonEntry(lesson=lesson, title=text.title if text else lesson.slug,
                             minutes=text.minutes if text else 1, read=lesson.id in read_ids)
         modules.setdefault(module.id, ModuleEntry(module=module)).lessons.append(entry)
-    return Outline(course=course, modules=list(modules.values()))
+    outline = Outline(course=course, modules=list(modules.values()))
+    _apply_gating(outline, user)
+    return outline
+
+
+def _apply_gating(outline: Outline, user: User | None) -> None:
+    from ..quizzes.services import quiz_facts  # quizzes build on learning, not the reverse
+
+    passed = quiz_facts(user.id if user else None, [m.module.id for m in outline.modules])
+    for entry in outline.modules:
+        entry.has_quiz = entry.module.id in passed
+        entry.quiz_passed = passed.get(entry.module.id, False)
+    unlocked = gating.unlocked_modules([m.facts for m in outline.modules], outline.course.gating)
+    for entry in outline.modules:
+        entry.unlocked = unlocked[entry.module.id]
+        entry.quiz_unlocked = entry.has_quiz and gating.quiz_unlocked(
+            entry.facts, entry.unlocked, outline.course.gating)
 
 
 @dataclass
@@ -151,8 +188,10 @@ def continue_point(user: User, language: str) -> tuple[Course, LessonEntry | Non
     return course, course_outline(course, user, language).next_unread()
 
 
-def mark_read(user: User, lesson: Lesson) -> bool:
+def mark_read(user: User, lesson: Lesson, outline: Outline) -> bool:
     """Record that the learner read a lesson; True the first time. Safe to repeat or race."""
+    if not outline.module_of(lesson).unlocked:
+        raise LockedError()
     now = utcnow()
     first = insert_ignoring_duplicates(LessonProgress, user_id=user.id, lesson_id=lesson.id,
                                        read_at=now)
@@ -162,4 +201,25 @@ def mark_read(user: User, lesson: Lesson) -> bool:
         Enrolment.user_id == user.id, Enrolment.course_id == lesson.course_id
     ).values(last_activity_at=now))
     db.session.commit()
+    record_completion_if_done(user, lesson.course_id)
     return first
+
+
+def record_completion_if_done(user: User, course_id: int) -> bool:
+    """Record the course as completed when every lesson is read and every quiz passed.
+
+    True exactly once per learner and course (compare-and-set on completed_at), and only
+    then is `course_completed` sent — the hook certificates and tiers listen to.
+    """
+    course = db.session.get(Course, course_id)
+    if course is None or not course_outline(course, user, "en").complete:
+        return False
+    now = utcnow()
+    changed = db.session.execute(update(Enrolment).where(
+        Enrolment.user_id == user.id, Enrolment.course_id == course_id,
+        Enrolment.completed_at.is_(None)).values(completed_at=now, last_activity_at=now)).rowcount
+    db.session.commit()
+    if changed == 1:
+        course_completed.send(course, user_id=user.id, course_id=course_id, completed_at=now)
+        return True
+    return False

@@ -49,6 +49,9 @@ def lesson(slug: str, lesson_slug: str):
         abort(404)
     language = current_language()
     outline = services.course_outline(course, current_user, language)
+    module_entry = outline.module_of(lesson)
+    if not module_entry.unlocked:
+        return _locked(course, outline, module_entry)
     before, after = outline.neighbours(lesson)
     entry = next(e for e in outline.lessons if e.lesson.id == lesson.id)
     return render_template("learning/lesson.html", course=course, outline=outline, entry=entry,
@@ -63,9 +66,24 @@ def mark_read(slug: str, lesson_slug: str):
     lesson = services.find_lesson(course, lesson_slug)
     if lesson is None:
         abort(404)
-    services.mark_read(current_user, lesson)
     outline = services.course_outline(course, current_user, current_language())
+    try:
+        services.mark_read(current_user, lesson, outline)
+    except services.LockedError:
+        return _locked(course, outline, outline.module_of(lesson))
+    outline = services.course_outline(course, current_user, current_language())
+    module_entry = outline.module_of(lesson)
+    if module_entry.all_read and module_entry.quiz_unlocked and not module_entry.quiz_passed:
+        return redirect(url_for("quizzes.overview", slug=slug, module_slug=module_entry.module.slug), 303)
     _before, after = outline.neighbours(lesson)
-    if after is not None:
+    if after is not None and outline.module_of(after.lesson).unlocked:
         return redirect(url_for("learning.lesson", slug=slug, lesson_slug=after.lesson.slug), 303)
     return redirect(url_for("learning.course", slug=slug), 303)
+
+
+def _locked(course, outline, module_entry):
+    """The module is not open yet: say which quiz opens it (403, nothing recorded)."""
+    index = outline.modules.index(module_entry)
+    blocker = next((m for m in reversed(outline.modules[:index]) if not m.facts.done), None)
+    return render_template("learning/locked.html", course=course, blocker=blocker,
+                           module_entry=module_entry), 403

@@ -23,7 +23,7 @@ def snapshot():
 def test_cli_imports_the_folder(runner, app, courses_dir):
     result = runner.invoke(args=["courses", "import", str(courses_dir)])
     assert result.exit_code == 0, result.output
-    assert "courses new: 2" in result.output and "lessons new: 4" in result.output
+    assert "courses new: 3" in result.output and "lessons new: 6" in result.output
     with app.app_context():
         text = db.session.execute(select(LessonText).join(Lesson).where(
             Lesson.slug == "first", LessonText.locale == "en")).scalar_one()

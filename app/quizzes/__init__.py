@@ -1,0 +1,1 @@
+"""Quizzes: the quiz file format, grading, attempts, gating, GIFT import."""

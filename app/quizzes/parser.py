@@ -1,0 +1,326 @@
+"""The quiz file format (docs/course-format.md): Markdown a trainer can read, parsed to plain data.
+
+Each language file is parsed on its own (`parse_quiz_file`), then the languages are merged
+(`merge_languages`) into one structure whose ids, types, points and answers must agree.
+Problems are ContentError(path, line, reason).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..content import ContentError, render_inline, render_markdown, split_front_matter
+
+SETTINGS_DEFAULTS = {
+    "pass_mark": 80,
+    "max_attempts": None,
+    "cooldown_minutes": 0,
+    "time_limit_minutes": None,
+    "shuffle_questions": False,
+    "shuffle_options": False,
+    "draw": None,
+    "reveal": "after_pass",
+    "multiple_scoring": "partial",
+}
+REVEALS = ("never", "after_pass", "after_last_attempt")
+SCORINGS = ("partial", "all_or_nothing")
+TYPES = ("single", "multiple", "truefalse", "text", "numeric", "order")
+ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+_HEADING = re.compile(r"^##\s+(?P<text>.*?)\s*\{(?P<attrs>[^{}]*)\}\s*$")
+_TASK = re.compile(r"^[-*+]\s+\[(?P<mark>[ xX])\]\s+(?P<text>.+)$")
+_PLAIN_ITEM = re.compile(r"^[-*+]\s+(?P<text>.+)$")
+_NUMBERED = re.compile(r"^(?P<n>\d+)[.)]\s+(?P<text>.+)$")
+_FEEDBACK = re.compile(r"^>\s*(?:Feedback|反馈)\s*[:：]\s*(?P<text>.*)$", re.IGNORECASE)
+_QUOTE = re.compile(r"^>\s?(?P<text>.*)$")
+_NUMBER = r"[-+]?\d+(?:\.\d+)?"
+_NUMERIC_EXACT = re.compile(rf"^(?P<v>{_NUMBER})$")
+_NUMERIC_TOL = re.compile(rf"^(?P<v>{_NUMBER})\s*(?:±|\+/-|\+-)\s*(?P<t>{_NUMBER})$")
+_NUMERIC_RANGE = re.compile(rf"^(?P<lo>{_NUMBER})\s*\.\.\s*(?P<hi>{_NUMBER})$")
+
+
+@dataclass
+class ParsedOption:
+    text: str
+    correct: bool
+    line: int
+    feedback: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParsedQuestion:
+    id: str
+    type: str
+    points: int
+    title: str
+    line: int
+    body: list[str] = field(default_factory=list)
+    options: list[ParsedOption] = field(default_factory=list)
+    answers: list[tuple[str, int]] = field(default_factory=list)  # text/numeric items, line
+    items: list[tuple[int, str, int]] = field(default_factory=list)  # order: number, text, line
+    feedback: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParsedQuiz:
+    path: str
+    settings: dict
+    settings_lines: dict
+    intro: str
+    questions: list[ParsedQuestion]
+
+
+def _settings(fm, path: str) -> dict:
+    data, settings = fm.data, dict(SETTINGS_DEFAULTS)
+
+    def whole(key, low, high=None, optional=True):
+        value = data.get(key)
+        if value is None and optional:
+            return
+        if not isinstance(value, int) or isinstance(value, bool) or value < low or (
+                high is not None and value > high):
+            span = f"{low}-{high}" if high is not None else f"{low} or more"
+            raise ContentError(path, fm.line_of(key), f"'{key}' must be a whole number {span}")
+        settings[key] = value
+
+    whole("pass_mark", 1, 100)
+    whole("max_attempts", 1, 100)
+    whole("cooldown_minutes", 0, 60 * 24 * 30)
+    whole("time_limit_minutes", 1, 24 * 60)
+    whole("draw", 1, 1000)
+    for key in ("shuffle_questions", "shuffle_options"):
+        if key in data:
+            if not isinstance(data[key], bool):
+                raise ContentError(path, fm.line_of(key), f"'{key}' must be true or false")
+            settings[key] = data[key]
+    for key, allowed in (("reveal", REVEALS), ("multiple_scoring", SCORINGS)):
+        if key in data:
+            if data[key] not in allowed:
+                raise ContentError(path, fm.line_of(key),
+                                   f"'{key}' must be one of: {', '.join(allowed)}")
+            settings[key] = data[key]
+    return settings
+
+
+def _attributes(raw: str, path: str, line: int) -> dict:
+    attrs = {}
+    for token in raw.split():
+        if token.startswith("#"):
+            attrs["id"] = token[1:]
+        elif "=" in token:
+            key, _, value = token.partition("=")
+            attrs[key.strip()] = value.strip().strip("\"'")
+        else:
+            raise ContentError(path, line, f"cannot read '{token}' in {{…}}: use #id, type=…, points=…")
+    unknown = set(attrs) - {"id", "type", "points"}
+    if unknown:
+        raise ContentError(path, line, f"unknown question setting '{sorted(unknown)[0]}'")
+    if not attrs.get("id") or not ID.match(attrs["id"]):
+        raise ContentError(path, line, "each question needs an id like {#welcome-first} "
+                                       "(lowercase letters, digits, '-')")
+    if attrs.get("type") not in TYPES:
+        raise ContentError(path, line, f"type must be one of: {', '.join(TYPES)}")
+    points = attrs.get("points", "1")
+    if not points.isdigit() or not 1 <= int(points) <= 100:
+        raise ContentError(path, line, "points must be a whole number 1-100")
+    attrs["points"] = int(points)
+    return attrs
+
+
+def parse_quiz_file(text: str, path: str) -> ParsedQuiz:
+    fm = split_front_matter(text, path, set(SETTINGS_DEFAULTS))
+    settings = _settings(fm, path)
+    questions: list[ParsedQuestion] = []
+    intro: list[str] = []
+    current: ParsedQuestion | None = None
+    last_option: ParsedOption | None = None
+    in_feedback = False
+    for offset, raw in enumerate(fm.body.split("\n")):
+        line_no = fm.body_line + offset
+        line = raw.rstrip()
+        stripped = line.strip()
+        if line.startswith("## "):
+            match = _HEADING.match(line)
+            if not match:
+                raise ContentError(path, line_no, "a question heading ends with {#id type=…}, "
+                                   "e.g. '## What comes first? {#welcome-first type=single}'")
+            attrs = _attributes(match.group("attrs"), path, line_no)
+            if any(q.id == attrs["id"] for q in questions):
+                raise ContentError(path, line_no, f"duplicate question id '{attrs['id']}'")
+            current = ParsedQuestion(id=attrs["id"], type=attrs["type"], points=attrs["points"],
+                                     title=match.group("text"), line=line_no)
+            questions.append(current)
+            last_option, in_feedback = None, False
+            continue
+        if current is None:
+            intro.append(line)
+            continue
+        if not stripped:
+            in_feedback = False
+            continue
+        indented = line[:1] in (" ", "\t")
+        feedback = _FEEDBACK.match(stripped)
+        if indented and stripped.startswith(">"):
+            if last_option is None:
+                raise ContentError(path, line_no, "an indented '> Feedback:' belongs under an option")
+            last_option.feedback.append(feedback.group("text") if feedback
+                                        else _QUOTE.match(stripped).group("text"))
+            continue
+        if feedback:
+            current.feedback.append(feedback.group("text"))
+            in_feedback, last_option = True, None
+            continue
+        if in_feedback and stripped.startswith(">"):
+            current.feedback.append(_QUOTE.match(stripped).group("text"))
+            continue
+        has_answers = current.options or current.answers or current.items
+        task, numbered, plain = _TASK.match(stripped), _NUMBERED.match(stripped), _PLAIN_ITEM.match(stripped)
+        if task and not indented:
+            last_option = ParsedOption(text=task.group("text"), correct=task.group("mark") != " ",
+                                       line=line_no)
+            current.options.append(last_option)
+        elif numbered and not indented and current.type == "order":
+            current.items.append((int(numbered.group("n")), numbered.group("text"), line_no))
+        elif plain and not indented and current.type in ("text", "numeric"):
+            current.answers.append((plain.group("text").strip(), line_no))
+        elif has_answers or current.feedback:
+            raise ContentError(path, line_no, "unexpected text after the answers "
+                               "(feedback lines start with '> Feedback:')")
+        else:
+            current.body.append(line)
+    for question in questions:
+        _check_question(question, path)
+    if not questions:
+        raise ContentError(path, fm.body_line, "the quiz has no questions ('## … {#id type=…}')")
+    draw = settings["draw"]
+    if draw is not None and draw > len(questions):
+        raise ContentError(path, fm.line_of("draw"),
+                           f"draw is {draw} but the quiz has only {len(questions)} questions")
+    return ParsedQuiz(path=path, settings=settings, settings_lines=fm.key_lines,
+                      intro="\n".join(intro).strip(), questions=questions)
+
+
+def parse_numeric(spec: str) -> dict | None:
+    spec = spec.replace("，", ",").replace(" ", "")
+    if match := _NUMERIC_TOL.match(spec):
+        value, tolerance = float(match.group("v")), abs(float(match.group("t")))
+        return {"min": value - tolerance, "max": value + tolerance, "value": value}
+    if match := _NUMERIC_RANGE.match(spec):
+        low, high = float(match.group("lo")), float(match.group("hi"))
+        if low > high:
+            return None
+        return {"min": low, "max": high}
+    if match := _NUMERIC_EXACT.match(spec):
+        value = float(match.group("v"))
+        return {"min": value, "max": value, "value": value}
+    return None
+
+
+def _check_question(q: ParsedQuestion, path: str) -> None:
+    correct = sum(option.correct for option in q.options)
+    if q.type in ("single", "multiple", "truefalse"):
+        if q.answers or q.items:
+            raise ContentError(path, q.line, f"a {q.type} question lists its options as '- [ ] …'")
+        if q.type == "truefalse" and len(q.options) != 2:
+            raise ContentError(path, q.line, "a truefalse question has exactly two options, "
+                               "the true statement first")
+        if len(q.options) < 2:
+            raise ContentError(path, q.line, "a choice question needs at least two options")
+        if q.type in ("single", "truefalse") and correct != 1:
+            raise ContentError(path, q.line, f"a {q.type} question needs exactly one [x] "
+                               f"(found {correct})")
+        if q.type == "multiple" and correct < 1:
+            raise ContentError(path, q.line, "this question has no correct answer: mark at least "
+                               "one option with [x]")
+    elif q.type == "text":
+        if q.options or not q.answers:
+            raise ContentError(path, q.line, "a text question lists accepted answers as plain "
+                               "items ('- 开单率')")
+    elif q.type == "numeric":
+        if q.options or not q.answers:
+            raise ContentError(path, q.line, "a numeric question lists answers as '- 50', "
+                               "'- 50 ± 2' or '- 45..55'")
+        for spec, line in q.answers:
+            if parse_numeric(spec) is None:
+                raise ContentError(path, line, f"cannot read the number '{spec}' "
+                                   "(use 50, 50 ± 2 or 45..55)")
+    elif q.type == "order":
+        if q.options or len(q.items) < 2:
+            raise ContentError(path, q.line, "an order question lists at least two steps as a "
+                               "numbered list in the right order")
+        numbers = [n for n, _text, _line in q.items]
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise ContentError(path, q.items[0][2], "number the steps 1, 2, 3 … in the right order")
+
+
+def _paragraphs(lines: list[str]) -> str:
+    return "\n".join(lines).strip()
+
+
+def merge_languages(parsed: dict[str, ParsedQuiz]) -> dict:
+    """One quiz from its language files; the key (answers) must be the same in every language.
+
+    Returns plain JSON-ready data: {"settings", "intro", "questions": [...]}. Texts are
+    {"zh": html, "en": html}; accepted text answers are the union over languages.
+    """
+    locales = sorted(parsed)
+    first = parsed[locales[0]]
+    for locale in locales[1:]:
+        other = parsed[locale]
+        if other.settings != first.settings:
+            key = next(k for k in SETTINGS_DEFAULTS if other.settings[k] != first.settings[k])
+            raise ContentError(other.path, other.settings_lines.get(key, 1),
+                               f"'{key}' differs from {first.path}: every language file of a "
+                               "quiz has the same settings")
+        if [q.id for q in other.questions] != [q.id for q in first.questions]:
+            raise ContentError(other.path, other.questions[0].line if other.questions else 1,
+                               f"the question ids differ from {first.path} (same ids, same order)")
+        for mine, theirs in zip(other.questions, first.questions):
+            same = (mine.type == theirs.type and mine.points == theirs.points
+                    and [o.correct for o in mine.options] == [o.correct for o in theirs.options]
+                    and len(mine.items) == len(theirs.items))
+            if mine.type == "numeric":
+                same = same and [parse_numeric(a) for a, _ in mine.answers] == \
+                    [parse_numeric(a) for a, _ in theirs.answers]
+            if not same:
+                raise ContentError(other.path, mine.line, f"question '{mine.id}' differs from "
+                                   f"{first.path} in type, points, options or answers")
+    questions = []
+    for index, base in enumerate(first.questions):
+        per_locale = {locale: parsed[locale].questions[index] for locale in locales}
+
+        def texts(get) -> dict:
+            return {locale: get(q) for locale, q in per_locale.items()}
+
+        question = {
+            "id": base.id, "type": base.type, "points": base.points,
+            "text": texts(lambda q: render_markdown(
+                f"**{q.title}**\n\n" + _paragraphs(q.body) if q.body else f"**{q.title}**").html),
+            "feedback": texts(lambda q: render_markdown(_paragraphs(q.feedback)).html
+                              if q.feedback else ""),
+        }
+        if base.type in ("single", "multiple", "truefalse"):
+            question["options"] = [
+                {"id": chr(ord("a") + i), "correct": option.correct,
+                 "text": texts(lambda q, i=i: render_inline(q.options[i].text)),
+                 "feedback": texts(lambda q, i=i: render_inline(" ".join(q.options[i].feedback))
+                                   if q.options[i].feedback else "")}
+                for i, option in enumerate(base.options)]
+        elif base.type == "text":
+            accepted: list[str] = []
+            for q in per_locale.values():
+                accepted += [a for a, _line in q.answers if a not in accepted]
+            question["accepted"] = accepted
+        elif base.type == "numeric":
+            question["ranges"] = [parse_numeric(a) for a, _line in base.answers]
+            question["answer_text"] = base.answers[0][0]
+        elif base.type == "order":
+            question["items"] = [
+                {"id": chr(ord("a") + i),
+                 "text": texts(lambda q, i=i: render_inline(q.items[i][1]))}
+                for i in range(len(base.items))]
+        questions.append(question)
+    return {"settings": first.settings,
+            "intro": {locale: render_markdown(p.intro).html if p.intro else ""
+                      for locale, p in parsed.items()},
+            "questions": questions}

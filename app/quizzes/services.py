@@ -1,0 +1,292 @@
+"""Attempts that cannot be lost or doubled: start, autosave, submit (idempotent), status."""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..accounts.models import User, utcnow
+from ..database import upsert
+from ..extensions import db
+from ..learning.models import Module
+from .grading import ResponseError, clean_response, draw_layout, grade
+from .models import Attempt, AttemptAnswer, Quiz, QuizVersion
+
+# Answers that arrive this long after the time limit still count (network, slow phones).
+GRACE = timedelta(seconds=30)
+
+
+class QuizError(Exception):
+    """Something the learner cannot do now; `code` names it for a message in their language."""
+
+    def __init__(self, code: str, when: datetime | None = None):
+        super().__init__(code)
+        self.code, self.when = code, when
+
+
+@dataclass
+class QuizStatus:
+    quiz: Quiz
+    version: QuizVersion
+    attempts: list[Attempt]
+    open_attempt: Attempt | None
+    passed: bool
+    attempts_left: int | None  # None: unlimited
+    next_start_at: datetime | None  # cooldown end, when it is in the future
+
+    @property
+    def settings(self) -> dict:
+        return self.version.settings
+
+    @property
+    def best_percent(self) -> float | None:
+        graded = [a.percent for a in self.attempts if a.state == "graded"]
+        return max(graded) if graded else None
+
+    @property
+    def can_start(self) -> bool:
+        return (self.open_attempt is None and not self.passed and self.attempts_left != 0
+                and self.next_start_at is None)
+
+
+def quiz_for_module(module_id: int) -> Quiz | None:
+    return db.session.execute(select(Quiz).where(
+        Quiz.module_id == module_id, Quiz.hidden.is_(False))).scalar_one_or_none()
+
+
+def quiz_by_id(quiz_id: int) -> Quiz:
+    return db.session.get(Quiz, quiz_id)
+
+
+def module_of_quiz(quiz_id: int) -> Module:
+    return db.session.execute(select(Module).join(Quiz, Quiz.module_id == Module.id)
+                              .where(Quiz.id == quiz_id)).scalar_one()
+
+
+def quiz_facts(user_id: int | None, module_ids: list[int]) -> dict[int, bool]:
+    """For each module with a visible quiz: has the user passed it (any version)?"""
+    if not module_ids:
+        return {}
+    quizzes = dict(db.session.execute(select(Quiz.module_id, Quiz.id).where(
+        Quiz.module_id.in_(module_ids), Quiz.hidden.is_(False))).all())
+    passed: set[int] = set()
+    if user_id is not None and quizzes:
+        passed = set(db.session.scalars(select(Attempt.quiz_id).where(
+            Attempt.user_id == user_id, Attempt.quiz_id.in_(quizzes.values()),
+            Attempt.passed.is_(True)).distinct()))
+    return {module_id: quiz_id in passed for module_id, quiz_id in quizzes.items()}
+
+
+def quiz_status(user: User, quiz: Quiz, now: datetime | None = None) -> QuizStatus:
+    now = now or utcnow()
+    attempts = list(db.session.scalars(select(Attempt).where(
+        Attempt.user_id == user.id, Attempt.quiz_id == quiz.id).order_by(Attempt.number)))
+    open_attempt = next((a for a in attempts if a.state == "open"), None)
+    version = open_attempt.version if open_attempt else quiz.current_version
+    settings = quiz.current_version.settings
+    passed = any(a.passed for a in attempts)
+    limit = settings["max_attempts"]
+    left = None if limit is None else max(0, limit - len(attempts))
+    next_start_at = None
+    graded = [a for a in attempts if a.state == "graded"]
+    if graded and settings["cooldown_minutes"]:
+        ready = graded[-1].submitted_at + timedelta(minutes=settings["cooldown_minutes"])
+        next_start_at = ready if ready > now else None
+    return QuizStatus(quiz=quiz, version=version, attempts=attempts, open_attempt=open_attempt,
+                      passed=passed, attempts_left=left, next_start_at=next_start_at)
+
+
+def _locked_attempt(user: User, attempt_id: int) -> Attempt:
+    """The user's own attempt, row-locked until commit (PostgreSQL; SQLite locks the file)."""
+    attempt = db.session.execute(
+        select(Attempt).where(Attempt.id == attempt_id).with_for_update()).scalar_one_or_none()
+    if attempt is None or attempt.user_id != user.id:
+        raise QuizError("not_found")  # someone else's attempt looks like no attempt
+    return attempt
+
+
+def own_attempt(user: User, attempt_id: int) -> Attempt:
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != user.id:
+        raise QuizError("not_found")
+    return attempt
+
+
+def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attempt:
+    """Resume the open attempt, or open a new one if the learner may (QuizError if not)."""
+    now = now or utcnow()
+    status = quiz_status(user, quiz, now)
+    if status.open_attempt is not None:
+        if not _expired(status.open_attempt, now):
+            return status.open_attempt
+        submit_attempt(user, status.open_attempt.id, {}, now)
+        status = quiz_status(user, quiz, now)
+    if status.passed:
+        raise QuizError("already_passed")
+    if status.attempts_left == 0:
+        raise QuizError("no_attempts_left")
+    if status.next_start_at is not None:
+        raise QuizError("cooldown", status.next_start_at)
+    version = quiz.current_version
+    layout = draw_layout(version.content, random.SystemRandom())
+    limit = version.settings["time_limit_minutes"]
+    attempt = Attempt(user_id=user.id, quiz_id=quiz.id, version_id=version.id,
+                      number=len(status.attempts) + 1, state="open", layout=layout,
+                      started_at=now, deadline_at=now + timedelta(minutes=limit) if limit else None)
+    db.session.add(attempt)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # A twin request opened it first: both get the same open attempt.
+        db.session.rollback()
+        twin = quiz_status(user, quiz, now).open_attempt
+        if twin is None:
+            raise
+        return twin
+    return attempt
+
+
+def _expired(attempt: Attempt, now: datetime) -> bool:
+    return attempt.deadline_at is not None and now > attempt.deadline_at + GRACE
+
+
+def _write_answer(attempt: Attempt, question_id: str, raw, now: datetime) -> bool:
+    """Save one answer; returns True when it arrived too late to be marked."""
+    if question_id not in attempt.layout["questions"]:
+        raise QuizError("unknown_question")
+    question = attempt.version.question(question_id)
+    try:
+        response = clean_response(question, raw)
+    except ResponseError as error:
+        raise QuizError(error.code) from None
+    late = _expired(attempt, now)
+    keys = {"attempt_id": attempt.id, "question_id": question_id}
+    if late:  # kept for the record, never replaces an answer given in time
+        upsert(AttemptAnswer, keys, {"late_response": response, "late_saved_at": now})
+    else:
+        upsert(AttemptAnswer, keys, {"response": response, "saved_at": now})
+    return late
+
+
+def save_answer(user: User, attempt_id: int, question_id: str, raw,
+                now: datetime | None = None) -> bool:
+    """Autosave one answer of an open attempt. Returns True if it was late (saved, not marked)."""
+    now = now or utcnow()
+    attempt = _locked_attempt(user, attempt_id)
+    if attempt.state != "open":
+        db.session.rollback()
+        raise QuizError("closed")
+    try:
+        late = _write_answer(attempt, question_id, raw, now)
+    except QuizError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return late
+
+
+def submit_attempt(user: User, attempt_id: int, raw_answers: dict,
+                   now: datetime | None = None) -> Attempt:
+    """Grade the attempt exactly once; replays and double clicks get the same graded attempt.
+
+    raw_answers: question id -> raw value, the final state of the form (may be empty when
+    everything was autosaved).
+    """
+    now = now or utcnow()
+    attempt = _locked_attempt(user, attempt_id)
+    if attempt.state != "open":
+        db.session.rollback()
+        return attempt
+    try:
+        for question_id, raw in raw_answers.items():
+            _write_answer(attempt, question_id, raw, now)
+    except QuizError:
+        db.session.rollback()  # a bad field refuses the whole submission, nothing recorded
+        raise
+    db.session.flush()
+    rows = db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))
+    responses, late = {}, set()
+    for row in rows:
+        responses[row.question_id] = row.response
+        if row.late_response is not None and row.response is None:
+            late.add(row.question_id)
+    result = grade(attempt.version.content, attempt.layout, responses, late)
+    # Compare-and-set: only the request that still sees the attempt open grades it.
+    changed = db.session.execute(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.state == "open").values(
+            state="graded", submitted_at=now, score=result.score, max_score=result.max_score,
+            percent=result.percent, passed=result.passed,
+            result={"questions": result.questions,
+                    "late": bool(late) or (attempt.deadline_at is not None
+                                           and now > attempt.deadline_at + GRACE)})
+    ).rowcount
+    if changed != 1:
+        db.session.rollback()
+        return db.session.get(Attempt, attempt_id)
+    db.session.commit()
+    db.session.refresh(attempt)
+    if result.passed:
+        from ..learning.services import record_completion_if_done  # learning owns completion
+
+        module = db.session.get(Module, db.session.get(Quiz, attempt.quiz_id).module_id)
+        record_completion_if_done(user, module.course_id)
+    return attempt
+
+
+def may_reveal(status_passed: bool, attempts_left: int | None, reveal: str) -> bool:
+    """Whether correct answers and feedback may be shown (the quiz's `reveal` setting)."""
+    if reveal == "after_pass":
+        return status_passed
+    if reveal == "after_last_attempt":
+        return status_passed or attempts_left == 0
+    return False
+
+
+def answers_of(attempt: Attempt) -> dict[str, AttemptAnswer]:
+    return {row.question_id: row for row in db.session.scalars(
+        select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
+
+
+def attempt_count(quiz_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Attempt).where(
+        Attempt.quiz_id == quiz_id)) or 0
+
+
+def import_quiz(module_id: int, content: dict | None, counter: Counter) -> None:
+    """Make `content` the module's current quiz version (a new version only when it changed).
+
+    Versions are never edited: open attempts keep the version they started with. A quiz gone
+    from the files is hidden, its attempts kept.
+    """
+    quiz = db.session.execute(select(Quiz).where(Quiz.module_id == module_id)).scalar_one_or_none()
+    if content is None:
+        if quiz is not None and not quiz.hidden:
+            quiz.hidden = True
+            counter["quizzes hidden"] += 1
+        return
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False)
+                            .encode()).hexdigest()
+    if quiz is None:
+        quiz = Quiz(module_id=module_id)
+        db.session.add(quiz)
+        db.session.flush()
+        counter["quizzes new"] += 1
+    if quiz.hidden:
+        quiz.hidden = False
+        counter["quizzes changed"] += 1
+    current = quiz.current_version
+    if current is not None and current.content_hash == digest:
+        return
+    number = (db.session.scalar(select(func.max(QuizVersion.number)).where(
+        QuizVersion.quiz_id == quiz.id)) or 0) + 1
+    version = QuizVersion(quiz_id=quiz.id, number=number, content=content, content_hash=digest)
+    db.session.add(version)
+    quiz.current_version = version
+    db.session.flush()
+    counter["quiz versions new"] += 1

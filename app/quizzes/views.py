@@ -1,0 +1,170 @@
+"""Quiz pages: overview, attempt (autosaving), submit, result."""
+from __future__ import annotations
+
+from flask import (Blueprint, abort, jsonify, redirect, render_template, request, url_for)
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from ..accounts.models import utcnow
+from ..i18n import current_language
+from ..learning import services as learning
+from . import services
+from .services import QuizError
+
+bp = Blueprint("quizzes", __name__)
+
+MESSAGES = {
+    "not_found": _l("We could not find that quiz attempt."),
+    "locked": _l("This quiz opens when you have read every lesson of the module."),
+    "already_passed": _l("You have already passed this quiz."),
+    "no_attempts_left": _l("You have used all your attempts for this quiz. Your mentor or a trainer can help you review."),
+    "cooldown": _l("You can try again at %(time)s. Use the time to review the lessons."),
+    "closed": _l("This attempt has already been submitted; your answers are saved in its result."),
+    "unknown_question": _l("That question is not part of this attempt."),
+    "unknown_option": _l("That answer is not one of the options. Please reload the page."),
+    "too_long": _l("That answer is too long (at most 500 characters)."),
+    "bad_answer": _l("That answer could not be read. Please try again."),
+}
+
+
+def _message(error: QuizError) -> str:
+    if error.code == "cooldown" and error.when:
+        return str(MESSAGES["cooldown"]) % {"time": format_datetime(error.when, "short")}
+    return str(MESSAGES.get(error.code, MESSAGES["bad_answer"]))
+
+
+def _module_quiz(slug: str, module_slug: str):
+    course = learning.find_course(slug)
+    if course is None:
+        abort(404)
+    outline = learning.course_outline(course, current_user, current_language())
+    entry = next((m for m in outline.modules if m.module.slug == module_slug), None)
+    if entry is None or not entry.has_quiz:
+        abort(404)
+    return course, outline, entry, services.quiz_for_module(entry.module.id)
+
+
+@bp.route("/courses/<slug>/<module_slug>/quiz")
+@login_required
+def overview(slug: str, module_slug: str):
+    course, outline, entry, quiz = _module_quiz(slug, module_slug)
+    status = services.quiz_status(current_user, quiz)
+    return render_template("quizzes/overview.html", course=course, entry=entry, status=status,
+                           now=utcnow()), (200 if entry.quiz_unlocked else 403)
+
+
+@bp.route("/courses/<slug>/<module_slug>/quiz/start", methods=["POST"])
+@login_required
+def start(slug: str, module_slug: str):
+    course, outline, entry, quiz = _module_quiz(slug, module_slug)
+    if not entry.quiz_unlocked:
+        return _refuse(QuizError("locked"), course, entry, quiz)
+    try:
+        attempt = services.start_attempt(current_user, quiz)
+    except QuizError as error:
+        return _refuse(error, course, entry, quiz)
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id), 303)
+
+
+def _refuse(error: QuizError, course, entry, quiz):
+    status = services.quiz_status(current_user, quiz)
+    return render_template("quizzes/overview.html", course=course, entry=entry, status=status,
+                           now=utcnow(), error=_message(error)), 409 if error.code != "locked" else 403
+
+
+def _attempt_context(attempt_id: int):
+    try:
+        attempt = services.own_attempt(current_user, attempt_id)
+    except QuizError:
+        abort(404)
+    module = services.module_of_quiz(attempt.quiz_id)
+    return attempt, module, module.course
+
+
+@bp.route("/attempts/<int:attempt_id>")
+@login_required
+def attempt(attempt_id: int):
+    attempt, module, course = _attempt_context(attempt_id)
+    if attempt.state != "open":
+        return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+    now = utcnow()
+    return render_template("quizzes/attempt.html", attempt=attempt, module=module, course=course,
+                           questions=_shown_questions(attempt), answers=services.answers_of(attempt),
+                           expired=attempt.deadline_at is not None and now > attempt.deadline_at + services.GRACE,
+                           remaining=(attempt.deadline_at - now).total_seconds() if attempt.deadline_at else None)
+
+
+def _shown_questions(attempt):
+    """The attempt's questions in its fixed order, each with its options in its fixed order."""
+    shown = []
+    for question_id in attempt.layout["questions"]:
+        question = attempt.version.question(question_id)
+        order = attempt.layout["options"].get(question_id)
+        choices = question.get("options") or question.get("items") or []
+        by_id = {choice["id"]: choice for choice in choices}
+        shown.append({"question": question, "choices": [by_id[i] for i in order] if order else []})
+    return shown
+
+
+def _raw_value(question: dict, field: str):
+    if question["type"] in ("multiple", "order"):
+        return request.form.getlist(field)
+    return request.form.get(field)
+
+
+@bp.route("/attempts/<int:attempt_id>/answer", methods=["POST"])
+@login_required
+def save_answer(attempt_id: int):
+    question_id = request.form.get("question_id", "")
+    try:
+        attempt = services.own_attempt(current_user, attempt_id)
+        question = attempt.version.question(question_id)
+        if question is None:
+            raise QuizError("unknown_question")
+        late = services.save_answer(current_user, attempt_id, question_id,
+                                    _raw_value(question, f"q-{question_id}"))
+    except QuizError as error:
+        code = 404 if error.code == "not_found" else 409 if error.code == "closed" else 400
+        return jsonify(saved=False, error=error.code, message=_message(error)), code
+    message = _l("Saved after the time limit: it is kept but will not be marked.") if late else _l("Saved")
+    return jsonify(saved=True, late=late, message=str(message))
+
+
+@bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
+@login_required
+def submit(attempt_id: int):
+    try:
+        attempt = services.own_attempt(current_user, attempt_id)
+        raw = {}
+        for field in request.form:
+            if not field.startswith("q-"):
+                continue
+            question = attempt.version.question(field[2:])
+            if question is None or field[2:] not in attempt.layout["questions"]:
+                raise QuizError("unknown_question")
+            raw[field[2:]] = _raw_value(question, field)
+        services.submit_attempt(current_user, attempt_id, raw)
+    except QuizError as error:
+        if error.code == "not_found":
+            abort(404)
+        return render_template("errors/error.html", code=400, title=_l("Bad request"),
+                               message=_message(error)), 400
+    return redirect(url_for("quizzes.result", attempt_id=attempt_id), 303)
+
+
+@bp.route("/attempts/<int:attempt_id>/result")
+@login_required
+def result(attempt_id: int):
+    attempt, module, course = _attempt_context(attempt_id)
+    if attempt.state == "open":
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+    quiz = services.quiz_by_id(attempt.quiz_id)
+    status = services.quiz_status(current_user, quiz)
+    reveal = services.may_reveal(status.passed, status.attempts_left,
+                                 attempt.version.settings["reveal"])
+    outline = learning.course_outline(course, current_user, current_language())
+    entry = next(m for m in outline.modules if m.module.id == module.id)
+    return render_template("quizzes/result.html", attempt=attempt, module=module, course=course,
+                           questions=_shown_questions(attempt), answers=services.answers_of(attempt),
+                           status=status, reveal=reveal, entry=entry, outline=outline)

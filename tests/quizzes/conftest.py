@@ -1,0 +1,55 @@
+"""Quiz fixtures: the gamma course (quizzes with canary answer strings) and helpers."""
+import re
+
+import pytest
+
+from tests.conftest import csrf_token
+
+# Strings that only exist in the answer key: they must never reach the browser before grading.
+CANARIES = ["CANARY-OPTION-FEEDBACK", "CANARY-QUESTION-FEEDBACK", "CANARY-HABITS",
+            "CANARY-TEXT-ANSWER"]
+# A fully right answer set for gamma/start (form field -> value(s)).
+RIGHT = {"q-first": "b", "q-habits": ["", "a", "b"], "q-trust": "a", "q-rate": "开单率",
+         "q-percent": "65", "q-sale": ["a", "b", "c", "d"]}
+WRONG = {"q-first": "a", "q-habits": ["", "c"], "q-trust": "b", "q-rate": "不知道",
+         "q-percent": "12", "q-sale": ["d", "c", "b", "a"]}
+
+
+class Learner:
+    """Drives the quiz pages through the test client like a phone would."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def read(self, course: str, lesson: str):
+        token = csrf_token(self.client, f"/courses/{course}")
+        return self.client.post(f"/courses/{course}/{lesson}/read", data={"csrf_token": token})
+
+    def start(self, course="gamma", module="start"):
+        token = csrf_token(self.client, f"/courses/{course}")
+        return self.client.post(f"/courses/{course}/{module}/quiz/start", data={"csrf_token": token})
+
+    def start_attempt_id(self, course="gamma", module="start") -> int:
+        response = self.start(course, module)
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
+
+    def token(self, attempt_id: int) -> str:
+        return csrf_token(self.client, f"/attempts/{attempt_id}")
+
+    def autosave(self, attempt_id: int, question_id: str, value, token=None):
+        data = {"question_id": question_id, f"q-{question_id}": value}
+        return self.client.post(f"/attempts/{attempt_id}/answer", data=data,
+                                headers={"X-CSRFToken": token or self.token(attempt_id),
+                                         "Accept": "application/json"})
+
+    def submit(self, attempt_id: int, answers: dict, token=None):
+        data = dict(answers, csrf_token=token or self.token(attempt_id))
+        return self.client.post(f"/attempts/{attempt_id}/submit", data=data)
+
+
+@pytest.fixture
+def quiz_learner(client, imported, learner):
+    person = Learner(client)
+    assert person.read("gamma", "intro").status_code == 303
+    return person
