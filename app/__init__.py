@@ -69,6 +69,8 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from .accounts.cli import users_cli
     from .authoring.cli import courses_cli
+    from .quizzes.cli import quizzes_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(courses_cli)
+    app.cli.add_command(quizzes_cli)

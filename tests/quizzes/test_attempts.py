@@ -1,4 +1,5 @@
 """Attempts through the pages: resume, autosave, idempotent submit, late answers, bad input."""
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -54,7 +55,7 @@ def test_layout_is_fixed_per_attempt(client, quiz_learner, app):
     attempt_id = quiz_learner.start_attempt_id()
     first = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     again = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
-    strip = lambda page: page.split('name="csrf_token"')[0]  # noqa: E731
+    strip = lambda page: re.sub(r'(value|content)="[\w.-]{40,}"', "", page)  # noqa: E731
     assert strip(first) == strip(again)
     assert quiz_learner.start_attempt_id() == attempt_id  # reopening resumes
 

@@ -1,0 +1,120 @@
+"""The quiz file format: every type parses; malformed quizzes fail the import at file:line."""
+import pytest
+from sqlalchemy import func, select
+
+from app.content import ContentError
+from app.extensions import db
+from app.quizzes.models import QuizVersion
+from app.quizzes.parser import merge_languages, parse_quiz_file
+
+HEAD = "---\npass_mark: 80\n---\n"
+
+
+def parse(body: str, head: str = HEAD):
+    return parse_quiz_file(head + body, "quiz.en.md")
+
+
+def test_every_type_and_feedback_is_read():
+    quiz = merge_languages({"en": parse(
+        "Intro text.\n\n"
+        "## Pick one {#one type=single points=3}\nA scenario line.\n\n- [ ] no\n  > Feedback: not this\n- [x] yes\n\n> Feedback: because\n\n"
+        "## Pick many {#many type=multiple}\n- [x] a\n- [X] b\n- [ ] c\n\n"
+        "## True? {#tf type=truefalse}\n- [ ] True\n- [x] False\n\n"
+        "## Name it {#name type=text}\n- 开单率\n- order-open rate\n\n"
+        "## How many {#num type=numeric}\n- 50 ± 2\n- 100..110\n\n"
+        "## Steps {#steps type=order}\n1. one\n2. two\n3. three\n")})
+    one, many, tf, name, num, steps = quiz["questions"]
+    assert (one["points"], [o["correct"] for o in one["options"]]) == (3, [False, True])
+    assert "not this" in one["options"][0]["feedback"]["en"] and "because" in one["feedback"]["en"]
+    assert "A scenario line." in one["text"]["en"]
+    assert [o["correct"] for o in many["options"]] == [True, True, False]
+    assert [o["correct"] for o in tf["options"]] == [False, True]
+    assert name["accepted"] == ["开单率", "order-open rate"]
+    assert num["ranges"] == [{"min": 48, "max": 52, "value": 50}, {"min": 100, "max": 110}]
+    assert [i["id"] for i in steps["items"]] == ["a", "b", "c"]
+    assert "Intro text." in quiz["intro"]["en"]
+
+
+def test_chinese_feedback_label_is_accepted():
+    quiz = merge_languages({"zh": parse("## 选 {#a type=single}\n- [x] 对\n- [ ] 错\n\n> 反馈：因为\n")})
+    assert "因为" in quiz["questions"][0]["feedback"]["zh"]
+
+
+@pytest.mark.parametrize("body, line, reason", [
+    ("## Q {#a type=single}\n- [ ] x\n- [ ] y\n", 4, "exactly one [x]"),
+    ("## Q {#a type=single}\n- [x] x\n- [x] y\n", 4, "exactly one [x]"),
+    ("## Q {#a type=multiple}\n- [ ] x\n- [ ] y\n", 4, "no correct answer"),
+    ("## Q {#a type=truefalse}\n- [x] x\n- [ ] y\n- [ ] z\n", 4, "exactly two options"),
+    ("## Q {#a type=essay}\n- x\n", 4, "type must be one of"),
+    ("## Q {type=single}\n- [x] x\n- [ ] y\n", 4, "needs an id"),
+    ("## Q\n- [x] x\n", 4, "ends with {#id type=…}"),
+    ("## Q {#a type=single}\n- [x] x\n- [ ] y\n## R {#a type=single}\n- [x] x\n- [ ] y\n", 7, "duplicate question id"),
+    ("## Q {#a type=numeric}\n- about fifty\n", 5, "cannot read the number"),
+    ("## Q {#a type=order}\n1. x\n3. y\n", 5, "number the steps"),
+    ("## Q {#a type=text}\n", 4, "accepted answers"),
+    ("## Q {#a type=single points=0}\n- [x] x\n- [ ] y\n", 4, "points must be"),
+    ("## Q {#a type=single}\n- [x] x\n- [ ] y\n\n> Feedback: f\n\nstray text\n", 10, "unexpected text"),
+    ("", 4, "no questions"),
+])
+def test_malformed_questions_name_their_line(body, line, reason):
+    with pytest.raises(ContentError) as caught:
+        parse(body)
+    assert caught.value.line == line and reason in caught.value.reason
+
+
+@pytest.mark.parametrize("head, line, reason", [
+    ("---\npass_mark: 120\n---\n", 2, "'pass_mark' must be a whole number 1-100"),
+    ("---\nreveal: sometimes\n---\n", 2, "'reveal' must be one of"),
+    ("---\nshuffle_questions: maybe\n---\n", 2, "must be true or false"),
+    ("---\ndraw: 5\n---\n", 2, "only 1 questions"),
+    ("---\ncolour: red\n---\n", 2, "unknown key 'colour'"),
+])
+def test_bad_settings_name_their_line(head, line, reason):
+    with pytest.raises(ContentError) as caught:
+        parse("## Q {#a type=single}\n- [x] x\n- [ ] y\n", head)
+    assert caught.value.line == line and reason in caught.value.reason
+
+
+def test_languages_must_agree_on_the_key():
+    en = parse("## Q {#a type=single}\n- [x] x\n- [ ] y\n")
+    zh = parse_quiz_file(HEAD + "## 题 {#a type=single}\n- [ ] 甲\n- [x] 乙\n", "quiz.zh.md")
+    with pytest.raises(ContentError, match="differs"):
+        merge_languages({"en": en, "zh": zh})
+
+
+def test_text_answers_from_every_language_are_accepted():
+    en = parse("## Q {#a type=text}\n- order-open rate\n")
+    zh = parse_quiz_file(HEAD + "## 题 {#a type=text}\n- 开单率\n", "quiz.zh.md")
+    assert merge_languages({"en": en, "zh": zh})["questions"][0]["accepted"] == ["order-open rate", "开单率"]
+
+
+def test_malformed_quiz_fails_the_import_and_changes_nothing(runner, app, imported):
+    path = imported / "gamma" / "01-start" / "quiz.en.md"
+    path.write_text(path.read_text().replace("- [x] Welcome", "- [ ] Welcome"))
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(QuizVersion))
+    result = runner.invoke(args=["courses", "import", str(imported)])
+    assert result.exit_code != 0
+    assert "gamma/01-start/quiz.en.md:" in result.output and "exactly one [x]" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(QuizVersion)) == before
+
+
+def test_reimporting_an_unchanged_quiz_makes_no_new_version(app, imported):
+    from app.authoring.services import import_curriculum
+
+    with app.app_context():
+        assert "quiz versions new" not in import_curriculum(imported)
+
+
+def test_shipped_quizzes_have_at_least_5_questions_in_both_languages():
+    from pathlib import Path
+
+    from app.authoring.curriculum import read_curriculum
+
+    for course in read_curriculum(Path(__file__).parents[2] / "courses"):
+        for module in course.modules:
+            assert module.quiz is not None, f"{course.slug}/{module.slug} has no quiz"
+            assert len(module.quiz["questions"]) >= 5
+            for question in module.quiz["questions"]:
+                assert set(question["text"]) == {"zh", "en"}
