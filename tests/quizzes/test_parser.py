@@ -118,3 +118,15 @@ def test_shipped_quizzes_have_at_least_5_questions_in_both_languages():
             assert len(module.quiz["questions"]) >= 5
             for question in module.quiz["questions"]:
                 assert set(question["text"]) == {"zh", "en"}
+
+
+def test_the_readme_example_is_a_valid_quiz():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    example = next(block for block in re.findall(r"```markdown\n(.*?)```", readme, re.S)
+                   if "pass_mark" in block)
+    quiz = merge_languages({"en": parse_quiz_file(example, "README.md")})
+    assert [q["type"] for q in quiz["questions"]] == ["single", "multiple", "truefalse", "text",
+                                                      "numeric", "order"]
