@@ -50,6 +50,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None  # the login page itself says what to do
     app.session_interface = SmallBSessionInterface()
+    from .background import celery_init_app
+
+    celery_init_app(app)
+    from .certificates import tasks  # noqa: F401  (registers tasks and signal receivers)
     app.jinja_env.globals.update(pick=i18n.pick, current_language=i18n.current_language,
                                  html_lang=i18n.html_lang)
     # Importing the models registers them on the metadata (migrations, create_all).
@@ -59,18 +63,24 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .learning.views import bp as learning_bp
+    from .certificates.views import bp as certificates_bp
+    from .notifications.views import bp as notifications_bp
     from .quizzes.views import bp as quizzes_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(learning_bp)
     app.register_blueprint(quizzes_bp)
+    app.register_blueprint(certificates_bp)
+    app.register_blueprint(notifications_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from .accounts.cli import users_cli
     from .authoring.cli import courses_cli
+    from .certificates.cli import certificates_cli
     from .quizzes.cli import quizzes_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(courses_cli)
     app.cli.add_command(quizzes_cli)
+    app.cli.add_command(certificates_cli)

@@ -52,6 +52,12 @@ def load_config(app, overrides: dict | None = None) -> None:
     )
     cfg["REDIS_URL"] = env.get("REDIS_URL")
     cfg["CELERY_BROKER_URL"] = env.get("CELERY_BROKER_URL")
+    cfg["CELERY_VISIBILITY_TIMEOUT"] = int(env.get("CELERY_VISIBILITY_TIMEOUT", 3600))
+    cfg["ISSUER_NAME"] = env.get("ISSUER_NAME", "SmallB Academy · 小B学院")
+    # Where verification links point (QR codes, credentials); default: the request's host.
+    cfg["PUBLIC_BASE_URL"] = env.get("PUBLIC_BASE_URL", "").rstrip("/")
+    cfg["CERTIFICATE_SIGNING_KEY"] = env.get("CERTIFICATE_SIGNING_KEY")
+    cfg["CERTIFICATE_FONT"] = env.get("CERTIFICATE_FONT")
     # Without DATABASE_URL the portal sets itself up (schema, curriculum, demo accounts).
     cfg["AUTO_SETUP"] = not env.get("DATABASE_URL") and not testing
     cfg["MAX_CONTENT_LENGTH"] = int(env.get("MAX_CONTENT_LENGTH", 2 * 1024 * 1024))

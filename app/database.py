@@ -37,14 +37,16 @@ def configure_engine(engine: Engine) -> None:
 
 def insert_ignoring_duplicates(model, **values):
     """INSERT ... ON CONFLICT DO NOTHING: a concurrent twin of this row is not an error."""
+    from sqlalchemy import literal
     from sqlalchemy.dialects import postgresql, sqlite
 
     from .extensions import db
 
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
-    return result.rowcount == 1
+    # RETURNING tells reliably whether the row went in (rowcount is -1 on some drivers).
+    statement = insert(model).values(**values).on_conflict_do_nothing().returning(literal(1))
+    return db.session.execute(statement).first() is not None
 
 
 def upsert(model, keys: dict, values: dict) -> None:

@@ -2,3 +2,5 @@
 from .accounts.models import User  # noqa: F401
 from .learning.models import Course, Enrolment, Lesson, LessonProgress, LessonText, Module  # noqa: F401
 from .quizzes.models import Attempt, AttemptAnswer, Quiz, QuizVersion  # noqa: F401
+from .certificates.models import Certificate  # noqa: F401
+from .notifications.models import Notification  # noqa: F401

@@ -18,7 +18,7 @@ def add_security_headers(response):
         headers.setdefault("Content-Security-Policy", CSP)
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if current_user and current_user.is_authenticated:
+    if current_user and current_user.is_authenticated and "Cache-Control" not in headers:
         # Personal pages must not be kept by shared phones' or proxies' caches.
         headers["Cache-Control"] = "no-store"
     return response

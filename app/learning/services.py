@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import func, select, update
 
 from ..accounts.models import User, utcnow
@@ -214,12 +215,16 @@ def record_completion_if_done(user: User, course_id: int) -> bool:
     course = db.session.get(Course, course_id)
     if course is None or not course_outline(course, user, "en").complete:
         return False
-    now = utcnow()
+    event = {"user_id": user.id, "course_id": course_id,
+             "grants_certificate": course.grants_certificate, "completed_at": utcnow()}
     changed = db.session.execute(update(Enrolment).where(
         Enrolment.user_id == user.id, Enrolment.course_id == course_id,
-        Enrolment.completed_at.is_(None)).values(completed_at=now, last_activity_at=now)).rowcount
+        Enrolment.completed_at.is_(None)).values(completed_at=event["completed_at"],
+                                                 last_activity_at=event["completed_at"])).rowcount
     db.session.commit()
     if changed == 1:
-        course_completed.send(course, user_id=user.id, course_id=course_id, completed_at=now)
+        # Plain values only, sent after the commit: receivers may start tasks that run
+        # eagerly right here, and must not find this request holding a transaction.
+        course_completed.send(current_app._get_current_object(), **event)
         return True
     return False

@@ -1,0 +1,38 @@
+"""Celery wired the Flask way: tasks run inside the app context; eager when no broker is set."""
+from __future__ import annotations
+
+from celery import Celery, Task
+from flask import Flask
+
+
+def celery_config(config) -> dict:
+    broker = config.get("CELERY_BROKER_URL")
+    return {
+        "broker_url": broker or "memory://localhost/",
+        "result_backend": None,
+        "task_ignore_result": True,
+        # Embedded default: run tasks in-process. A configuration, not a separate code path.
+        "task_always_eager": not broker,
+        "task_eager_propagates": True,
+        # Tasks that must not be lost set acks_late; a killed worker then hands the task back.
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_connection_retry_on_startup": True,
+        # Redis re-delivers an unacknowledged task after this many seconds.
+        "broker_transport_options": {"visibility_timeout": int(config.get(
+            "CELERY_VISIBILITY_TIMEOUT", 3600))},
+        "task_default_queue": "smallb",
+    }
+
+
+def celery_init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(celery_config(app.config))
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app

@@ -1,0 +1,1 @@
+"""Notifications: small in-app messages other domains send (certificates, mentors' nudges)."""
