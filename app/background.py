@@ -18,9 +18,13 @@ def celery_config(config) -> dict:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
-        # Redis re-delivers an unacknowledged task after this many seconds.
-        "broker_transport_options": {"visibility_timeout": int(config.get(
-            "CELERY_VISIBILITY_TIMEOUT", 3600))},
+        # Redis hands a task whose worker died to another worker once it has been
+        # unacknowledged this long (checked every unacked_restore_interval seconds).
+        "broker_transport_options": {
+            "visibility_timeout": int(config.get("CELERY_VISIBILITY_TIMEOUT", 1800)),
+            "unacked_restore_interval": min(10, int(config.get("CELERY_VISIBILITY_TIMEOUT", 1800))),
+            "unacked_restore_throttle": 1,
+        },
         "task_default_queue": "smallb",
     }
 

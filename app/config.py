@@ -52,7 +52,7 @@ def load_config(app, overrides: dict | None = None) -> None:
     )
     cfg["REDIS_URL"] = env.get("REDIS_URL")
     cfg["CELERY_BROKER_URL"] = env.get("CELERY_BROKER_URL")
-    cfg["CELERY_VISIBILITY_TIMEOUT"] = int(env.get("CELERY_VISIBILITY_TIMEOUT", 3600))
+    cfg["CELERY_VISIBILITY_TIMEOUT"] = int(env.get("CELERY_VISIBILITY_TIMEOUT", 1800))
     cfg["ISSUER_NAME"] = env.get("ISSUER_NAME", "SmallB Academy · 小B学院")
     # Where verification links point (QR codes, credentials); default: the request's host.
     cfg["PUBLIC_BASE_URL"] = env.get("PUBLIC_BASE_URL", "").rstrip("/")

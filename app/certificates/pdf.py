@@ -4,9 +4,7 @@ from __future__ import annotations
 import io
 
 from flask import current_app
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+import qrcode
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -40,6 +38,22 @@ def _left(c, text: str, x: float, y: float, size: float, files, color=MUTED) -> 
         c.setFont(font.name, size)
         c.drawString(x, y, piece)
         x += stringWidth(piece, font.name, size)
+
+
+def _qr(c, url: str, x: float, y: float, size: float) -> None:
+    """The QR code as one vector path (reportlab's QR widget builds a shape per module)."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+    qr.add_data(url)
+    qr.make(fit=True)
+    matrix = qr.get_matrix()
+    cell = size / len(matrix)
+    path = c.beginPath()
+    for row, line in enumerate(matrix):
+        for col, dark in enumerate(line):
+            if dark:
+                path.rect(x + col * cell, y + size - (row + 1) * cell, cell, cell)
+    c.setFillColor(INK)
+    c.drawPath(path, stroke=0, fill=1)
 
 
 def render_certificate_pdf(certificate, url: str) -> bytes:
@@ -78,12 +92,7 @@ def render_certificate_pdf(certificate, url: str) -> bytes:
                   HexColor("#c92a2a"), width=0)
         c.restoreState()
 
-    qr = QrCodeWidget(url, barLevel="M")
-    x0, y0, x1, y1 = qr.getBounds()
-    size = 120
-    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    drawing.add(qr)
-    renderPDF.draw(drawing, c, width - 70 - size, 50)
+    _qr(c, url, width - 70 - 120, 50, 120)
     c.showPage()
     c.save()
     return buffer.getvalue()

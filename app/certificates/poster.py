@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
 import qrcode
 from flask import current_app
@@ -13,6 +14,7 @@ WIDTH, HEIGHT = 1080, 1440
 BRAND, INK, MUTED, PAPER = "#d9480f", "#1f2328", "#5b6470", "#fff8f0"
 
 
+@lru_cache(maxsize=64)
 def _pil_font(path: str, size: int):
     if path:
         return ImageFont.truetype(path, size, index=0)
@@ -54,5 +56,5 @@ def render_poster_png(certificate, url: str) -> bytes:
     image.paste(code_image, ((WIDTH - 460) // 2, 840))
     _centered(draw, "扫码验证真伪 · Scan to verify", 1330, 34, files, MUTED)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")
     return out.getvalue()

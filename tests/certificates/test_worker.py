@@ -1,0 +1,142 @@
+"""A real Celery worker on Redis: the certificate is issued, and issued once even when the
+worker is killed in the middle of the task and the task is delivered again."""
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from app.certificates.models import Certificate
+from app.extensions import db
+from app.learning.models import Course, Enrolment
+from app.notifications.models import Notification
+from tests.conftest import make_app
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _redis_answers() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except Exception:
+        return False
+
+
+pytestmark = pytest.mark.skipif(not _redis_answers(), reason=f"Redis does not answer at {REDIS_URL}")
+
+
+@pytest.fixture
+def broker_app(app, database_url):
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    return make_app(database_url, CELERY_BROKER_URL=REDIS_URL, CELERY_VISIBILITY_TIMEOUT=3)
+
+
+@pytest.fixture
+def start_worker(database_url, tmp_path):
+    workers, handles = [], []
+
+    def start(name: str):
+        log = tmp_path / f"{name}.log"
+        handle = log.open("w")
+        handles.append(handle)
+        env = dict(os.environ, DATABASE_URL=database_url, CELERY_BROKER_URL=REDIS_URL,
+                   CELERY_VISIBILITY_TIMEOUT="3", SECRET_KEY="worker-test-secret",
+                   INSTANCE_PATH=str(tmp_path / "instance"), SMALLB_ENV="production")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "app.worker", "worker", "--pool=solo",
+             "--loglevel=INFO", "-Q", "smallb", "-n", f"{name}@%h", "--without-gossip",
+             "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        workers.append(process)
+        return process, log
+
+    yield start
+    for process in workers:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+    for handle in handles:
+        handle.close()
+
+
+def _completed_learner(app, make_user):
+    user_id = make_user("worker@example.com")
+    with app.app_context():
+        course_id = db.session.scalar(select(Course.id).where(Course.slug == "gamma"))
+        db.session.add(Enrolment(user_id=user_id, course_id=course_id, completed_at=func.now()))
+        db.session.commit()
+    return user_id, course_id
+
+
+def _wait_for(predicate, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _counts(app):
+    with app.app_context():
+        result = (db.session.scalar(select(func.count()).select_from(Certificate)),
+                  db.session.scalar(select(func.count()).select_from(Notification)))
+        db.session.rollback()
+        return result
+
+
+def test_a_real_worker_issues_the_certificate(app, imported, make_user, broker_app, start_worker):
+    user_id, course_id = _completed_learner(app, make_user)
+    from app.certificates.tasks import issue_certificate_task
+
+    start_worker("happy")
+    with broker_app.app_context():
+        issue_certificate_task.delay(user_id, course_id)
+    _wait_for(lambda: _counts(app) == (1, 1), 60, "the certificate")
+
+
+def test_a_worker_killed_mid_task_still_ends_in_one_certificate(app, imported, make_user, broker_app,
+                                                                start_worker, database_url):
+    user_id, course_id = _completed_learner(app, make_user)
+    from app.certificates.tasks import issue_certificate_task
+
+    # Hold the write lock so the task blocks inside its transaction, then kill the worker there.
+    if database_url.startswith("sqlite"):
+        blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        release = lambda: blocker.execute("ROLLBACK")  # noqa: E731
+    else:
+        engine = create_engine(database_url)
+        connection = engine.connect()
+        connection.execute(text("LOCK TABLE certificates IN ACCESS EXCLUSIVE MODE"))
+        release = lambda: (connection.rollback(), connection.close(), engine.dispose())  # noqa: E731
+
+    first, log = start_worker("doomed")
+    with broker_app.app_context():
+        issue_certificate_task.delay(user_id, course_id)
+    _wait_for(lambda: "issue_certificate_task" in log.read_text() and "received" in log.read_text(),
+              60, "the first worker to take the task")
+    time.sleep(1.5)  # the task is now waiting on the lock, mid-transaction
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    release()
+    assert _counts(app) == (0, 0)
+
+    start_worker("rescuer")
+    _wait_for(lambda: _counts(app) == (1, 1), 90, "the redelivered task")
+    time.sleep(2)  # a second delivery, had there been one, would show up now
+    assert _counts(app) == (1, 1)
