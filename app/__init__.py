@@ -1,7 +1,6 @@
 """SmallB Academy: the app factory. All setup happens here; app.py only serves."""
 from __future__ import annotations
 
-import logging
 import os
 
 from flask import Flask
@@ -14,8 +13,10 @@ def create_app(test_config: dict | None = None) -> Flask:
                 instance_relative_config=True)
     load_config(app, test_config)
     os.makedirs(app.instance_path, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from .ops import apply_proxy_fix, configure_logging
+
+    configure_logging(app)
+    apply_proxy_fix(app)
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -55,8 +56,10 @@ def _init_extensions(app: Flask) -> None:
 
     celery_init_app(app)
     from .certificates import tasks  # noqa: F401  (registers tasks and signal receivers)
+    from .ops import asset_url
+
     app.jinja_env.globals.update(pick=i18n.pick, current_language=i18n.current_language,
-                                 html_lang=i18n.html_lang)
+                                 html_lang=i18n.html_lang, asset_url=asset_url)
     # Importing the models registers them on the metadata (migrations, create_all).
     from . import models  # noqa: F401
 
@@ -66,6 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     from .learning.views import bp as learning_bp
     from .certificates.views import bp as certificates_bp
     from .notifications.views import bp as notifications_bp
+    from .ops import bp as ops_bp
     from .quizzes.views import bp as quizzes_bp
 
     app.register_blueprint(accounts_bp)
@@ -73,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(quizzes_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(ops_bp)
 
 
 def _register_cli(app: Flask) -> None:

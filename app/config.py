@@ -71,6 +71,9 @@ def load_config(app, overrides: dict | None = None) -> None:
     cfg["BABEL_DEFAULT_TIMEZONE"] = env.get("TIMEZONE", "Asia/Shanghai")
     cfg["RATELIMIT_STORAGE_URI"] = env.get("REDIS_URL") or "memory://"
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
+    cfg["LOG_FORMAT"] = env.get("LOG_FORMAT", "text")
+    cfg["LOG_LEVEL"] = env.get("LOG_LEVEL", "INFO")
+    cfg["PROXY_FIX_HOPS"] = int(env.get("PROXY_FIX_HOPS", 0))
     cfg["LOGIN_RATE_LIMIT"] = env.get("LOGIN_RATE_LIMIT", "5 per minute")
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     cfg.update(overrides)

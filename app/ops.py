@@ -1,0 +1,106 @@
+"""Running in production: health check, JSON logs, fingerprinted static assets, proxy headers."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from functools import lru_cache
+
+from flask import Blueprint, Flask, current_app, jsonify, send_from_directory
+from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .extensions import db, limiter
+
+bp = Blueprint("ops", __name__)
+ONE_YEAR = 365 * 24 * 3600
+
+
+@bp.route("/healthz")
+@limiter.exempt
+def healthz():
+    """200 when the database (and the broker, when one is configured) answers; else 503."""
+    checks, healthy = {}, True
+    try:
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+        checks["database"] = "ok"
+    except Exception as error:  # report, don't crash: this is what load balancers poll
+        checks["database"] = f"error: {type(error).__name__}"
+        healthy = False
+    if current_app.config.get("CELERY_BROKER_URL"):
+        try:
+            celery = current_app.extensions["celery"]
+            with celery.connection_for_write() as connection:
+                connection.ensure_connection(max_retries=1, timeout=2)
+            checks["broker"] = "ok"
+        except Exception as error:
+            checks["broker"] = f"error: {type(error).__name__}"
+            healthy = False
+    else:
+        checks["broker"] = "not configured (tasks run in-process)"
+    response = jsonify(status="ok" if healthy else "unavailable", checks=checks)
+    response.status_code = 200 if healthy else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@lru_cache(maxsize=256)
+def _fingerprint(path: str, mtime: float) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()[:12]
+
+
+def asset_url(filename: str) -> str:
+    """/assets/<content hash>/<file>: a new name whenever the file changes, so it can be
+    cached for a year."""
+    path = os.path.join(current_app.static_folder, filename)
+    digest = _fingerprint(path, os.path.getmtime(path))
+    return f"/assets/{digest}/{filename}"
+
+
+@bp.route("/assets/<digest>/<path:filename>")
+@limiter.exempt
+def asset(digest: str, filename: str):
+    response = send_from_directory(current_app.static_folder, filename)
+    path = os.path.join(current_app.static_folder, filename)
+    if digest == _fingerprint(path, os.path.getmtime(path)):
+        response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
+    else:  # an old page asking for an old version: serve today's file, don't cache it
+        response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log collectors."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname,
+                 "logger": record.name, "message": record.getMessage()}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(app: Flask) -> None:
+    """Plain lines by default, JSON lines with LOG_FORMAT=json; once per process."""
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    root = logging.getLogger()
+    if app.testing or getattr(root, "_smallb_configured", False):
+        return  # tests keep pytest's log capture
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter() if app.config.get("LOG_FORMAT") == "json" else
+                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    root._smallb_configured = True
+
+
+def apply_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-* from this many proxies in front (0: none, the default)."""
+    hops = int(app.config.get("PROXY_FIX_HOPS", 0))
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
+                                x_port=hops, x_prefix=hops)
+

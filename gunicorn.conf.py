@@ -1,0 +1,18 @@
+"""gunicorn settings: `gunicorn "app:create_app()" -c gunicorn.conf.py`."""
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}")
+# Sync workers: measured steadier than gthread on this hardware class (keep-alive connections
+# piled onto one gthread worker). CPU-bound rendering: 2 x cores + 1.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
+graceful_timeout = 20
+keepalive = 2
+max_requests = 2000          # recycle workers now and then: bounded memory growth
+max_requests_jitter = 200
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -1,0 +1,157 @@
+"""Every route × every kind of visitor: who may pass, CSRF on every state change, headers.
+
+A route without an entry in ACCESS fails the test: decide who may use it when you add it.
+"""
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.quizzes.models import Attempt
+from tests.certificates.conftest import complete_gamma
+from tests.conftest import Auth, csrf_token
+from tests.quizzes.conftest import Learner
+
+ROLES = ["anonymous", "learner", "other_learner", "mentor", "trainer", "admin"]
+# who: public (anyone), user (signed in), owner (the learner whose attempt it is), admin.
+ACCESS = {
+    ("learning.home", "GET"): "public",
+    ("accounts.login", "GET"): "public",
+    ("accounts.login", "POST"): "public",
+    ("accounts.register", "GET"): "public",
+    ("accounts.register", "POST"): "public",
+    ("accounts.logout", "POST"): "public",
+    ("accounts.set_language", "POST"): "public",
+    ("accounts.account", "GET"): "user",
+    ("accounts.account", "POST"): "user",
+    ("learning.catalog", "GET"): "user",
+    ("learning.course", "GET"): "user",
+    ("learning.lesson", "GET"): "user",
+    ("learning.mark_read", "POST"): "user",
+    ("quizzes.overview", "GET"): "user",
+    ("quizzes.start", "POST"): "user",
+    ("quizzes.attempt", "GET"): "owner",
+    ("quizzes.result", "GET"): "owner",
+    ("quizzes.save_answer", "POST"): "owner",
+    ("quizzes.submit", "POST"): "owner",
+    ("certificates.mine", "GET"): "user",
+    ("certificates.verify", "GET"): "public",
+    ("certificates.credential", "GET"): "public",
+    ("certificates.pdf", "GET"): "public",
+    ("certificates.poster", "GET"): "public",
+    ("certificates.manage", "GET"): "admin",
+    ("certificates.manage", "POST"): "admin",
+    ("notifications.index", "GET"): "user",
+    ("notifications.mark_read", "POST"): "user",
+    ("ops.healthz", "GET"): "public",
+    ("ops.asset", "GET"): "public",
+    ("static", "GET"): "public",
+}
+
+
+def allowed(rule: str, role: str) -> bool:
+    return {"public": True, "user": role != "anonymous", "owner": role == "learner",
+            "admin": role == "admin"}[rule]
+
+
+def all_routes(app):
+    # Logging out last: it ends the session the other checks use.
+    rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint == "accounts.logout", r.rule))
+    for rule in rules:
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+@pytest.fixture
+def world(app, client, imported, make_user):
+    """The learner completed gamma (attempts, a certificate); everyone else has an account."""
+    make_user("learner@example.com")
+    Auth(client).login("learner@example.com")
+    person = Learner(client)
+    person.read("gamma", "intro")
+    complete_gamma(person)
+    for role in ROLES[2:]:
+        make_user(f"{role}@example.com", role=role if role in ("trainer", "admin") else "learner")
+    with app.app_context():
+        from app.certificates.models import Certificate
+        from app.ops import asset_url
+
+        with app.test_request_context():
+            digest = asset_url("css/app.css").split("/")[2]
+        values = {"slug": "gamma", "lesson_slug": "intro", "module_slug": "start",
+                  "attempt_id": db.session.scalar(select(Attempt.id).order_by(Attempt.id)),
+                  "code": db.session.scalar(select(Certificate.code)),
+                  "digest": digest, "filename": "css/app.css"}
+    clients = {"anonymous": app.test_client(), "learner": client}
+    for role in ROLES[2:]:
+        clients[role] = app.test_client()
+        Auth(clients[role]).login(f"{role}@example.com")
+    return values, clients
+
+
+def url_for_rule(rule, values) -> str:
+    return rule.build(values, append_unknown=False)[1]
+
+
+def test_every_route_has_an_entry(app):
+    missing = [(rule.endpoint, method) for rule, method in all_routes(app)
+               if (rule.endpoint, method) not in ACCESS]
+    assert missing == [], "add these routes to ACCESS in tests/test_routes.py"
+
+
+def test_access_matrix(app, world):
+    values, clients = world
+    failures = []
+    for rule, method in all_routes(app):
+        who = ACCESS[(rule.endpoint, method)]
+        url = url_for_rule(rule, values)
+        for role in ROLES:
+            client = clients[role]
+            if method == "GET":
+                response = client.get(url)
+            else:
+                response = client.post(url, data={"csrf_token": csrf_token(client, "/")})
+            to_login = response.status_code == 302 and "/login" in response.headers.get("Location", "")
+            denied = response.status_code in (401, 403, 404) or (to_login and rule.endpoint != "accounts.logout")
+            if rule.endpoint in ("learning.home", "accounts.login", "accounts.register"):
+                denied = response.status_code >= 400 and response.status_code not in (400, 401)
+            response.close()
+            if response.status_code >= 500:
+                failures.append((rule.endpoint, method, role, response.status_code, "server error"))
+            elif allowed(who, role) == denied:
+                failures.append((rule.endpoint, method, role, response.status_code,
+                                 "should be allowed" if allowed(who, role) else "should be denied"))
+    assert failures == []
+
+
+def test_every_state_change_needs_a_csrf_token(app, world):
+    values, clients = world
+    for rule, method in all_routes(app):
+        if method == "GET":
+            continue
+        for role in ("learner", "admin"):
+            response = clients[role].post(url_for_rule(rule, values), data={"action": "revoke", "reason": "x"})
+            response.close()
+            assert response.status_code == 400, (rule.endpoint, role, response.status_code)
+    with app.app_context():
+        from app.certificates.models import Certificate
+
+        assert db.session.scalar(select(Certificate.revoked_at)) is None
+
+
+def test_security_headers_on_every_html_page(app, world):
+    values, clients = world
+    for rule, method in all_routes(app):
+        if method != "GET":
+            continue
+        for role in ("anonymous", "learner"):
+            response = clients[role].get(url_for_rule(rule, values))
+            response.close()
+            headers = response.headers
+            assert headers.get("X-Content-Type-Options") == "nosniff", rule.endpoint
+            assert headers.get("Referrer-Policy"), rule.endpoint
+            if response.mimetype == "text/html":
+                csp = headers["Content-Security-Policy"]
+                assert "object-src 'none'" in csp and "base-uri 'none'" in csp
+                assert "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp
+                if role == "learner":
+                    assert headers["Cache-Control"] == "no-store", rule.endpoint
