@@ -26,5 +26,7 @@ def create_user(login, name, role, language, password):
         user = register_user(login, name, password, locale=language, role=role)
         db.session.commit()
     except AccountError as error:
-        raise click.ClickException(f"Cannot create the account: {error.code.replace('_', ' ')}")
+        from .views import ERRORS  # the same sentences the forms show, in English here
+
+        raise click.ClickException(f"Cannot create the account: {ERRORS[error.code]}")
     click.echo(f"Created {role} {user.login_name} (id {user.id}).")

@@ -7,6 +7,7 @@
   var token = document.querySelector('meta[name="csrf-token"]').content;
   var pending = {};  // question id -> timer
   var unsent = {};   // question id -> true while not saved (offline, server error)
+  var submitting = false;  // the form itself now carries every answer
 
   function status(fieldset, text, bad) {
     var el = fieldset.querySelector(".save-status");
@@ -32,6 +33,7 @@
   }
 
   function save(fieldset) {
+    if (submitting) return Promise.resolve();
     var id = fieldset.dataset.question;
     var body = new FormData();
     body.append("question_id", id);
@@ -45,8 +47,8 @@
                        headers: {"X-CSRFToken": token, "Accept": "application/json"}})
       .then(function (response) {
         return response.json().then(function (data) {
+          if (submitting) return;
           if (response.ok) { delete unsent[id]; status(fieldset, data.message, data.late); }
-          else if (response.status === 409) { window.location.reload(); }
           else { unsent[id] = true; status(fieldset, data.message || form.dataset.offline, true); }
         });
       })
@@ -72,6 +74,8 @@
     });
   });
   form.addEventListener("submit", function () {
+    submitting = true;
+    Object.keys(pending).forEach(function (id) { clearTimeout(pending[id]); });
     var button = form.querySelector('button[type="submit"]');
     // A second click would be harmless (submitting is idempotent), but spare the request.
     setTimeout(function () { if (button) button.disabled = true; }, 0);

@@ -1,0 +1,141 @@
+"""User journeys in a real browser, on a phone-sized and a laptop viewport."""
+import io
+import re
+from pathlib import Path
+
+from app.authoring.curriculum import read_curriculum
+from tests.e2e.conftest import ROOT, screenshot
+
+COURSE = "rules-and-integrity"
+KEYS = {module.slug: module.quiz for course in read_curriculum(ROOT / "courses")
+        if course.slug == COURSE for module in course.modules}
+PHONES = {"phone": "13900000001", "laptop": "13900000002"}
+PASSWORD = "lantern-river-quiet-88"
+
+
+def answer_quiz(page, quiz: dict, right: bool) -> None:
+    """Fill the attempt page from the answer key the test knows (the browser never sees it)."""
+    questions = {q["id"]: q for q in quiz["questions"]}
+    for fieldset in page.locator("fieldset[data-question]").all():
+        q = questions[fieldset.get_attribute("data-question")]
+        kind = q["type"]
+        if kind in ("single", "truefalse"):
+            pick = next(o["id"] for o in q["options"] if o["correct"] == right)
+            fieldset.locator(f'input[value="{pick}"]').check()
+        elif kind == "multiple":
+            for option in q["options"]:
+                if option["correct"] == right:
+                    fieldset.locator(f'input[value="{option["id"]}"]').check()
+        elif kind == "text":
+            fieldset.locator("input[type=text]").fill(q["accepted"][0] if right else "不知道")
+        elif kind == "numeric":
+            value = q["ranges"][0].get("value", q["ranges"][0]["min"])
+            fieldset.locator("input[type=text]").fill(f"{value:g}" if right else "-12345")
+        elif kind == "order":
+            ids = [item["id"] for item in q["items"]]
+            order = ids if right else ids[::-1]
+            for select, item_id in zip(fieldset.locator("select").all(), order):
+                select.select_option(item_id)
+
+
+def read_module_and_open_quiz(page) -> None:
+    """Mark lessons read until the app sends the learner to the module's quiz."""
+    for _ in range(10):
+        page.get_by_role("button", name=re.compile("标记已读")).click()
+        page.wait_for_load_state()
+        if "/quiz" in page.url:
+            return
+    raise AssertionError("the quiz never came")
+
+
+def take_quiz(page, module: str, right: bool) -> None:
+    page.get_by_role("button", name=re.compile("开始测验|再试一次|继续作答")).click()
+    page.wait_for_url(re.compile(r"/attempts/\d+$"))
+    answer_quiz(page, KEYS[module], right)
+    page.locator(".save-status", has_text="已保存").first.wait_for()  # autosave reached the server
+    page.get_by_role("button", name="交卷").click()
+    page.wait_for_url(re.compile(r"/result$"))
+
+
+def test_new_small_b_learns_fails_reviews_passes_and_verifies_the_certificate(page, server, viewport):
+    from pypdf import PdfReader
+
+    base = server.base_url
+    page.goto(base + "/")
+    screenshot(page, "01-landing")
+    page.goto(base + "/register")
+    page.fill("#login", PHONES[viewport])
+    page.fill("#display_name", "宝妈小林")
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="注册").click()
+    page.wait_for_load_state()
+    assert "你好，宝妈小林" in page.content()
+
+    page.goto(f"{base}/courses/{COURSE}")
+    screenshot(page, "02-course")
+    page.get_by_role("link", name=re.compile("开始学习")).click()
+    screenshot(page, "03-lesson")
+    read_module_and_open_quiz(page)
+
+    modules = list(KEYS)
+    take_quiz(page, modules[0], right=False)
+    assert "这次没有通过" in page.content()
+    screenshot(page, "04-failed")
+    page.locator(".card.result ul a").first.click()  # "what to review"
+    assert page.locator("article.lesson").is_visible()
+
+    # The cooldown passes (10 minutes in the shipped quiz).
+    server.sql("UPDATE quiz_attempts SET submitted_at = datetime(submitted_at, '-1 hour')")
+    page.goto(f"{base}/courses/{COURSE}/{modules[0]}/quiz")
+    take_quiz(page, modules[0], right=True)
+    assert "通过了" in page.content()
+    screenshot(page, "05-passed")
+
+    for module in modules[1:]:
+        page.goto(f"{base}/courses/{COURSE}")
+        page.get_by_role("link", name=re.compile("继续学习")).click()
+        read_module_and_open_quiz(page)
+        take_quiz(page, module, right=True)
+        assert "通过了" in page.content()
+    assert "你已经学完了整门课程" in page.content()
+
+    page.goto(base + "/certificates")
+    screenshot(page, "06-certificates")
+    pdf_href = page.get_by_role("link", name="PDF 版").first.get_attribute("href")
+    pdf = page.request.get(base + pdf_href)
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(pdf.body())).pages[0].extract_text()
+    assert "宝妈小林" in text
+    qr_url = re.search(r"(http://\S+/verify/[A-Za-z0-9_-]+)", text).group(1)  # what the QR encodes
+    page.goto(qr_url)
+    assert "有效证书" in page.content() and "宝妈小林" in page.content()
+    screenshot(page, "07-verify")
+    poster = page.request.get(qr_url + ".png")
+    assert poster.ok and poster.headers["content-type"] == "image/png"
+    assert page.dialogs == [] and page.console_errors == []
+
+
+def test_hostile_lesson_markdown_fires_no_dialog(page, server, viewport, tmp_path):
+    payloads = (ROOT / "tests" / "data" / "xss-payloads.txt").read_text(encoding="utf-8")
+    course = tmp_path / "xss-check"
+    (course / "01-only").mkdir(parents=True)
+    (course / "course.md").write_text("---\nslug: xss-check\norder: 99\ngating: open\ntitle:\n  zh: 安全检查\n  en: Safety check\n---\n")
+    (course / "01-only" / "module.md").write_text("---\ntitle:\n  zh: 检查\n---\n")
+    (course / "01-only" / "01-payloads.zh.md").write_text("---\ntitle: 载荷\n---\n" + payloads.replace("\n", "\n\n"))
+    server.flask("courses", "import", str(course))
+    base = server.base_url
+    page.goto(base + "/register")
+    page.fill("#login", f"xss-{viewport}@example.com")
+    page.fill("#display_name", "<img src=x onerror=alert(1)>")
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="注册").click()
+    page.wait_for_load_state()
+    page.goto(base + "/courses/xss-check/payloads")
+    page.wait_for_timeout(1500)
+    for link in page.locator("article a").all()[:20]:
+        link.hover()
+    page.mouse.move(5, 5)
+    page.wait_for_timeout(500)
+    screenshot(page, "xss-lesson")
+    assert page.dialogs == []
+    assert page.evaluate("() => [...document.scripts].every(s => s.src.includes('/assets/'))")
