@@ -70,6 +70,7 @@ def _register_blueprints(app: Flask) -> None:
     from .certificates.views import bp as certificates_bp
     from .notifications.views import bp as notifications_bp
     from .ops import bp as ops_bp
+    from .referrals.views import bp as referrals_bp
     from .quizzes.views import bp as quizzes_bp
 
     app.register_blueprint(accounts_bp)
@@ -78,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(certificates_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(ops_bp)
+    app.register_blueprint(referrals_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -71,6 +71,8 @@ def load_config(app, overrides: dict | None = None) -> None:
     cfg["BABEL_DEFAULT_TIMEZONE"] = env.get("TIMEZONE", "Asia/Shanghai")
     cfg["RATELIMIT_STORAGE_URI"] = env.get("REDIS_URL") or "memory://"
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
+    # Whether signing up needs a mentor's invite code (the first small-Bs join without one).
+    cfg["INVITE_REQUIRED"] = env.get("INVITE_REQUIRED", "false").lower() in ("1", "true", "yes")
     cfg["LOG_FORMAT"] = env.get("LOG_FORMAT", "text")
     cfg["LOG_LEVEL"] = env.get("LOG_LEVEL", "INFO")
     cfg["PROXY_FIX_HOPS"] = int(env.get("PROXY_FIX_HOPS", 0))

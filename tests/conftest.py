@@ -40,11 +40,26 @@ def database_url(tmp_path_factory) -> str:
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
 
 
+_APPS = []
+
+
 def make_app(database_url: str, **overrides):
     config = {"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": database_url,
               "RATELIMIT_STORAGE_URI": "memory://", "COURSES_PATH": str(FIXTURES / "courses")}
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    _APPS.append(app)
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _close_engines():
+    """Every app a test made gives back its database connections (PostgreSQL counts them)."""
+    yield
+    while _APPS:
+        with _APPS.pop().app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -100,10 +115,10 @@ class Auth:
                                                 "csrf_token": csrf_token(self.client)}, **kwargs)
 
     def register(self, login: str, name: str = "测试小B", password: str = PASSWORD,
-                 language: str = "zh", **kwargs):
+                 language: str = "zh", invite_code: str = "", **kwargs):
         return self.client.post("/register", data={
             "login": login, "display_name": name, "password": password, "language": language,
-            "csrf_token": csrf_token(self.client, "/register")}, **kwargs)
+            "invite_code": invite_code, "csrf_token": csrf_token(self.client, "/register")}, **kwargs)
 
     def logout(self):
         return self.client.post("/logout", data={"csrf_token": csrf_token(self.client, "/")})

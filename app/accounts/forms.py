@@ -22,6 +22,7 @@ class RegisterForm(FlaskForm):
     password = PasswordField(_l("Password (at least 8 characters)"),
                              validators=[DataRequired(), Length(max=MAX_LENGTH)])
     language = RadioField(_l("Language"), choices=LANGUAGE_CHOICES, default="zh")
+    invite_code = StringField(_l("Invite code from your mentor"), validators=[Length(max=32)])
 
 
 class ProfileForm(FlaskForm):

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter, login_manager
+from ..referrals import services as referrals
 from .forms import LanguageForm, LoginForm, PasswordForm, ProfileForm, RegisterForm
 from .services import (AccountError, authenticate, change_password, load_session_user,
                        parse_login_name, register_user, update_profile)
@@ -23,6 +25,10 @@ ERRORS = {
     "personal": _l("The password must not contain your phone number, email or name."),
     "taken": _l("This phone number or email is already registered. Please log in instead."),
     "wrong_password": _l("The current password is not right."),
+    "code_required": _l("You need an invite code from your mentor to sign up."),
+    "unknown_code": _l("We don't know this invite code. Please check it with your mentor."),
+    "inactive_code": _l("This invite code is no longer active. Please ask your mentor or another mentor for a new one."),
+    "self_invite": _l("You cannot invite yourself."),
 }
 LOGIN_FAILED = _l("Wrong phone number/email or password.")
 
@@ -84,17 +90,23 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("learning.home"))
     form = RegisterForm()
-    if request.method == "GET" and not form.language.data:
-        form.language.data = session.get("lang", "zh")
+    if request.method == "GET":
+        form.language.data = form.language.data or session.get("lang", "zh")
+        form.invite_code.data = request.args.get("code") or session.get("invite_code", "")
     status = 200
     if form.validate_on_submit():
         try:
+            mentor = referrals.mentor_for_code(form.invite_code.data,
+                                               current_app.config["INVITE_REQUIRED"])
             user = register_user(form.login.data, form.display_name.data, form.password.data,
                                  locale=form.language.data)
+            referrals.place_user(user, mentor)
             db.session.commit()
-        except AccountError as error:
+        except (AccountError, referrals.ReferralError) as error:
+            db.session.rollback()
             field = form.password if error.code in {"too_short", "too_long", "too_common", "personal"} \
-                else form.display_name if error.code == "no_name" else form.login
+                else form.display_name if error.code == "no_name" \
+                else form.invite_code if error.code in referrals.CODE_ERRORS else form.login
             field.errors = [*field.errors, ERRORS[error.code]]
             status = 400
         else:

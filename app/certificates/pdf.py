@@ -10,7 +10,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas as pdfcanvas
 
-from .fonts import font_files, runs
+from ..fonts import font_files, runs
 
 BRAND = HexColor("#d9480f")
 INK = HexColor("#1f2328")

@@ -32,6 +32,14 @@ def _course_or_404(slug: str):
     return course
 
 
+def _lesson_or_404(slug: str, lesson_slug: str):
+    course = _course_or_404(slug)
+    lesson = services.find_lesson(course, lesson_slug)
+    if lesson is None:
+        abort(404)
+    return course, lesson
+
+
 @bp.route("/courses/<slug>")
 @login_required
 def course(slug: str):
@@ -43,10 +51,7 @@ def course(slug: str):
 @bp.route("/courses/<slug>/<lesson_slug>")
 @login_required
 def lesson(slug: str, lesson_slug: str):
-    course = _course_or_404(slug)
-    lesson = services.find_lesson(course, lesson_slug)
-    if lesson is None:
-        abort(404)
+    course, lesson = _lesson_or_404(slug, lesson_slug)
     language = current_language()
     outline = services.course_outline(course, current_user, language)
     module_entry = outline.module_of(lesson)
@@ -62,10 +67,7 @@ def lesson(slug: str, lesson_slug: str):
 @bp.route("/courses/<slug>/<lesson_slug>/read", methods=["POST"])
 @login_required
 def mark_read(slug: str, lesson_slug: str):
-    course = _course_or_404(slug)
-    lesson = services.find_lesson(course, lesson_slug)
-    if lesson is None:
-        abort(404)
+    course, lesson = _lesson_or_404(slug, lesson_slug)
     outline = services.course_outline(course, current_user, current_language())
     try:
         services.mark_read(current_user, lesson, outline)

@@ -65,7 +65,7 @@ def test_pdf_is_a4_landscape_deterministic_cached_and_readable(app, certified):
 def test_pdf_embeds_its_cjk_font_when_one_is_installed(app, certified):
     from pypdf import PdfReader
 
-    from app.certificates.fonts import CJK_CANDIDATES
+    from app.fonts import CJK_CANDIDATES
 
     if not any(Path(p).exists() for p in CJK_CANDIDATES):
         pytest.skip("no embeddable CJK font installed (Debian: fonts-wqy-zenhei)")

@@ -1,0 +1,1 @@
+"""Referrals: invite codes, the mentor tree (materialized path), earning tiers."""

@@ -1,0 +1,45 @@
+"""The mentor tree: one node per user, with a materialized path for fast subtree queries."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..accounts.models import utcnow
+from ..extensions import db
+
+# Byte order, not a locale's collation: the subtree range scan compares paths as bytes.
+PathType = String(400).with_variant(String(400, collation="C"), "postgresql")
+
+
+class TreeNode(db.Model):
+    """A user's place in the tree. path = '/<root id>/.../<own id>/', so the subtree of a node
+    is every path in [path, path with its last '/' replaced by '0') — one index range scan."""
+
+    __tablename__ = "tree_nodes"
+    __table_args__ = (
+        Index("ix_tree_nodes_mentor", "mentor_id", "user_id"),
+        CheckConstraint("mentor_id IS NULL OR mentor_id <> user_id", name="not_own_mentor"),
+    )
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    mentor_id: Mapped[int | None] = mapped_column(ForeignKey("tree_nodes.user_id"))
+    path: Mapped[str] = mapped_column(PathType, unique=True)
+    depth: Mapped[int] = mapped_column(default=0)
+    invite_code: Mapped[str] = mapped_column(String(12), unique=True)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MentorChange(db.Model):
+    """Audit of every mentor reassignment: who, when, from, to, why."""
+
+    __tablename__ = "mentor_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    from_mentor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    to_mentor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)

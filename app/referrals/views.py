@@ -1,0 +1,53 @@
+"""Invitations: the join link, my invite code and its shareable poster."""
+from flask import Blueprint, Response, current_app, redirect, render_template, session, url_for
+from flask_login import current_user, login_required
+from PIL import Image, ImageDraw
+
+from ..extensions import limiter
+from ..fonts import font_files
+from ..images import centered_text, png_bytes, qr_image
+from . import services
+
+bp = Blueprint("referrals", __name__)
+
+
+def join_url(code: str) -> str:
+    base = current_app.config["PUBLIC_BASE_URL"]
+    path = url_for("referrals.join", code=code)
+    return f"{base}{path}" if base else url_for("referrals.join", code=code, _external=True)
+
+
+@bp.route("/join/<code>")
+@limiter.limit("30 per minute")
+def join(code: str):
+    """A mentor's invite link: remember the code and go to sign-up (which checks it)."""
+    session["invite_code"] = services.normalize_code(code)[:12]
+    return redirect(url_for("accounts.register", code=session["invite_code"]))
+
+
+@bp.route("/invite")
+@login_required
+def invite():
+    node = services.node_of(current_user)
+    return render_template("referrals/invite.html", node=node, link=join_url(node.invite_code))
+
+
+@bp.route("/invite/poster.png")
+@login_required
+def poster():
+    node = services.node_of(current_user)
+    files = font_files(current_app.config.get("CERTIFICATE_FONT"))
+    width, height = 1080, 1440
+    image = Image.new("RGB", (width, height), "#fff8f0")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([0, 0, width, 200], fill="#d9480f")
+    centered_text(draw, width, current_app.config["ISSUER_NAME"], 70, 52, files, "#ffffff")
+    centered_text(draw, width, f"{current_user.display_name} 邀请你一起学习", 290, 60, files, "#1f2328")
+    centered_text(draw, width, "免费课程：建群、选品种草、客户服务", 390, 40, files, "#5b6470")
+    centered_text(draw, width, "Free training for small-B sellers", 450, 36, files, "#5b6470")
+    image.paste(qr_image(join_url(node.invite_code), 520), ((width - 520) // 2, 560))
+    centered_text(draw, width, f"邀请码 Invite code: {node.invite_code}", 1140, 48, files, "#d9480f")
+    centered_text(draw, width, "扫码注册 · Scan to join", 1230, 36, files, "#5b6470")
+    response = Response(png_bytes(image), mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
