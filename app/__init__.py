@@ -56,6 +56,7 @@ def _init_extensions(app: Flask) -> None:
 
     celery_init_app(app)
     from .certificates import tasks  # noqa: F401  (registers tasks and signal receivers)
+    from .referrals import tasks as referral_tasks  # noqa: F401
     from .ops import asset_url
 
     app.jinja_env.globals.update(pick=i18n.pick, current_language=i18n.current_language,
@@ -70,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     from .certificates.views import bp as certificates_bp
     from .notifications.views import bp as notifications_bp
     from .ops import bp as ops_bp
+    from .referrals.tier_views import bp as tiers_bp
     from .referrals.views import bp as referrals_bp
     from .quizzes.views import bp as quizzes_bp
 
@@ -80,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(ops_bp)
     app.register_blueprint(referrals_bp)
+    app.register_blueprint(tiers_bp)
 
 
 def _register_cli(app: Flask) -> None:
@@ -87,8 +90,10 @@ def _register_cli(app: Flask) -> None:
     from .authoring.cli import courses_cli
     from .certificates.cli import certificates_cli
     from .quizzes.cli import quizzes_cli
+    from .referrals.cli import tiers_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(courses_cli)
     app.cli.add_command(quizzes_cli)
     app.cli.add_command(certificates_cli)
+    app.cli.add_command(tiers_cli)

@@ -4,4 +4,4 @@ from .learning.models import Course, Enrolment, Lesson, LessonProgress, LessonTe
 from .quizzes.models import Attempt, AttemptAnswer, Quiz, QuizVersion  # noqa: F401
 from .certificates.models import Certificate  # noqa: F401
 from .notifications.models import Notification  # noqa: F401
-from .referrals.models import MentorChange, TreeNode  # noqa: F401
+from .referrals.models import MentorChange, RulesVersion, TierChange, TreeNode  # noqa: F401

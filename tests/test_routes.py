@@ -45,6 +45,7 @@ ACCESS = {
     ("referrals.join", "GET"): "public",
     ("referrals.invite", "GET"): "user",
     ("referrals.poster", "GET"): "user",
+    ("tiers.mine", "GET"): "user",
     ("ops.healthz", "GET"): "public",
     ("ops.asset", "GET"): "public",
     ("static", "GET"): "public",

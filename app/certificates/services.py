@@ -11,6 +11,7 @@ from ..extensions import db
 from ..learning.models import Course, Enrolment
 from ..notifications.services import notify
 from .models import Certificate
+from .signals import certificate_changed
 
 CODE_BYTES = 18  # 144 random bits -> 24 URL-safe characters
 
@@ -48,6 +49,8 @@ def issue_certificate(user_id: int, course_id: int) -> Certificate | None:
     if inserted:
         notify(user_id, "certificate_issued", code=code, course_title=course.title)
     db.session.commit()
+    if inserted:
+        certificate_changed.send(None, user_id=user_id, course_id=course_id, change="issued")
     return db.session.execute(select(Certificate).where(
         Certificate.user_id == user_id, Certificate.course_id == course_id)
         .order_by(Certificate.generation.desc()).limit(1)).scalar_one()
@@ -75,7 +78,11 @@ def revoke(certificate: Certificate, reason: str, admin: User | None) -> None:
     certificate.revoked_by_id = admin.id if admin else None
     notify(certificate.user_id, "certificate_revoked", code=certificate.code,
            course_title=certificate.course_title)
+    event = {"user_id": certificate.user_id, "course_id": certificate.course_id}
     db.session.commit()
+    # Plain values: touching the expired row here would reopen a transaction that an eager
+    # task started by a receiver would then wait on.
+    certificate_changed.send(None, change="revoked", **event)
 
 
 def reissue(certificate: Certificate) -> Certificate:
@@ -91,5 +98,7 @@ def reissue(certificate: Certificate) -> Certificate:
                         course_title=course.title, completed_at=certificate.completed_at)
     db.session.add(fresh)
     notify(user.id, "certificate_issued", code=fresh.code, course_title=course.title)
+    event = {"user_id": user.id, "course_id": course.id}
     db.session.commit()
+    certificate_changed.send(None, change="reissued", **event)
     return fresh

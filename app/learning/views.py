@@ -1,5 +1,5 @@
 """Learner pages: home, catalog, course, lesson, mark as read."""
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..i18n import current_language
@@ -29,6 +29,12 @@ def _course_or_404(slug: str):
     course = services.find_course(slug)
     if course is None:
         abort(404)
+    from ..referrals.tiers import course_locked_for  # tiers build on learning, not the reverse
+
+    needed = course_locked_for(current_user, course.slug)
+    if needed is not None:
+        abort(Response(render_template("learning/tier_locked.html", course=course, tier=needed),
+                       403))
     return course
 
 

@@ -174,7 +174,17 @@ def reassign_mentor(user_id: int, new_mentor_id: int | None, reason: str,
     reason = (reason or "").strip()
     if not reason:
         raise ReferralError("reason_required")
-    return _structural(lambda: _move(user_id, new_mentor_id, reason, changed_by))
+    old_mentor = db.session.scalar(select(TreeNode.mentor_id).where(TreeNode.user_id == user_id))
+    change = _structural(lambda: _move(user_id, new_mentor_id, reason, changed_by))
+    _reevaluate_mentors([old_mentor, new_mentor_id])
+    return change
+
+
+def _reevaluate_mentors(user_ids) -> None:
+    from .tasks import reevaluate_tier_task  # tasks build on these services
+
+    for user_id in {u for u in user_ids if u is not None}:
+        reevaluate_tier_task.delay(user_id, "mentor reassigned")
 
 
 def reparent_mentees(mentor_user_id: int, reason: str, changed_by: User | None) -> int:
@@ -192,9 +202,11 @@ def reparent_mentees(mentor_user_id: int, reason: str, changed_by: User | None) 
             TreeNode.mentor_id == mentor_user_id)))
         for mentee in mentees:
             _move(mentee, grand, reason, changed_by)
-        return len(mentees)
+        return len(mentees), grand
 
-    return _structural(action)
+    moved, grand = _structural(action)
+    _reevaluate_mentors([mentor_user_id, grand])
+    return moved
 
 
 def mentor_changes(user_id: int) -> list[MentorChange]:

@@ -1,0 +1,13 @@
+"""The learner's "My tier" page."""
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from . import tiers
+
+bp = Blueprint("tiers", __name__)
+
+
+@bp.route("/tier")
+@login_required
+def mine():
+    return render_template("referrals/tier.html", **tiers.tier_summary(current_user))

@@ -1,0 +1,163 @@
+"""Tier services: the rules in force, re-evaluation after events, recompute, explanations."""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..accounts.models import User, utcnow
+from ..certificates.models import Certificate
+from ..extensions import db
+from ..learning.models import Course
+from .models import RulesVersion, TierChange, TreeNode
+from .rules import Facts, Rules, RulesError, evaluate_tier, parse_rules, requirement_progress
+
+log = logging.getLogger(__name__)
+DEFAULT_RULES = Path(__file__).with_name("tier_rules.yml")
+_cache: dict = {}
+
+
+def rules_path() -> Path:
+    return Path(current_app.config.get("TIER_RULES_PATH") or DEFAULT_RULES)
+
+
+def active_rules() -> tuple[Rules, RulesVersion]:
+    """The rules file in force, recorded (hash, time) the first time it is seen.
+
+    A file that fails the checks is refused and logged; the last accepted rules stay in force.
+    """
+    path = rules_path()
+    source = path.read_text(encoding="utf-8")
+    cached = _cache.get(path)
+    if cached and cached[0] == source:
+        return cached[1], db.session.get(RulesVersion, cached[2])
+    try:
+        rules = parse_rules(source)
+    except RulesError as error:
+        log.error("Tier rules in %s refused, keeping the rules in force: %s", path, error)
+        version = db.session.execute(select(RulesVersion).order_by(RulesVersion.id.desc())
+                                     .limit(1)).scalar_one_or_none()
+        if version is None:
+            raise
+        return parse_rules(version.source), version
+    version = db.session.execute(select(RulesVersion).where(
+        RulesVersion.digest == rules.digest)).scalar_one_or_none()
+    if version is None:
+        version = RulesVersion(digest=rules.digest, source=source)
+        db.session.add(version)
+        db.session.flush()
+    _cache[path] = (source, rules, version.id)
+    return rules, version
+
+
+def facts_for(user_ids: list[int]) -> dict[int, Facts]:
+    """Certificates and direct mentees' tier ranks for many people: two queries."""
+    certificates: dict[int, set[str]] = defaultdict(set)
+    for user_id, slug in db.session.execute(
+            select(Certificate.user_id, Course.slug).join(Course, Course.id == Certificate.course_id)
+            .where(Certificate.user_id.in_(user_ids), Certificate.revoked_at.is_(None))):
+        certificates[user_id].add(slug)
+    ranks: dict[int, list[int]] = defaultdict(list)
+    for mentor_id, rank, n in db.session.execute(
+            select(TreeNode.mentor_id, TreeNode.tier_rank, func.count())
+            .where(TreeNode.mentor_id.in_(user_ids)).group_by(TreeNode.mentor_id, TreeNode.tier_rank)):
+        ranks[mentor_id] += [rank] * n
+    return {uid: Facts(frozenset(certificates[uid]), tuple(sorted(ranks[uid]))) for uid in user_ids}
+
+
+def _apply(node: TreeNode, tier, version: RulesVersion, reason: str) -> bool:
+    if node.tier == tier.key and node.tier_rank == tier.rank:
+        return False
+    db.session.add(TierChange(user_id=node.user_id, from_tier=node.tier, to_tier=tier.key,
+                              rules_version_id=version.id, reason=reason[:200], changed_at=utcnow()))
+    node.tier, node.tier_rank = tier.key, tier.rank
+    return True
+
+
+def reevaluate(user_id: int, reason: str) -> list[int]:
+    """Re-evaluate a person and, while tiers change, their mentor and that mentor's mentor.
+
+    A mentor's tier depends only on direct mentees, so a change travels up one level at a
+    time and stops as soon as a tier stays the same: a bounded number of queries per event.
+    Idempotent. Returns the ids whose tier changed.
+    """
+    from .services import node_of
+
+    rules, version = active_rules()
+    changed: list[int] = []
+    current = db.session.get(User, user_id)
+    for _ in range(len(rules.tiers)):
+        if current is None:
+            break
+        node = node_of(current)
+        tier = evaluate_tier(rules, facts_for([node.user_id])[node.user_id])
+        if not _apply(node, tier, version, reason):
+            break
+        changed.append(node.user_id)
+        db.session.flush()
+        current = db.session.get(User, node.mentor_id) if node.mentor_id else None
+    db.session.commit()
+    return changed
+
+
+def recompute_all(batch_size: int = 5000, progress=None) -> int:
+    """Everyone, after a rules change: deepest people first, so mentees are settled before
+    their mentors; batches of `batch_size` with two fact queries each. Returns changes."""
+    rules, version = active_rules()
+    db.session.commit()
+    depths = [d for (d,) in db.session.execute(
+        select(TreeNode.depth).distinct().order_by(TreeNode.depth.desc()))]
+    changes = 0
+    for depth in depths:
+        last_id = 0
+        while True:
+            nodes = list(db.session.scalars(
+                select(TreeNode).where(TreeNode.depth == depth, TreeNode.user_id > last_id)
+                .order_by(TreeNode.user_id).limit(batch_size)))
+            if not nodes:
+                break
+            facts = facts_for([n.user_id for n in nodes])
+            for node in nodes:
+                changes += _apply(node, evaluate_tier(rules, facts[node.user_id]), version,
+                                  "rules recomputed")
+            db.session.commit()
+            last_id = nodes[-1].user_id
+            if progress is not None:
+                progress(len(nodes))
+    return changes
+
+
+def tier_summary(user: User):
+    """What the "My tier" page shows: current tier, each tier's terms, progress to the next."""
+    from .services import node_of
+
+    rules, _version = active_rules()
+    node = node_of(user)
+    facts = facts_for([user.id])[user.id]
+    current = rules.tier(node.tier)
+    following = rules.tiers[current.rank + 1] if current.rank + 1 < len(rules.tiers) else None
+    progress = requirement_progress(rules, following, facts) if following else []
+    history = list(db.session.scalars(select(TierChange).where(TierChange.user_id == user.id)
+                                      .order_by(TierChange.changed_at.desc()).limit(20)))
+    db.session.commit()
+    return {"rules": rules, "current": current, "next": following, "progress": progress,
+            "history": history}
+
+
+def course_locked_for(user: User, course_slug: str) -> object | None:
+    """The tier that unlocks this course, when the user has not reached it yet."""
+    rules, _version = active_rules()
+    needed = rules.course_unlocked_at(course_slug)
+    if needed is None:
+        return None
+    node = db.session.get(TreeNode, user.id)
+    rank = node.tier_rank if node else 0
+    return needed if rank < needed.rank else None
+
+
+def reset_cache() -> None:
+    _cache.clear()
+
