@@ -71,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     from .certificates.views import bp as certificates_bp
     from .notifications.views import bp as notifications_bp
     from .ops import bp as ops_bp
+    from .referrals.mentor_views import bp as mentoring_bp
     from .referrals.tier_views import bp as tiers_bp
     from .referrals.views import bp as referrals_bp
     from .quizzes.views import bp as quizzes_bp
@@ -83,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(ops_bp)
     app.register_blueprint(referrals_bp)
     app.register_blueprint(tiers_bp)
+    app.register_blueprint(mentoring_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -46,6 +46,8 @@ ACCESS = {
     ("referrals.invite", "GET"): "user",
     ("referrals.poster", "GET"): "user",
     ("tiers.mine", "GET"): "user",
+    ("mentoring.dashboard", "GET"): "user",
+    ("mentoring.nudge", "POST"): "mentor",
     ("ops.healthz", "GET"): "public",
     ("ops.asset", "GET"): "public",
     ("static", "GET"): "public",
@@ -54,7 +56,7 @@ ACCESS = {
 
 def allowed(rule: str, role: str) -> bool:
     return {"public": True, "user": role != "anonymous", "owner": role == "learner",
-            "admin": role == "admin"}[rule]
+            "mentor": role == "mentor", "admin": role == "admin"}[rule]
 
 
 def all_routes(app):
@@ -76,15 +78,23 @@ def world(app, client, imported, make_user):
     for role in ROLES[2:]:
         make_user(f"{role}@example.com", role=role if role in ("trainer", "admin") else "learner")
     with app.app_context():
+        from app.accounts.models import User
         from app.certificates.models import Certificate
         from app.ops import asset_url
+        from app.referrals import services as tree
+
+        users = {u.email: u for u in db.session.scalars(select(User))}
+        mentor = tree.node_of(users["mentor@example.com"])
+        learner_node = tree.node_of(users["learner@example.com"])
+        tree.reassign_mentor(learner_node.user_id, mentor.user_id, "test world", None)
 
         with app.test_request_context():
             digest = asset_url("css/app.css").split("/")[2]
         values = {"slug": "gamma", "lesson_slug": "intro", "module_slug": "start",
                   "attempt_id": db.session.scalar(select(Attempt.id).order_by(Attempt.id)),
                   "code": db.session.scalar(select(Certificate.code)),
-                  "digest": digest, "filename": "css/app.css"}
+                  "digest": digest, "filename": "css/app.css",
+                  "mentee_id": users["learner@example.com"].id}
     clients = {"anonymous": app.test_client(), "learner": client}
     for role in ROLES[2:]:
         clients[role] = app.test_client()
