@@ -71,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     from .certificates.views import bp as certificates_bp
     from .notifications.views import bp as notifications_bp
     from .ops import bp as ops_bp
+    from .referrals.admin_views import bp as tree_admin_bp
     from .referrals.mentor_views import bp as mentoring_bp
     from .referrals.tier_views import bp as tiers_bp
     from .referrals.views import bp as referrals_bp
@@ -85,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(referrals_bp)
     app.register_blueprint(tiers_bp)
     app.register_blueprint(mentoring_bp)
+    app.register_blueprint(tree_admin_bp)
 
 
 def _register_cli(app: Flask) -> None:

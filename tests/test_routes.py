@@ -48,6 +48,10 @@ ACCESS = {
     ("tiers.mine", "GET"): "user",
     ("mentoring.dashboard", "GET"): "user",
     ("mentoring.nudge", "POST"): "mentor",
+    ("tree_admin.index", "GET"): "admin",
+    ("tree_admin.node", "GET"): "admin",
+    ("tree_admin.reassign", "POST"): "admin",
+    ("tree_admin.reparent", "POST"): "admin",
     ("ops.healthz", "GET"): "public",
     ("ops.asset", "GET"): "public",
     ("static", "GET"): "public",
@@ -94,7 +98,8 @@ def world(app, client, imported, make_user):
                   "attempt_id": db.session.scalar(select(Attempt.id).order_by(Attempt.id)),
                   "code": db.session.scalar(select(Certificate.code)),
                   "digest": digest, "filename": "css/app.css",
-                  "mentee_id": users["learner@example.com"].id}
+                  "mentee_id": users["learner@example.com"].id,
+                  "user_id": users["learner@example.com"].id}
     clients = {"anonymous": app.test_client(), "learner": client}
     for role in ROLES[2:]:
         clients[role] = app.test_client()

@@ -84,8 +84,15 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _invite_key() -> str:
+    return "invite:" + referrals.normalize_code(request.form.get("invite_code"))[:12]
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
+# A burst of sign-ups under one code is throttled (and flagged on the admin tree view).
+@limiter.limit("30 per hour", methods=["POST"], key_func=_invite_key,
+               exempt_when=lambda: not referrals.normalize_code(request.form.get("invite_code")))
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("learning.home"))
