@@ -57,6 +57,7 @@ def _init_extensions(app: Flask) -> None:
     celery_init_app(app)
     from .certificates import tasks  # noqa: F401  (registers tasks and signal receivers)
     from .referrals import tasks as referral_tasks  # noqa: F401
+    from .api import webhooks  # noqa: F401
     from .ops import asset_url
 
     app.jinja_env.globals.update(pick=i18n.pick, current_language=i18n.current_language,
@@ -71,6 +72,8 @@ def _register_blueprints(app: Flask) -> None:
     from .certificates.views import bp as certificates_bp
     from .notifications.views import bp as notifications_bp
     from .ops import bp as ops_bp
+    from .api.admin_views import bp as webhooks_admin_bp
+    from .api.views import bp as api_bp
     from .referrals.admin_views import bp as tree_admin_bp
     from .referrals.mentor_views import bp as mentoring_bp
     from .referrals.tier_views import bp as tiers_bp
@@ -87,11 +90,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(tiers_bp)
     app.register_blueprint(mentoring_bp)
     app.register_blueprint(tree_admin_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(webhooks_admin_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from .accounts.cli import users_cli
     from .authoring.cli import courses_cli
+    from .api.cli import api_cli
     from .certificates.cli import certificates_cli
     from .quizzes.cli import quizzes_cli
     from .referrals.cli import tiers_cli
@@ -101,3 +107,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(quizzes_cli)
     app.cli.add_command(certificates_cli)
     app.cli.add_command(tiers_cli)
+    app.cli.add_command(api_cli)

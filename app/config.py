@@ -74,6 +74,8 @@ def load_config(app, overrides: dict | None = None) -> None:
     # Whether signing up needs a mentor's invite code (the first small-Bs join without one).
     cfg["INVITE_REQUIRED"] = env.get("INVITE_REQUIRED", "false").lower() in ("1", "true", "yes")
     cfg["TIER_RULES_PATH"] = env.get("TIER_RULES_PATH")  # default: app/referrals/tier_rules.yml
+    cfg["WEBHOOK_URL"] = env.get("WEBHOOK_URL")  # where tier changes are POSTed (optional)
+    cfg["WEBHOOK_SECRET"] = env.get("WEBHOOK_SECRET")  # HMAC-SHA256 key for X-SmallB-Signature
     cfg["LOG_FORMAT"] = env.get("LOG_FORMAT", "text")
     cfg["LOG_LEVEL"] = env.get("LOG_LEVEL", "INFO")
     cfg["PROXY_FIX_HOPS"] = int(env.get("PROXY_FIX_HOPS", 0))

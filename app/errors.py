@@ -1,5 +1,8 @@
 """Error pages in the user's language; nothing a user can cause ends in a traceback."""
+from contextlib import nullcontext
+
 from flask import render_template, request
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -17,9 +20,11 @@ MESSAGES = {
 
 def render_error(code: int, message=None):
     title, default = MESSAGES.get(code, MESSAGES[400 if code < 500 else 500])
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        # The API speaks JSON even when no route matched (routing errors are the app's).
+        with force_locale("en") if request.path.startswith("/api/") else nullcontext():
+            return {"error": str(title).lower().replace(" ", "_"), "message": str(message or default)}, code
     body = render_template("errors/error.html", code=code, title=title, message=message or default)
-    if request.accept_mimetypes.best == "application/json":
-        return {"error": str(title), "message": str(message or default)}, code
     return body, code
 
 
@@ -32,7 +37,11 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
-        return render_error(error.code or 500)
+        body, code = render_error(error.code or 500)
+        headers = {}
+        if getattr(error, "valid_methods", None):  # 405 keeps its Allow header (RFC 9110)
+            headers["Allow"] = ", ".join(sorted(error.valid_methods))
+        return body, code, headers
 
     @app.errorhandler(Exception)
     def unexpected_error(error):

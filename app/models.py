@@ -5,3 +5,4 @@ from .quizzes.models import Attempt, AttemptAnswer, Quiz, QuizVersion  # noqa: F
 from .certificates.models import Certificate  # noqa: F401
 from .notifications.models import Notification  # noqa: F401
 from .referrals.models import MentorChange, RulesVersion, TierChange, TreeNode  # noqa: F401
+from .api.models import ApiToken, WebhookDelivery  # noqa: F401

@@ -33,6 +33,8 @@ class User(UserMixin, db.Model):
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)
     display_name: Mapped[str] = mapped_column(String(64))
+    # The shop's own id for this person, for the shop API.
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default=Role.LEARNER, server_default="learner")
     locale: Mapped[str] = mapped_column(String(8), default="zh", server_default="zh")

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..learning.models import Course
 from .models import RulesVersion, TierChange, TreeNode
 from .rules import Facts, Rules, RulesError, evaluate_tier, parse_rules, requirement_progress
+from .signals import tier_changed, tiers_committed
 
 log = logging.getLogger(__name__)
 DEFAULT_RULES = Path(__file__).with_name("tier_rules.yml")
@@ -73,9 +74,11 @@ def facts_for(user_ids: list[int]) -> dict[int, Facts]:
 def _apply(node: TreeNode, tier, version: RulesVersion, reason: str) -> bool:
     if node.tier == tier.key and node.tier_rank == tier.rank:
         return False
-    db.session.add(TierChange(user_id=node.user_id, from_tier=node.tier, to_tier=tier.key,
-                              rules_version_id=version.id, reason=reason[:200], changed_at=utcnow()))
+    change = TierChange(user_id=node.user_id, from_tier=node.tier, to_tier=tier.key,
+                        rules_version_id=version.id, reason=reason[:200], changed_at=utcnow())
+    db.session.add(change)
     node.tier, node.tier_rank = tier.key, tier.rank
+    tier_changed.send(None, change=change, rules_digest=version.digest)
     return True
 
 
@@ -102,6 +105,8 @@ def reevaluate(user_id: int, reason: str) -> list[int]:
         db.session.flush()
         current = db.session.get(User, node.mentor_id) if node.mentor_id else None
     db.session.commit()
+    if changed:
+        tiers_committed.send(None)
     return changed
 
 
@@ -126,6 +131,7 @@ def recompute_all(batch_size: int = 5000, progress=None) -> int:
                 changes += _apply(node, evaluate_tier(rules, facts[node.user_id]), version,
                                   "rules recomputed")
             db.session.commit()
+            tiers_committed.send(None)
             last_id = nodes[-1].user_id
             if progress is not None:
                 progress(len(nodes))

@@ -1,0 +1,120 @@
+"""/api/v1: a learner's tier, earning terms and certificates for the shop."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy import select
+
+from ..accounts.models import User, utcnow
+from ..certificates.models import Certificate
+from ..extensions import csrf, db, limiter
+from ..referrals import tiers
+from ..referrals.services import node_of
+from .openapi import openapi_document
+from .services import check_token
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # tokens, not cookies: nothing here rides on a browser session
+
+
+def _error(status: int, error: str, message: str):
+    response = jsonify(error=error, message=message)
+    response.status_code = status
+    return response
+
+
+def requires(scope: str):
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            token = check_token(request.headers.get("Authorization"))
+            if token is None:  # missing, unknown, revoked and expired look the same
+                response = _error(401, "unauthorized", "A valid API token is required.")
+                response.headers["WWW-Authenticate"] = 'Bearer realm="smallb"'
+                return response
+            if scope not in token.scopes:
+                return _error(403, "forbidden", "This token may not read this.")
+            token.last_used_at = utcnow()
+            db.session.commit()
+            g.api_token = token
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
+@bp.after_request
+def _json_headers(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _tier_body(user: User) -> dict:
+    rules, version = tiers.active_rules()
+    node = node_of(user)
+    tier = rules.tier(node.tier)
+    db.session.commit()
+    return {"user_id": user.id, "external_id": user.external_id,
+            "tier": {"key": tier.key, "rank": tier.rank, "name": tier.name},
+            "earning_terms": {"commission": tier.benefits.get("commission", {}),
+                              "terms": tier.benefits.get("terms", {}),
+                              "unlocks_courses": list(tier.unlocks_courses)},
+            "rules_version": version.digest}
+
+
+def _learner_or_404(user: User | None):
+    if user is None:
+        return None, _error(404, "not_found", "No such learner.")
+    return user, None
+
+
+@bp.route("/learners/<int:user_id>/tier")
+@limiter.limit("600 per minute")
+@requires("tiers:read")
+def tier_by_id(user_id: int):
+    user, missing = _learner_or_404(db.session.get(User, user_id) if user_id < 2**63 else None)
+    return missing or jsonify(_tier_body(user))
+
+
+@bp.route("/learners/by-external-id/<external_id>/tier")
+@limiter.limit("600 per minute")
+@requires("tiers:read")
+def tier_by_external_id(external_id: str):
+    user = db.session.execute(select(User).where(User.external_id == external_id[:64])).scalar_one_or_none()
+    user, missing = _learner_or_404(user)
+    return missing or jsonify(_tier_body(user))
+
+
+@bp.route("/learners/<int:user_id>/certificates")
+@limiter.limit("600 per minute")
+@requires("certificates:read")
+def certificates(user_id: int):
+    user, missing = _learner_or_404(db.session.get(User, user_id) if user_id < 2**63 else None)
+    if missing:
+        return missing
+    base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
+    rows = db.session.scalars(select(Certificate).where(Certificate.user_id == user.id)
+                              .order_by(Certificate.issued_at))
+    return jsonify(user_id=user.id, certificates=[{
+        "code": c.code, "course_id": c.course_id, "course_title": c.course_title,
+        "issued_at": c.issued_at.replace(microsecond=0).isoformat() + "Z",
+        "status": "valid" if c.valid else "revoked",
+        "revoked_at": c.revoked_at.replace(microsecond=0).isoformat() + "Z" if c.revoked_at else None,
+        "verify_url": f"{base}/verify/{c.code}"} for c in rows])
+
+
+@bp.route("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+@bp.errorhandler(404)
+def _not_found(_error_):
+    return _error(404, "not_found", "No such resource.")
+
+
+@bp.errorhandler(405)
+def _not_allowed(error):
+    response = _error(405, "method_not_allowed", "Method not allowed.")
+    response.headers["Allow"] = ", ".join(sorted(error.valid_methods or []))  # RFC 9110
+    return response

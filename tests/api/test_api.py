@@ -1,0 +1,103 @@
+"""The shop API: tokens, scopes, identical refusals, tier and certificates, OpenAPI fuzzing."""
+from datetime import timedelta
+
+import pytest
+import schemathesis
+from sqlalchemy import update
+
+from app.accounts.models import User, utcnow
+from app.api.models import ApiToken
+from app.api.services import create_token
+from app.extensions import db
+from app.referrals import services as tree
+
+
+@pytest.fixture
+def shop(app, make_user):
+    user_id = make_user("lin@example.com", name="小林")
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        user.external_id = "shop-42"
+        tree.node_of(user)
+        db.session.commit()
+        _token, tiers_token = create_token("shop", ["tiers:read"])
+        _token, all_token = create_token("shop-all", ["tiers:read", "certificates:read"])
+    return user_id, tiers_token, all_token
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_tier_by_user_id_and_by_external_id(client, shop):
+    user_id, token, _ = shop
+    body = client.get(f"/api/v1/learners/{user_id}/tier", headers=bearer(token)).get_json()
+    assert body["tier"]["key"] == "trainee" and body["tier"]["name"]["zh"] == "见习店主"
+    assert body["earning_terms"]["commission"]["en"] == "Base commission"
+    again = client.get("/api/v1/learners/by-external-id/shop-42/tier", headers=bearer(token)).get_json()
+    assert again == body
+    missing = client.get("/api/v1/learners/99999/tier", headers=bearer(token))
+    assert missing.status_code == 404 and missing.get_json()["error"] == "not_found"
+
+
+def test_refusals_are_identical_whatever_is_wrong_with_the_token(app, client, shop):
+    user_id, token, _ = shop
+    with app.app_context():
+        _t, expired = create_token("old", ["tiers:read"])
+        _t, revoked = create_token("gone", ["tiers:read"])
+        db.session.execute(update(ApiToken).where(ApiToken.name == "old").values(
+            expires_at=utcnow() - timedelta(days=1)))
+        db.session.execute(update(ApiToken).where(ApiToken.name == "gone").values(revoked_at=utcnow()))
+        db.session.commit()
+    url = f"/api/v1/learners/{user_id}/tier"
+    answers = [client.get(url, headers=h) for h in (
+        {}, bearer("sbk_nonsense"), bearer(expired), bearer(revoked), {"Authorization": "Basic eDp5"})]
+    assert {r.status_code for r in answers} == {401}
+    assert len({r.get_data() for r in answers}) == 1
+    wrong_scope = client.get(f"/api/v1/learners/{user_id}/certificates", headers=bearer(token))
+    assert wrong_scope.status_code == 403
+
+
+def test_no_cookies_no_csrf_and_tokens_are_stored_hashed(app, client, shop):
+    user_id, token, _ = shop
+    response = client.get(f"/api/v1/learners/{user_id}/tier", headers=bearer(token))
+    assert "Set-Cookie" not in response.headers
+    with app.app_context():
+        stored = [t.token_hash for t in db.session.query(ApiToken)]
+        assert token not in stored and all(len(h) == 64 for h in stored)
+
+
+def test_certificates_for_the_shop(client, shop, certified, app):
+    _user, _tiers, token = shop
+    with app.app_context():
+        learner_id = db.session.query(User.id).filter(User.email == "learner@example.com").scalar()
+    body = client.get(f"/api/v1/learners/{learner_id}/certificates", headers=bearer(token)).get_json()
+    assert body["certificates"][0]["code"] == certified and body["certificates"][0]["status"] == "valid"
+
+
+def test_cli_creates_and_revokes_tokens(runner, app):
+    result = runner.invoke(args=["api", "create-token", "--name", "shop", "--scope", "tiers:read"])
+    assert result.exit_code == 0 and "sbk_" in result.output
+    prefix = result.output.strip().splitlines()[-1][:12]
+    assert runner.invoke(args=["api", "revoke-token", prefix]).exit_code == 0
+
+
+def test_openapi_document_is_served(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"].startswith("3.0") and "/api/v1/learners/{user_id}/tier" in document["paths"]
+
+
+@pytest.fixture
+def api_schema(app, shop):
+    _user, _tiers, token = shop
+    app.config["FUZZ_TOKEN"] = token
+    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+
+
+fuzz = schemathesis.pytest.from_fixture("api_schema")
+
+
+@fuzz.parametrize()
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_api_fuzz_has_no_server_errors_or_schema_violations(case, app):
+    case.call_and_validate(headers=bearer(app.config["FUZZ_TOKEN"]))
