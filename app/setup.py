@@ -22,6 +22,7 @@ def set_up_embedded_default(app: Flask) -> None:
     from .authoring.services import import_curriculum
     from .extensions import db
     from .learning.models import Course
+    from .referrals.services import place_user
 
     with app.app_context():
         upgrade(directory=app.config["MIGRATIONS_PATH"])
@@ -32,7 +33,7 @@ def set_up_embedded_default(app: Flask) -> None:
             lines = []
             for role, email, name in DEMO_ACCOUNTS:
                 password = secrets.token_urlsafe(12)
-                register_user(email, name, password, locale="zh", role=role)
+                place_user(register_user(email, name, password, locale="zh", role=role), None)
                 lines.append(f"  {role:8} {email:28} password: {password}")
             db.session.commit()
             credentials = Path(app.instance_path) / "demo-accounts.txt"

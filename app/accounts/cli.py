@@ -24,6 +24,9 @@ def create_user(login, name, role, language, password):
     """Create a user account."""
     try:
         user = register_user(login, name, password, locale=language, role=role)
+        from ..referrals.services import place_user  # every account has its place in the tree
+
+        place_user(user, None)
         db.session.commit()
     except AccountError as error:
         from .views import ERRORS  # the same sentences the forms show, in English here

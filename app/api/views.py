@@ -50,7 +50,7 @@ def _json_headers(response):
 
 
 def _tier_body(user: User) -> dict:
-    rules, version = tiers.active_rules()
+    rules = tiers.current_rules()
     node = node_of(user)
     tier = rules.tier(node.tier)
     db.session.commit()
@@ -59,7 +59,7 @@ def _tier_body(user: User) -> dict:
             "earning_terms": {"commission": tier.benefits.get("commission", {}),
                               "terms": tier.benefits.get("terms", {}),
                               "unlocks_courses": list(tier.unlocks_courses)},
-            "rules_version": version.digest}
+            "rules_version": rules.digest}
 
 
 def _learner_or_404(user: User | None):

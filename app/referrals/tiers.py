@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from ..accounts.models import User, utcnow
 from ..certificates.models import Certificate
+from ..database import insert_ignoring_duplicates
 from ..extensions import db
 from ..learning.models import Course
 from .models import RulesVersion, TierChange, TreeNode
@@ -25,18 +26,16 @@ def rules_path() -> Path:
     return Path(current_app.config.get("TIER_RULES_PATH") or DEFAULT_RULES)
 
 
-def active_rules() -> tuple[Rules, RulesVersion]:
-    """The rules file in force, recorded (hash, time) the first time it is seen.
+def current_rules() -> Rules:
+    """The rules in force: the rules file, unless it is refused — then the last accepted one.
 
-    A file that fails the checks is refused and logged; the last accepted rules stay in force.
+    Reads only (safe in GET requests); write paths record the version with rules_version().
     """
     path = rules_path()
     source = path.read_text(encoding="utf-8")
     cached = _cache.get(path)
     if cached and cached[0] == source:
-        version = db.session.get(RulesVersion, cached[2])
-        if version is not None:  # else: another database (tests) or the row went away
-            return cached[1], version
+        return cached[1]
     try:
         rules = parse_rules(source)
     except RulesError as error:
@@ -45,15 +44,25 @@ def active_rules() -> tuple[Rules, RulesVersion]:
                                      .limit(1)).scalar_one_or_none()
         if version is None:
             raise
-        return parse_rules(version.source), version
-    version = db.session.execute(select(RulesVersion).where(
-        RulesVersion.digest == rules.digest)).scalar_one_or_none()
-    if version is None:
-        version = RulesVersion(digest=rules.digest, source=source)
-        db.session.add(version)
-        db.session.flush()
-    _cache[path] = (source, rules, version.id)
-    return rules, version
+        return parse_rules(version.source)
+    _cache[path] = (source, rules)
+    return rules
+
+
+def rules_version(rules: Rules) -> RulesVersion:
+    """The recorded row for these rules (hash, time), written the first time they apply.
+
+    Concurrent first uses insert the same digest: the unique constraint keeps one row."""
+    insert_ignoring_duplicates(RulesVersion, digest=rules.digest, source=rules.source,
+                               loaded_at=utcnow())
+    return db.session.execute(select(RulesVersion).where(
+        RulesVersion.digest == rules.digest)).scalar_one()
+
+
+def active_rules() -> tuple[Rules, RulesVersion]:
+    """Rules in force and their recorded version (for paths that write tier changes)."""
+    rules = current_rules()
+    return rules, rules_version(rules)
 
 
 def facts_for(user_ids: list[int]) -> dict[int, Facts]:
@@ -142,7 +151,7 @@ def tier_summary(user: User):
     """What the "My tier" page shows: current tier, each tier's terms, progress to the next."""
     from .services import node_of
 
-    rules, _version = active_rules()
+    rules = current_rules()
     node = node_of(user)
     facts = facts_for([user.id])[user.id]
     current = rules.tier(node.tier)
@@ -157,8 +166,7 @@ def tier_summary(user: User):
 
 def course_locked_for(user: User, course_slug: str) -> object | None:
     """The tier that unlocks this course, when the user has not reached it yet."""
-    rules, _version = active_rules()
-    needed = rules.course_unlocked_at(course_slug)
+    needed = current_rules().course_unlocked_at(course_slug)
     if needed is None:
         return None
     node = db.session.get(TreeNode, user.id)
