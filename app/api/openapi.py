@@ -44,7 +44,7 @@ def _responses(ok_description: str, schema) -> dict:
 
 
 _USER_ID = {"name": "user_id", "in": "path", "required": True,
-            "schema": {"type": "integer", "minimum": 1, "maximum": 9223372036854775807}}
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}
 
 
 def openapi_document() -> dict:

@@ -15,6 +15,7 @@ from .openapi import openapi_document
 from .services import check_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database (PostgreSQL refuses bigger ones)
 csrf.exempt(bp)  # tokens, not cookies: nothing here rides on a browser session
 
 
@@ -72,7 +73,7 @@ def _learner_or_404(user: User | None):
 @limiter.limit("600 per minute")
 @requires("tiers:read")
 def tier_by_id(user_id: int):
-    user, missing = _learner_or_404(db.session.get(User, user_id) if user_id < 2**63 else None)
+    user, missing = _learner_or_404(db.session.get(User, user_id) if user_id <= MAX_ID else None)
     return missing or jsonify(_tier_body(user))
 
 
@@ -89,7 +90,7 @@ def tier_by_external_id(external_id: str):
 @limiter.limit("600 per minute")
 @requires("certificates:read")
 def certificates(user_id: int):
-    user, missing = _learner_or_404(db.session.get(User, user_id) if user_id < 2**63 else None)
+    user, missing = _learner_or_404(db.session.get(User, user_id) if user_id <= MAX_ID else None)
     if missing:
         return missing
     base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
