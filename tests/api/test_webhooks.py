@@ -104,3 +104,40 @@ def test_no_webhook_url_no_deliveries(app, certified_person):
 def test_backoff_grows_and_is_capped():
     assert [backoff(n) for n in range(8)] == [30, 60, 120, 240, 480, 960, 1920, 3600]
     assert backoff(20) == 3600
+
+
+def test_a_worker_retries_with_backoff_then_gives_up_visibly(app, certified_person, shop_server,
+                                                            monkeypatch):
+    """The retry branch as a worker runs it (not eager): Retry with the backoff countdown,
+    and after the last attempt the delivery is marked failed, not lost."""
+    from celery.exceptions import Retry
+
+    from app.api.webhooks import MAX_ATTEMPTS, deliver_webhook_task
+
+    app.config.update(WEBHOOK_URL=shop_server, WEBHOOK_SECRET="s3cret")
+    Shop.status = 500
+    countdowns = []
+
+    def retry(countdown):
+        countdowns.append(countdown)
+        return Retry(when=countdown)
+
+    monkeypatch.setattr(deliver_webhook_task, "retry", retry)
+    with app.app_context():
+        tiers.reevaluate(certified_person, "certificate issued")  # attempt 1 (eager: stays pending)
+        delivery_id = db.session.execute(select(WebhookDelivery.id)).scalar_one()
+        for retries in range(0, MAX_ATTEMPTS - 2):
+            deliver_webhook_task.push_request(retries=retries, is_eager=False, id="t")
+            try:
+                with pytest.raises(Retry):
+                    deliver_webhook_task.run(delivery_id)
+            finally:
+                deliver_webhook_task.pop_request()
+        assert countdowns == [backoff(n) for n in range(MAX_ATTEMPTS - 2)]
+        deliver_webhook_task.push_request(retries=MAX_ATTEMPTS - 1, is_eager=False, id="t")
+        try:
+            assert deliver_webhook_task.run(delivery_id) == "retry"
+        finally:
+            deliver_webhook_task.pop_request()
+        delivery = db.session.get(WebhookDelivery, delivery_id)
+        assert delivery.status == "failed" and delivery.attempts == MAX_ATTEMPTS
