@@ -33,6 +33,8 @@ class TreeNode(db.Model):
         Index("ix_tree_nodes_mentor", "mentor_id", "user_id"),
         # "How many of my direct mentees reached tier k": an index-only count per mentor.
         Index("ix_tree_nodes_mentor_tier", "mentor_id", "tier_rank"),
+        # flask tiers recompute walks the tree level by level, deepest first.
+        Index("ix_tree_nodes_depth_user", "depth", "user_id"),
         CheckConstraint("mentor_id IS NULL OR mentor_id <> user_id", name="not_own_mentor"),
     )
 

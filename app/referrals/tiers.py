@@ -5,8 +5,11 @@ import logging
 from collections import defaultdict
 from pathlib import Path
 
+from types import SimpleNamespace
+
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import (Integer, String, bindparam, column, func, insert, select, update,
+                        values)
 
 from ..accounts.models import User, utcnow
 from ..certificates.models import Certificate
@@ -119,31 +122,59 @@ def reevaluate(user_id: int, reason: str) -> list[int]:
     return changed
 
 
+def _set_tiers(nodes, updates: list[tuple[int, str, int]]) -> None:
+    """Write many new tiers: one UPDATE ... FROM (VALUES ...) on PostgreSQL, executemany on
+    SQLite (which has no column aliases on a VALUES list)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        new = values(column("uid", Integer), column("new_tier", String), column("new_rank", Integer),
+                     name="new").data(updates)
+        db.session.execute(update(nodes).where(nodes.c.user_id == new.c.uid).values(
+            tier=new.c.new_tier, tier_rank=new.c.new_rank))
+    else:
+        db.session.execute(update(nodes).where(nodes.c.user_id == bindparam("uid")).values(
+            tier=bindparam("new_tier"), tier_rank=bindparam("new_rank")),
+            [{"uid": u, "new_tier": t, "new_rank": r} for u, t, r in updates])
+
+
 def recompute_all(batch_size: int = 5000, progress=None) -> int:
     """Everyone, after a rules change: deepest people first, so mentees are settled before
-    their mentors; batches of `batch_size` with two fact queries each. Returns changes."""
+    their mentors; per batch two fact queries, one bulk UPDATE and one bulk INSERT of history.
+    Returns the number of changes."""
     rules, version = active_rules()
     db.session.commit()
+    nodes = TreeNode.__table__
     depths = [d for (d,) in db.session.execute(
         select(TreeNode.depth).distinct().order_by(TreeNode.depth.desc()))]
     changes = 0
     for depth in depths:
         last_id = 0
         while True:
-            nodes = list(db.session.scalars(
-                select(TreeNode).where(TreeNode.depth == depth, TreeNode.user_id > last_id)
-                .order_by(TreeNode.user_id).limit(batch_size)))
-            if not nodes:
+            rows = db.session.execute(
+                select(nodes.c.user_id, nodes.c.tier, nodes.c.tier_rank)
+                .where(nodes.c.depth == depth, nodes.c.user_id > last_id)
+                .order_by(nodes.c.user_id).limit(batch_size)).all()
+            if not rows:
                 break
-            facts = facts_for([n.user_id for n in nodes])
-            for node in nodes:
-                changes += _apply(node, evaluate_tier(rules, facts[node.user_id]), version,
-                                  "rules recomputed")
+            facts = facts_for([row.user_id for row in rows])
+            now, updates, history = utcnow(), [], []
+            for user_id, old_tier, old_rank in rows:
+                tier = evaluate_tier(rules, facts[user_id])
+                if tier.key != old_tier or tier.rank != old_rank:
+                    updates.append((user_id, tier.key, tier.rank))
+                    history.append({"user_id": user_id, "from_tier": old_tier, "to_tier": tier.key,
+                                    "rules_version_id": version.id, "reason": "rules recomputed",
+                                    "changed_at": now})
+            if updates:
+                _set_tiers(nodes, updates)
+                db.session.execute(insert(TierChange.__table__), history)
+                for change in history:
+                    tier_changed.send(None, change=SimpleNamespace(**change), rules_digest=version.digest)
             db.session.commit()
             tiers_committed.send(None)
-            last_id = nodes[-1].user_id
+            changes += len(updates)
+            last_id = rows[-1].user_id
             if progress is not None:
-                progress(len(nodes))
+                progress(len(rows))
     return changes
 
 
