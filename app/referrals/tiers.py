@@ -8,8 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import (Integer, String, bindparam, column, func, insert, select, update,
-                        values)
+from sqlalchemy import bindparam, func, insert, select, update
 
 from ..accounts.models import User, utcnow
 from ..certificates.models import Certificate
@@ -122,59 +121,61 @@ def reevaluate(user_id: int, reason: str) -> list[int]:
     return changed
 
 
-def _set_tiers(nodes, updates: list[tuple[int, str, int]]) -> None:
-    """Write many new tiers: one UPDATE ... FROM (VALUES ...) on PostgreSQL, executemany on
-    SQLite (which has no column aliases on a VALUES list)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        new = values(column("uid", Integer), column("new_tier", String), column("new_rank", Integer),
-                     name="new").data(updates)
-        db.session.execute(update(nodes).where(nodes.c.user_id == new.c.uid).values(
-            tier=new.c.new_tier, tier_rank=new.c.new_rank))
-    else:
-        db.session.execute(update(nodes).where(nodes.c.user_id == bindparam("uid")).values(
-            tier=bindparam("new_tier"), tier_rank=bindparam("new_rank")),
-            [{"uid": u, "new_tier": t, "new_rank": r} for u, t, r in updates])
+def _level_facts(depth: int) -> tuple[dict, dict]:
+    """Facts for everyone at one depth in two queries: their certificates, and their direct
+    mentees' tiers (a mentee of someone at depth d is exactly someone at depth d + 1)."""
+    certificates: dict[int, set[str]] = defaultdict(set)
+    for user_id, slug in db.session.execute(
+            select(Certificate.user_id, Course.slug).join(Course, Course.id == Certificate.course_id)
+            .join(TreeNode, TreeNode.user_id == Certificate.user_id)
+            .where(TreeNode.depth == depth, Certificate.revoked_at.is_(None))):
+        certificates[user_id].add(slug)
+    ranks: dict[int, list[int]] = defaultdict(list)
+    for mentor_id, rank, n in db.session.execute(
+            select(TreeNode.mentor_id, TreeNode.tier_rank, func.count())
+            .where(TreeNode.depth == depth + 1).group_by(TreeNode.mentor_id, TreeNode.tier_rank)):
+        ranks[mentor_id] += [rank] * n
+    return certificates, ranks
 
 
 def recompute_all(batch_size: int = 5000, progress=None) -> int:
-    """Everyone, after a rules change: deepest people first, so mentees are settled before
-    their mentors; per batch two fact queries, one bulk UPDATE and one bulk INSERT of history.
-    Returns the number of changes."""
+    """Everyone, after a rules change, one depth level at a time from the deepest up, so
+    mentees are settled before their mentors are judged: two fact queries per level, then
+    the changes written in batches (bulk UPDATE and bulk INSERT of history). Returns the
+    number of changes."""
     rules, version = active_rules()
     db.session.commit()
     nodes = TreeNode.__table__
+    set_tier = (update(nodes).where(nodes.c.user_id == bindparam("uid"))
+                .values(tier=bindparam("new_tier"), tier_rank=bindparam("new_rank")))
     depths = [d for (d,) in db.session.execute(
         select(TreeNode.depth).distinct().order_by(TreeNode.depth.desc()))]
     changes = 0
     for depth in depths:
-        last_id = 0
-        while True:
-            rows = db.session.execute(
-                select(nodes.c.user_id, nodes.c.tier, nodes.c.tier_rank)
-                .where(nodes.c.depth == depth, nodes.c.user_id > last_id)
-                .order_by(nodes.c.user_id).limit(batch_size)).all()
-            if not rows:
-                break
-            facts = facts_for([row.user_id for row in rows])
-            now, updates, history = utcnow(), [], []
-            for user_id, old_tier, old_rank in rows:
-                tier = evaluate_tier(rules, facts[user_id])
-                if tier.key != old_tier or tier.rank != old_rank:
-                    updates.append((user_id, tier.key, tier.rank))
-                    history.append({"user_id": user_id, "from_tier": old_tier, "to_tier": tier.key,
-                                    "rules_version_id": version.id, "reason": "rules recomputed",
-                                    "changed_at": now})
-            if updates:
-                _set_tiers(nodes, updates)
-                db.session.execute(insert(TierChange.__table__), history)
-                for change in history:
+        rows = db.session.execute(select(nodes.c.user_id, nodes.c.tier, nodes.c.tier_rank)
+                                  .where(nodes.c.depth == depth)).all()
+        certificates, ranks = _level_facts(depth)
+        now, updates, history = utcnow(), [], []
+        for user_id, old_tier, old_rank in rows:
+            tier = evaluate_tier(rules, Facts(frozenset(certificates.get(user_id, ())),
+                                              tuple(sorted(ranks.get(user_id, ())))))
+            if tier.key != old_tier or tier.rank != old_rank:
+                updates.append({"uid": user_id, "new_tier": tier.key, "new_rank": tier.rank})
+                history.append({"user_id": user_id, "from_tier": old_tier, "to_tier": tier.key,
+                                "rules_version_id": version.id, "reason": "rules recomputed",
+                                "changed_at": now})
+        for start in range(0, max(len(updates), 1), batch_size):
+            chunk = updates[start:start + batch_size]
+            if chunk:
+                db.session.execute(set_tier, chunk)
+                db.session.execute(insert(TierChange.__table__), history[start:start + batch_size])
+                for change in history[start:start + batch_size]:
                     tier_changed.send(None, change=SimpleNamespace(**change), rules_digest=version.digest)
             db.session.commit()
             tiers_committed.send(None)
-            changes += len(updates)
-            last_id = rows[-1].user_id
-            if progress is not None:
-                progress(len(rows))
+        changes += len(updates)
+        if progress is not None:
+            progress(len(rows))
     return changes
 
 
