@@ -19,6 +19,22 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 VIEWPORTS = {"phone": {"width": 360, "height": 740}, "laptop": {"width": 1280, "height": 800}}
+MENTORS = {"phone": "13800000101", "laptop": "13800000102"}
+MENTOR_PASSWORD = "harbour-lantern-quiet-31"
+E2E_RULES = """tiers:
+  - key: trainee
+    name: {zh: 见习店主, en: Trainee}
+    requires: {}
+    benefits: {commission: {zh: 基础佣金, en: Base commission}}
+  - key: certified
+    name: {zh: 认证店主, en: Certified seller}
+    requires: {certificates: [rules-and-integrity]}
+    benefits: {commission: {zh: 基础佣金 +2%, en: Base commission +2%}}
+  - key: mentor
+    name: {zh: 导师, en: Mentor}
+    requires: {direct_mentees: {count: 1, min_tier: certified}}
+    benefits: {commission: {zh: 基础佣金 +4%, en: Base commission +4%}}
+"""
 
 try:
     from playwright.sync_api import sync_playwright
@@ -64,9 +80,22 @@ def server(tmp_path_factory):
     env.update(DATABASE_URL=f"sqlite:///{database}", SECRET_KEY="e2e-secret-key",
                INSTANCE_PATH=str(home / "instance"), COURSES_PATH=str(ROOT / "courses"),
                WEB_CONCURRENCY="2", HOST="127.0.0.1", PORT=str(port), LOGIN_RATE_LIMIT="100 per minute")
+    # Shorter tier rules for the journey: Certified = the Rules course, Mentor = one mentee
+    # Certified (a configuration the real rules file allows; the guard checks it too).
+    rules = home / "tier_rules.yml"
+    rules.write_text(E2E_RULES, encoding="utf-8")
+    env["TIER_RULES_PATH"] = str(rules)
     srv = Server(f"http://127.0.0.1:{port}", env, database)
     srv.flask("db", "upgrade")
     srv.flask("courses", "import")
+    for viewport, phone in MENTORS.items():
+        srv.flask("users", "create", "--login", phone, "--name", f"王姐{viewport}",
+                  "--password", MENTOR_PASSWORD)
+        # The mentor is already certified (her certificate row, as issuing would write it).
+        srv.sql("INSERT INTO certificates (code, user_id, course_id, generation, learner_name, course_title, issued_at) "
+                "SELECT ?, u.id, c.id, 1, u.display_name, c.title, '2026-01-01' FROM users u, courses c "
+                "WHERE u.phone = ? AND c.slug = 'rules-and-integrity'", f"MENTOR-{viewport}-CERT-0000000000", "+86" + phone)
+    srv.flask("tiers", "recompute")
     srv.flask("users", "create", "--login", "trainer@example.com", "--name", "王老师",
               "--role", "trainer", "--password", "quiet-harbour-lamp-71")
     srv.flask("users", "create", "--login", "admin@example.com", "--name", "运营",
@@ -110,8 +139,7 @@ def viewport(request):
     return request.param
 
 
-@pytest.fixture
-def page(browser, viewport, request):
+def new_page(browser, viewport: str, prefix: str):
     context = browser.new_context(viewport=VIEWPORTS[viewport], locale="zh-CN",
                                   accept_downloads=True)
     page = context.new_page()
@@ -119,9 +147,27 @@ def page(browser, viewport, request):
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
     page.console_errors = []
     page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
-    page.shot_prefix = f"{request.node.originalname}-{viewport}"
+    page.shot_prefix = prefix
+    return page
+
+
+@pytest.fixture
+def page(browser, viewport, request):
+    page = new_page(browser, viewport, f"{request.node.originalname}-{viewport}")
     yield page
-    context.close()
+    page.context.close()
+
+
+@pytest.fixture
+def mentor_page(browser, viewport, request, server):
+    page = new_page(browser, viewport, f"{request.node.originalname}-{viewport}-mentor")
+    page.goto(server.base_url + "/login")
+    page.fill("#login", MENTORS[viewport])
+    page.fill("#password", MENTOR_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+    yield page
+    page.context.close()
 
 
 def screenshot(page, name: str) -> None:

@@ -57,13 +57,20 @@ def take_quiz(page, module: str, right: bool) -> None:
     page.wait_for_url(re.compile(r"/result$"))
 
 
-def test_new_small_b_learns_fails_reviews_passes_and_verifies_the_certificate(page, server, viewport):
+def test_invited_small_b_learns_fails_passes_is_certified_and_the_mentor_sees_it(
+        page, mentor_page, server, viewport):
     from pypdf import PdfReader
 
     base = server.base_url
-    page.goto(base + "/")
-    screenshot(page, "01-landing")
-    page.goto(base + "/register")
+    mentor_page.goto(base + "/tier")
+    assert "认证店主" in mentor_page.content() and "0 位达到" in mentor_page.content(), mentor_page.inner_text("main")
+    mentor_page.goto(base + "/invite")
+    link = mentor_page.locator(".invite-link").inner_text()
+    screenshot(mentor_page, "01-invite")
+
+    page.goto(link)  # the mentor's invite link, as a newcomer would open it
+    screenshot(page, "01-register-from-invite")
+    assert page.locator("#invite_code").input_value() == link.rsplit("/", 1)[1]
     page.fill("#login", PHONES[viewport])
     page.fill("#display_name", "宝妈小林")
     page.fill("#password", PASSWORD)
@@ -113,6 +120,14 @@ def test_new_small_b_learns_fails_reviews_passes_and_verifies_the_certificate(pa
     poster = page.request.get(qr_url + ".png")
     assert poster.ok and poster.headers["content-type"] == "image/png"
     assert page.dialogs == [] and page.console_errors == []
+
+    # The mentor sees the mentee's progress, and her own tier moved up.
+    mentor_page.goto(base + "/mentor")
+    assert "宝妈小林" in mentor_page.content() and "已完成 1 门课" in mentor_page.content()
+    screenshot(mentor_page, "08-mentees")
+    mentor_page.goto(base + "/tier")
+    assert "当前等级：导师" in mentor_page.content()
+    screenshot(mentor_page, "09-tier")
 
 
 def test_hostile_lesson_markdown_fires_no_dialog(page, server, viewport, tmp_path):

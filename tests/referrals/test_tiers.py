@@ -207,3 +207,12 @@ def test_the_mentoring_course_opens_at_certified(app, client, people, learner):
         db.session.commit()
     response = client.get("/courses/mentoring-newcomers")
     assert response.status_code == 403 and "认证店主" in response.get_data(as_text=True)
+
+
+def test_my_tier_page_works_for_rules_without_terms(app, client, learner, tmp_path):
+    path = tmp_path / "rules.yml"
+    path.write_text("tiers:\n  - key: trainee\n    name: {zh: 见习, en: Trainee}\n    requires: {}\n"
+                    "    benefits: {commission: {zh: 基础, en: Base}}\n")
+    app.config["TIER_RULES_PATH"] = str(path)
+    assert client.get("/tier").status_code == 200
+    tiers.reset_cache()
