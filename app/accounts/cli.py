@@ -9,7 +9,7 @@ from .services import AccountError, register_user
 
 @click.group("users", help="Manage user accounts.")
 def users_cli():
-    pass
+    """Manage user accounts."""
 
 
 @users_cli.command("create")

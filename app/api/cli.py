@@ -10,7 +10,7 @@ from .services import SCOPES, create_token, revoke_token
 
 @click.group("api", help="Shop API tokens.")
 def api_cli():
-    pass
+    """Shop API tokens."""
 
 
 @api_cli.command("create-token")

@@ -9,7 +9,7 @@ from .services import import_curriculum
 
 @click.group("courses", help="Import course folders (see docs/course-format.md).")
 def courses_cli():
-    pass
+    """Import course folders (see docs/course-format.md)."""
 
 
 @courses_cli.command("import")

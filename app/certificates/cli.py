@@ -11,7 +11,7 @@ from .services import CertificateError, find_by_code, reissue, revoke
 
 @click.group("certificates", help="Certificates and signed credentials.")
 def certificates_cli():
-    pass
+    """Certificates and signed credentials."""
 
 
 @certificates_cli.command("verify")

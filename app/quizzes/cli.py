@@ -14,7 +14,7 @@ from .parser import parse_quiz_file
 
 @click.group("quizzes", help="Quiz tools.")
 def quizzes_cli():
-    pass
+    """Quiz tools."""
 
 
 def _module_folder(courses: Path, course_slug: str, module_slug: str) -> tuple[Path, Path]:

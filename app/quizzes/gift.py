@@ -386,7 +386,7 @@ def _numerical(answer_text: str, fmt: str, piece_line) -> list[GiftAnswer]:
         answer = GiftAnswer(value, 1.0 if weight is None else weight, feedback,
                             text_format=value_fmt, feedback_format=feedback_fmt)
         if value == "*":
-            pass
+            pass  # Moodle's catch-all answer: any number; kept as is, skipped when converting
         elif ".." in value[1:]:
             low, high = (part.strip() for part in value.split("..", 1))
             lo, hi = _decimal(low, line, "range start"), _decimal(high, line, "range end")
@@ -425,7 +425,7 @@ def _numerical(answer_text: str, fmt: str, piece_line) -> list[GiftAnswer]:
 # Our quiz Markdown
 
 class _Unsupported(Exception):
-    pass
+    """A GIFT question our quiz format cannot express; the message says why."""
 
 
 _TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.S)

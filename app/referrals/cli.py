@@ -13,7 +13,7 @@ from .rules import RulesError, parse_rules
 
 @click.group("tiers", help="Earning tiers.")
 def tiers_cli():
-    pass
+    """Earning tiers."""
 
 
 @tiers_cli.command("check")
