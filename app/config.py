@@ -71,6 +71,8 @@ def load_config(app, overrides: dict | None = None) -> None:
     cfg["BABEL_DEFAULT_TIMEZONE"] = env.get("TIMEZONE", "Asia/Shanghai")
     cfg["RATELIMIT_STORAGE_URI"] = env.get("REDIS_URL") or "memory://"
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
+    # Off only for load tests, where every simulated user comes from one address.
+    cfg["RATELIMIT_ENABLED"] = env.get("RATELIMIT_ENABLED", "true").lower() != "false"
     # Whether signing up needs a mentor's invite code (the first small-Bs join without one).
     cfg["INVITE_REQUIRED"] = env.get("INVITE_REQUIRED", "false").lower() in ("1", "true", "yes")
     cfg["TIER_RULES_PATH"] = env.get("TIER_RULES_PATH")  # default: app/referrals/tier_rules.yml
