@@ -52,18 +52,23 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None  # the login page itself says what to do
     app.session_interface = SmallBSessionInterface()
-    from .background import celery_init_app
-
-    celery_init_app(app)
-    from .certificates import tasks  # noqa: F401  (registers tasks and signal receivers)
-    from .referrals import tasks as referral_tasks  # noqa: F401
-    from .api import webhooks  # noqa: F401
+    _init_background(app)
     from .ops import asset_url
 
     app.jinja_env.globals.update(pick=i18n.pick, current_language=i18n.current_language,
                                  html_lang=i18n.html_lang, asset_url=asset_url)
     # Importing the models registers them on the metadata (migrations, create_all).
     from . import models  # noqa: F401
+
+
+def _init_background(app: Flask) -> None:
+    """Celery, and the modules whose tasks and signal receivers must be registered."""
+    from .background import celery_init_app
+
+    celery_init_app(app)
+    from .api import webhooks  # noqa: F401
+    from .certificates import tasks as certificate_tasks  # noqa: F401
+    from .referrals import tasks as referral_tasks  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -80,18 +85,10 @@ def _register_blueprints(app: Flask) -> None:
     from .referrals.views import bp as referrals_bp
     from .quizzes.views import bp as quizzes_bp
 
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(learning_bp)
-    app.register_blueprint(quizzes_bp)
-    app.register_blueprint(certificates_bp)
-    app.register_blueprint(notifications_bp)
-    app.register_blueprint(ops_bp)
-    app.register_blueprint(referrals_bp)
-    app.register_blueprint(tiers_bp)
-    app.register_blueprint(mentoring_bp)
-    app.register_blueprint(tree_admin_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(webhooks_admin_bp)
+    for blueprint in (accounts_bp, learning_bp, quizzes_bp, certificates_bp, notifications_bp,
+                      ops_bp, referrals_bp, tiers_bp, mentoring_bp, tree_admin_bp, api_bp,
+                      webhooks_admin_bp):
+        app.register_blueprint(blueprint)
 
 
 def _register_cli(app: Flask) -> None:
@@ -102,9 +99,5 @@ def _register_cli(app: Flask) -> None:
     from .quizzes.cli import quizzes_cli
     from .referrals.cli import tiers_cli
 
-    app.cli.add_command(users_cli)
-    app.cli.add_command(courses_cli)
-    app.cli.add_command(quizzes_cli)
-    app.cli.add_command(certificates_cli)
-    app.cli.add_command(tiers_cli)
-    app.cli.add_command(api_cli)
+    for group in (users_cli, courses_cli, quizzes_cli, certificates_cli, tiers_cli, api_cli):
+        app.cli.add_command(group)
