@@ -13,7 +13,8 @@ from .curriculum import CourseSource, read_curriculum
 
 
 def _assign(row, counter: Counter, kind: str, **values) -> None:
-    changed = any(getattr(row, key) != value for key, value in values.items())
+    # New rows (no id yet) are counted as new by the caller, not as changed.
+    changed = row.id is not None and any(getattr(row, key) != value for key, value in values.items())
     for key, value in values.items():
         setattr(row, key, value)
     if changed:
