@@ -28,7 +28,9 @@ def set_up_embedded_default(app: Flask) -> None:
         upgrade(directory=app.config["MIGRATIONS_PATH"])
         if db.session.scalar(select(func.count()).select_from(Course)) == 0:
             counts = import_curriculum(app.config["COURSES_PATH"])
-            app.logger.info("Imported the shipped curriculum: %s", dict(counts))
+            print(f"SmallB Academy: imported {counts['courses new']} courses, "
+                  f"{counts['lessons new']} lessons and {counts['quizzes new']} quizzes "
+                  f"from {app.config['COURSES_PATH']}.", flush=True)
         if db.session.scalar(select(func.count()).select_from(User)) == 0:
             lines = []
             for role, email, name in DEMO_ACCOUNTS:

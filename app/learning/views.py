@@ -22,7 +22,11 @@ def home():
 @bp.route("/courses")
 @login_required
 def catalog():
-    return render_template("learning/catalog.html", entries=services.catalog(current_user))
+    from ..referrals.tiers import course_locked_for  # tiers build on learning, not the reverse
+
+    entries = services.catalog(current_user)
+    locked = {e.course.slug: course_locked_for(current_user, e.course.slug) for e in entries}
+    return render_template("learning/catalog.html", entries=entries, locked=locked)
 
 
 def _course_or_404(slug: str):

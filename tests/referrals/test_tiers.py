@@ -207,6 +207,7 @@ def test_the_mentoring_course_opens_at_certified(app, client, people, learner):
         db.session.commit()
     response = client.get("/courses/mentoring-newcomers")
     assert response.status_code == 403 and "认证店主" in response.get_data(as_text=True)
+    assert "🔒" in client.get("/courses").get_data(as_text=True)
 
 
 def test_my_tier_page_works_for_rules_without_terms(app, client, learner, tmp_path):
