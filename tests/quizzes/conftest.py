@@ -48,6 +48,18 @@ class Learner:
         return self.client.post(f"/attempts/{attempt_id}/submit", data=data)
 
 
+def reader_of_gamma(app, make_user, login: str) -> Learner:
+    """Another signed-in learner who has read gamma's first module (its quiz is open)."""
+    from tests.conftest import Auth
+
+    make_user(login)
+    client = app.test_client()
+    Auth(client).login(login)
+    person = Learner(client)
+    person.read("gamma", "intro")
+    return person
+
+
 @pytest.fixture
 def quiz_learner(client, imported, learner):
     person = Learner(client)

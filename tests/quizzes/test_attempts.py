@@ -10,7 +10,7 @@ from app.extensions import db
 from app.learning.models import Enrolment
 from app.quizzes.models import Attempt, AttemptAnswer, Quiz
 from tests.conftest import Auth, csrf_token
-from tests.quizzes.conftest import CANARIES, RIGHT, WRONG, Learner
+from tests.quizzes.conftest import CANARIES, RIGHT, WRONG, Learner, reader_of_gamma
 
 
 def count(model, *where):
@@ -112,11 +112,8 @@ def test_double_submit_and_stale_replay_grade_once(client, quiz_learner, app):
 
 
 def test_fifty_concurrent_submissions_grade_exactly_once(app, imported, make_user):
-    make_user("racer@example.com")
-    client = app.test_client()
-    Auth(client).login("racer@example.com")
-    person = Learner(client)
-    person.read("gamma", "intro")
+    person = reader_of_gamma(app, make_user, "racer@example.com")
+    client = person.client
     attempt_id = person.start_attempt_id()
     token = person.token(attempt_id)
     clients = []
@@ -236,11 +233,7 @@ def test_a_quiz_edited_during_an_attempt_keeps_the_started_version(client, quiz_
         attempt = db.session.get(Attempt, attempt_id)
         assert attempt.percent == 100 and attempt.version.number == 1
         assert db.session.get(Quiz, attempt.quiz_id).current_version.number == 2
-    make_user("late@example.com")
-    newcomer = app.test_client()
-    Auth(newcomer).login("late@example.com")
-    person = Learner(newcomer)
-    person.read("gamma", "intro")
+    person = reader_of_gamma(app, make_user, "late@example.com")
     later = person.start_attempt_id()
     person.submit(later, RIGHT)
     with app.app_context():
