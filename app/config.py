@@ -78,6 +78,14 @@ def load_config(app, overrides: dict | None = None) -> None:
     cfg["TIER_RULES_PATH"] = env.get("TIER_RULES_PATH")  # default: app/referrals/tier_rules.yml
     cfg["WEBHOOK_URL"] = env.get("WEBHOOK_URL")  # where tier changes are POSTed (optional)
     cfg["WEBHOOK_SECRET"] = env.get("WEBHOOK_SECRET")  # HMAC-SHA256 key for X-SmallB-Signature
+    # Uploaded lesson images: database (default), local (MEDIA_PATH) or s3 (S3_BUCKET...).
+    cfg["MEDIA_STORAGE"] = env.get("MEDIA_STORAGE", "database")
+    cfg["MEDIA_PATH"] = env.get("MEDIA_PATH", os.path.join(app.instance_path, "media"))
+    cfg["S3_BUCKET"] = env.get("S3_BUCKET")
+    cfg["S3_ENDPOINT_URL"] = env.get("S3_ENDPOINT_URL")
+    cfg["S3_REGION"] = env.get("S3_REGION")
+    cfg["IMAGE_MAX_BYTES"] = int(env.get("IMAGE_MAX_BYTES", 5 * 1024 * 1024))
+    cfg["COURSE_ZIP_MAX_BYTES"] = int(env.get("COURSE_ZIP_MAX_BYTES", 20 * 1024 * 1024))
     cfg["LOG_FORMAT"] = env.get("LOG_FORMAT", "text")
     cfg["LOG_LEVEL"] = env.get("LOG_LEVEL", "INFO")
     cfg["PROXY_FIX_HOPS"] = int(env.get("PROXY_FIX_HOPS", 0))
@@ -88,6 +96,11 @@ def load_config(app, overrides: dict | None = None) -> None:
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Busy timeout in seconds: writers queue behind each other instead of failing.
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+
+    if cfg["MEDIA_STORAGE"] not in ("database", "local", "s3"):
+        raise ConfigurationError("MEDIA_STORAGE must be database, local or s3")
+    if cfg["MEDIA_STORAGE"] == "s3" and not cfg["S3_BUCKET"]:
+        raise ConfigurationError("MEDIA_STORAGE=s3 needs S3_BUCKET (and usually S3_ENDPOINT_URL)")
 
     secret = overrides.get("SECRET_KEY") or env.get("SECRET_KEY")
     if not secret:

@@ -1,16 +1,23 @@
 """Engine set-up: SQLite pragmas and write transactions that cannot hit "database is locked"."""
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def read_only(view):
+    """Mark a POST view that never writes (a preview), so it doesn't queue for the write lock."""
+    view.read_only = True
+    return view
+
+
 def _begin_statement() -> str:
     # A deferred transaction that reads and then writes fails at once with "database is
     # locked" when another writer got in first, whatever the busy timeout. Requests that
     # may write (and CLI/tasks) take the write lock up front; GET pages never write.
-    if has_request_context() and request.method in SAFE_METHODS:
+    if has_request_context() and (request.method in SAFE_METHODS or getattr(
+            current_app.view_functions.get(request.endpoint), "read_only", False)):
         return "BEGIN"
     return "BEGIN IMMEDIATE"
 

@@ -1,8 +1,11 @@
 """Every domain's models, imported in one place so the metadata is complete."""
-from .accounts.models import User  # noqa: F401
+from .accounts.models import AccountAudit, User  # noqa: F401
 from .learning.models import Course, Enrolment, Lesson, LessonProgress, LessonText, Module  # noqa: F401
 from .quizzes.models import Attempt, AttemptAnswer, Quiz, QuizVersion  # noqa: F401
 from .certificates.models import Certificate  # noqa: F401
 from .notifications.models import Notification  # noqa: F401
 from .referrals.models import MentorChange, RulesVersion, TierChange, TreeNode  # noqa: F401
 from .api.models import ApiToken, WebhookDelivery  # noqa: F401
+from .ledger import models as ledger_indexes  # noqa: F401  (indexes on the tables above)
+from .authoring.models import (CourseGrant, CourseVersion, DraftAsset, DraftFile,  # noqa: F401
+                               StagedImport, StoredBlob, StoredFile)

@@ -4,6 +4,7 @@ Every problem is collected as `file:line: reason`, so a trainer sees all of them
 """
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from ..config import LANGUAGES
 from ..content import ContentError, Rendered, render_markdown, split_front_matter
 from ..quizzes.parser import merge_languages, parse_quiz_file
+from .uploads import CleanImage, ImageRejected, accept_image
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 NUMBERED_DIR = re.compile(r"^(\d+)-(.+)$")
@@ -20,12 +22,21 @@ COURSE_KEYS = {"slug", "order", "certificate", "gating", "title", "summary"}
 MODULE_KEYS = {"title", "summary"}
 LESSON_KEYS = {"title", "minutes"}
 GATINGS = ("sequential", "open")
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
+LESSON_URL = "/courses/{course}/{lesson}"  # learning.lesson; content is rendered outside requests
+MEDIA_URL = "/media/{sha256}.{extension}"  # authoring's media route
 
 
 class CurriculumError(ValueError):
-    def __init__(self, errors: list[ContentError]):
+    def __init__(self, errors: list[ContentError], warnings: list[ContentError] = ()):
         self.errors = sorted(errors, key=lambda e: (e.path, e.line))
+        self.warnings = sorted(warnings, key=lambda e: (e.path, e.line))
         super().__init__("\n".join(str(e) for e in self.errors))
+
+
+def media_url(sha256: str, path: str) -> str:
+    extension = path.rsplit(".", 1)[-1].lower().replace("jpeg", "jpg")
+    return MEDIA_URL.format(sha256=sha256, extension=extension)
 
 
 @dataclass
@@ -65,14 +76,32 @@ class CourseSource:
     title: dict
     summary: dict
     path: str
+    folder: Path
     modules: list[ModuleSource] = field(default_factory=list)
+    assets: dict[str, str] = field(default_factory=dict)  # image path in the folder → sha256
+    images: dict[str, CleanImage] = field(default_factory=dict)  # bytes read from disk
+    warnings: list[ContentError] = field(default_factory=list)
+
+
+@dataclass
+class _CourseIndex:
+    """What a lesson may link to: the course's lesson files and images, by folder path."""
+
+    slug: str
+    folder: Path
+    lessons: dict[str, str]  # "01-first/02-x.zh.md" and "01-first/02-x.md" → lesson slug
+    assets: dict[str, str]  # "01-first/map.png" → sha256
 
 
 class _Reader:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, known_assets: dict[str, dict[str, str]] | None = None):
         self.root = root
         self.base = root.parent
         self.errors: list[ContentError] = []
+        self.warnings: list[ContentError] = []
+        # Drafts: images already stored (course folder name → {path: sha256}); files on disk
+        # are then placeholders and are not read.
+        self.known_assets = known_assets
 
     def name(self, path: Path) -> str:
         try:
@@ -82,6 +111,63 @@ class _Reader:
 
     def fail(self, path: Path, line: int, reason: str) -> None:
         self.errors.append(ContentError(self.name(path), line, reason))
+
+    def warn(self, path: Path, line: int, reason: str) -> None:
+        self.warnings.append(ContentError(self.name(path), line, reason))
+
+    def index(self, folder: Path, course: CourseSource) -> _CourseIndex:
+        lessons: dict[str, str] = {}
+        known = None if self.known_assets is None else self.known_assets.get(folder.name, {})
+        for child in sorted(folder.rglob("*")):
+            relative = child.relative_to(folder).as_posix()
+            if any(part.startswith(".") for part in child.relative_to(folder).parts):
+                continue
+            if child.is_symlink():
+                self.fail(child, 1, "symbolic links are not allowed in a course folder")
+                continue
+            match = LESSON_FILE.match(child.name)
+            if match and child.is_file():
+                number, slug, _locale = match.groups()
+                lessons[relative] = slug
+                lessons[posixpath.join(posixpath.dirname(relative), f"{number}-{slug}.md")] = slug
+            elif child.is_file() and child.suffix.lower() in IMAGE_SUFFIXES:
+                if known is not None:
+                    if relative in known:
+                        course.assets[relative] = known[relative]
+                    continue
+                try:
+                    image = accept_image(child.read_bytes())
+                except ImageRejected as error:
+                    self.fail(child, 1, str(error))
+                    continue
+                course.images[relative] = image
+                course.assets[relative] = image.sha256
+        return _CourseIndex(slug=course.slug, folder=folder, lessons=lessons, assets=course.assets)
+
+    def resolver(self, path: Path, text: str, index: _CourseIndex, body_line: int):
+        """Turn a lesson's relative links and images into portal URLs; report broken ones."""
+        folder = path.parent.relative_to(index.folder).as_posix()
+
+        def resolve(attribute: str, url: str) -> str | None:
+            target, _, fragment = url.partition("#")
+            target = target.split("?", 1)[0]
+            joined = posixpath.normpath(posixpath.join(folder, target)) if target else ""
+            if attribute == "href" and joined in index.lessons:
+                link = LESSON_URL.format(course=index.slug, lesson=index.lessons[joined])
+                return link + (f"#{fragment}" if fragment else "")
+            if joined in index.assets:
+                return media_url(index.assets[joined], joined)
+            what = "image" if attribute == "src" else "link"
+            line = _line_of(text, url, body_line)
+            suffix = posixpath.splitext(target)[1].lower()
+            if suffix == ".md" or suffix in IMAGE_SUFFIXES:
+                self.fail(path, line, f"broken {what} '{url}': no such lesson or image in this course")
+                return None
+            # Not a course file at all ('x', '1'): the browser resolves it to a harmless 404.
+            self.warn(path, line, f"{what} '{url}' points to nothing in this course")
+            return url
+
+        return resolve
 
     def front_matter(self, path: Path, allowed: set[str], required: set[str]):
         try:
@@ -139,14 +225,16 @@ class _Reader:
         course = CourseSource(slug=slug, position=order, grants_certificate=certificate is True,
                               gating=gating, title=self.localized(path, fm, "title", True),
                               summary=self.localized(path, fm, "summary", False),
-                              path=self.name(path))
+                              path=self.name(path), folder=folder)
+        self.untranslated(path, fm, course.title, "title")
+        index = self.index(folder, course)
         seen_lessons: dict[str, str] = {}
         seen_modules: dict[str, str] = {}
         for child in sorted(folder.iterdir()):
             if child.name.startswith(".") or child.name == "course.md":
                 continue
             if child.is_dir():
-                module = self.module(child, seen_lessons)
+                module = self.module(child, seen_lessons, index)
                 if module is None:
                     continue
                 if module.slug in seen_modules:
@@ -162,7 +250,14 @@ class _Reader:
         course.modules.sort(key=lambda m: (m.position, m.slug))
         return course
 
-    def module(self, folder: Path, seen_lessons: dict[str, str]) -> ModuleSource | None:
+    def untranslated(self, path: Path, fm, texts: dict, key: str) -> None:
+        missing = [language for language in LANGUAGES if language not in texts]
+        if texts and missing:
+            self.warn(path, fm.line_of(key), f"'{key}' has no {missing[0]} text yet "
+                      "(learners reading that language see another one)")
+
+    def module(self, folder: Path, seen_lessons: dict[str, str],
+               index: _CourseIndex) -> ModuleSource | None:
         match = NUMBERED_DIR.match(folder.name)
         if not match or not SLUG.match(match.group(2)):
             self.fail(folder, 1, "module folders are named NN-slug (e.g. 01-first-members)")
@@ -178,6 +273,7 @@ class _Reader:
                               title=self.localized(path, fm, "title", True),
                               summary=self.localized(path, fm, "summary", False),
                               path=self.name(path))
+        self.untranslated(path, fm, module.title, "title")
         lessons: dict[str, LessonSource] = {}
         quiz_files: dict[str, Path] = {}
         for child in sorted(folder.iterdir()):
@@ -199,7 +295,7 @@ class _Reader:
             if locale not in LANGUAGES:
                 self.fail(child, 1, f"unknown language '{locale}' (use zh or en)")
                 continue
-            text = self.lesson_text(child, locale)
+            text = self.lesson_text(child, locale, index)
             lesson = lessons.get(slug)
             if lesson is None:
                 owner = seen_lessons.get(slug)
@@ -217,8 +313,19 @@ class _Reader:
         module.lessons = sorted(lessons.values(), key=lambda l: (l.position, l.slug))
         if not module.lessons:
             self.fail(path, 1, "the module has no lessons")
+        for lesson in module.lessons:
+            for language in LANGUAGES:
+                if lesson.texts and language not in lesson.texts:
+                    some = next(iter(lesson.texts.values()))
+                    self.warnings.append(ContentError(
+                        some.path, 1, f"lesson '{lesson.slug}' has no {language} version yet "
+                        f"(add {lesson.position:02d}-{lesson.slug}.{language}.md)"))
         if quiz_files:
             module.quiz = self.quiz(quiz_files)
+            missing = [language for language in LANGUAGES if language not in quiz_files]
+            if module.quiz is not None and missing:
+                self.warn(next(iter(quiz_files.values())), 1,
+                          f"the quiz has no {missing[0]} version yet (add quiz.{missing[0]}.md)")
         return module
 
     def quiz(self, files: dict[str, Path]) -> dict | None:
@@ -238,7 +345,7 @@ class _Reader:
             self.errors.append(error)
             return None
 
-    def lesson_text(self, path: Path, locale: str) -> LessonTextSource | None:
+    def lesson_text(self, path: Path, locale: str, index: _CourseIndex) -> LessonTextSource | None:
         fm = self.front_matter(path, LESSON_KEYS, {"title"})
         if fm is None:
             return None
@@ -252,15 +359,27 @@ class _Reader:
             minutes = None
         if not fm.body.strip():
             self.fail(path, fm.body_line, "the lesson has no text")
-        rendered = render_markdown(fm.body)
+        rendered = render_markdown(fm.body, self.resolver(path, fm.body, index, fm.body_line))
         return LessonTextSource(locale=locale, title=title, markdown=fm.body, rendered=rendered,
                                 minutes=minutes or rendered.minutes, path=self.name(path))
 
 
-def read_curriculum(root: str | Path) -> list[CourseSource]:
-    """Every course under root (or root itself when it holds course.md), fully validated."""
+def _line_of(text: str, needle: str, first_line: int) -> int:
+    for number, line in enumerate(text.split("\n")):
+        if needle in line:
+            return first_line + number
+    return first_line
+
+
+def read_curriculum(root: str | Path, known_assets: dict[str, dict[str, str]] | None = None
+                    ) -> list[CourseSource]:
+    """Every course under root (or root itself when it holds course.md), fully validated.
+
+    Raises CurriculumError listing every error (and the warnings). Warnings alone (an
+    untranslated lesson, say) don't stop a course: they are on each CourseSource.
+    """
     root = Path(root).resolve()
-    reader = _Reader(root)
+    reader = _Reader(root, known_assets)
     if not root.is_dir():
         raise CurriculumError([ContentError(str(root), 1, "no such folder")])
     folders = [root] if (root / "course.md").exists() else [
@@ -285,5 +404,8 @@ def read_curriculum(root: str | Path) -> list[CourseSource]:
     if not courses and not reader.errors:
         reader.fail(root, 1, "no course folders found")
     if reader.errors:
-        raise CurriculumError(reader.errors)
+        raise CurriculumError(reader.errors, reader.warnings)
+    for course in courses:
+        prefix = course.path.rsplit("/", 1)[0] + "/" if "/" in course.path else ""
+        course.warnings = [w for w in reader.warnings if w.path.startswith(prefix)]
     return courses

@@ -1,15 +1,24 @@
-"""Import validated course folders into the database in one transaction."""
+"""Publishing: validated course files → the learner-facing rows, plus a frozen CourseVersion.
+
+Both roads in — `flask courses import` from folders and "Publish" in the browser — end in
+`publish_source`, in one transaction.
+"""
 from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from ..database import insert_ignoring_duplicates
 from ..extensions import db
 from ..learning.models import Course, Lesson, LessonText, Module
 from ..quizzes.services import import_quiz
 from .curriculum import CourseSource, read_curriculum
+from .files import files_digest, read_folder
+from .models import CourseVersion, DraftAsset, DraftFile, StoredFile
+from .storage import media_storage
+from .uploads import CleanImage
 
 
 def _assign(row, counter: Counter, kind: str, **values) -> None:
@@ -21,7 +30,7 @@ def _assign(row, counter: Counter, kind: str, **values) -> None:
         counter[f"{kind} changed"] += 1
 
 
-def _import_course(source: CourseSource, counter: Counter) -> None:
+def _import_course(source: CourseSource, counter: Counter) -> Course:
     course = db.session.execute(select(Course).where(Course.slug == source.slug)).scalar_one_or_none()
     if course is None:
         course = Course(slug=source.slug)
@@ -69,6 +78,7 @@ def _import_course(source: CourseSource, counter: Counter) -> None:
         if slug not in seen_lessons and not lesson.hidden:
             lesson.hidden = True
             counter["lessons hidden"] += 1
+    return course
 
 
 def _import_texts(lesson: Lesson, sources: dict, counter: Counter) -> None:
@@ -88,7 +98,71 @@ def _import_texts(lesson: Lesson, sources: dict, counter: Counter) -> None:
             counter["lesson texts removed"] += 1
 
 
-def import_curriculum(root: str | Path) -> Counter:
+def store_image(image: CleanImage) -> str:
+    """Keep an image's bytes (content-addressed: storing twice is harmless)."""
+    media_storage().put(image.sha256, image.data)
+    insert_ignoring_duplicates(StoredFile, sha256=image.sha256, content_type=image.content_type,
+                               size=len(image.data), width=image.width, height=image.height)
+    return image.sha256
+
+
+def latest_version(course_id: int) -> CourseVersion | None:
+    return db.session.scalars(select(CourseVersion).where(CourseVersion.course_id == course_id)
+                              .order_by(CourseVersion.number.desc()).limit(1)).first()
+
+
+def publish_source(source: CourseSource, files: dict[str, str], user_id: int | None,
+                   origin: str, counter: Counter) -> CourseVersion | None:
+    """Make the checked course what learners see and freeze it as a new version.
+
+    No new version when nothing changed. The draft follows the new version except where a
+    trainer has unpublished edits: those are kept, never overwritten.
+    """
+    for image in source.images.values():
+        store_image(image)
+    course = _import_course(source, counter)
+    previous = latest_version(course.id)
+    digest = files_digest(files, source.assets)
+    if previous is not None and previous.digest == digest:
+        return None
+    version = CourseVersion(course_id=course.id, number=(previous.number + 1) if previous else 1,
+                            files=files, assets=dict(source.assets), digest=digest,
+                            published_by_id=user_id, source=origin)
+    db.session.add(version)
+    db.session.flush()  # the unique (course, number) refuses a concurrent twin here
+    _follow_version(course.id, previous, version, user_id, counter)
+    counter["course versions new"] += 1
+    return version
+
+
+def _follow_version(course_id: int, previous: CourseVersion | None, version: CourseVersion,
+                    user_id: int | None, counter: Counter) -> None:
+    old_files = previous.files if previous else {}
+    drafts = {d.path: d for d in db.session.scalars(
+        select(DraftFile).where(DraftFile.course_id == course_id))}
+    for path in sorted(set(drafts) | set(old_files) | set(version.files)):
+        draft = drafts.get(path)
+        draft_text, new_text = (draft.text if draft else None), version.files.get(path)
+        if draft_text != old_files.get(path):  # edited, added or deleted in the draft
+            if draft_text != new_text:
+                counter["draft edits kept"] += 1
+            continue
+        if new_text is None:
+            db.session.delete(draft)
+        elif draft is None:
+            db.session.add(DraftFile(course_id=course_id, path=path, text=new_text,
+                                     updated_by_id=user_id))
+        elif draft_text != new_text:
+            db.session.execute(update(DraftFile).where(DraftFile.id == draft.id).values(
+                text=new_text, revision=DraftFile.revision + 1, updated_by_id=user_id))
+    assets = {a.path: a for a in db.session.scalars(
+        select(DraftAsset).where(DraftAsset.course_id == course_id))}
+    for path, sha in version.assets.items():
+        if path not in assets:
+            db.session.add(DraftAsset(course_id=course_id, path=path, sha256=sha))
+
+
+def import_curriculum(root: str | Path, user_id: int | None = None) -> Counter:
     """Validate every file first, then write all courses in one transaction.
 
     Raises CurriculumError (nothing written) when any file is malformed. Returns counts of
@@ -98,7 +172,8 @@ def import_curriculum(root: str | Path) -> Counter:
     counter: Counter = Counter()
     try:
         for source in sources:
-            _import_course(source, counter)
+            files = read_folder(source.folder).files
+            publish_source(source, files, user_id, "files", counter)
         db.session.commit()
     except BaseException:
         db.session.rollback()

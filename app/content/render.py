@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import markdown
@@ -61,14 +62,31 @@ def _url_filter(_tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-def sanitize_html(html: str) -> str:
+def is_relative_url(value: str) -> bool:
+    """A link into the course folder: no scheme, not site-absolute, not a page anchor."""
+    squashed = "".join(ch for ch in value if ch > " ")
+    return bool(squashed) and not _SCHEME.match(squashed) and not squashed.startswith(("/", "#"))
+
+
+# resolve(attribute, url) → the URL to use, or None to drop it: how lessons' relative links
+# and images become portal URLs (see authoring.curriculum).
+Resolver = Callable[[str, str], "str | None"]
+
+
+def sanitize_html(html: str, resolve: Resolver | None = None) -> str:
+    def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+        value = _url_filter(tag, attribute, value)
+        if value is not None and resolve and attribute in ("href", "src") and is_relative_url(value):
+            return resolve(attribute, value)
+        return value
+
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         allowed_classes=ALLOWED_CLASSES,
-        attribute_filter=_url_filter,
+        attribute_filter=attribute_filter,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
@@ -88,10 +106,10 @@ def _flatten_toc(tokens: list[dict], out: list[dict]) -> list[dict]:
     return out
 
 
-def render_markdown(text: str) -> Rendered:
+def render_markdown(text: str, resolve: Resolver | None = None) -> Rendered:
     md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS,
                            output_format="html")
-    html = sanitize_html(md.convert(text))
+    html = sanitize_html(md.convert(text), resolve)
     toc = _flatten_toc(getattr(md, "toc_tokens", []), [])
     # toc names come from Markdown headings and are shown escaped by Jinja; strip any tags.
     for entry in toc:

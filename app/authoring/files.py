@@ -1,0 +1,182 @@
+"""A course as a set of files — {path: text} plus {path: image bytes} — and its disk forms:
+a folder, a zip, a diff. No database here.
+
+Zips come from strangers' computers: every entry's name, type and size is checked, and bytes
+are read with a hard cap, before anything else looks at them.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import io
+import json
+import posixpath
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .curriculum import IMAGE_SUFFIXES
+
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so the same course always gives the same zip bytes
+MAX_ENTRIES = 2000
+MAX_TEXT_BYTES = 512 * 1024  # one lesson or quiz file
+MAX_RATIO = 200  # compressed:uncompressed beyond this is a zip bomb, not a course
+
+
+class ArchiveRejected(ValueError):
+    """The zip or folder can't be a course; the message is for the trainer."""
+
+
+@dataclass
+class FileSet:
+    files: dict[str, str]  # text files (.md) by path inside the course folder
+    images: dict[str, bytes]
+
+    def digest(self, assets: dict[str, str] | None = None) -> str:
+        """The same content gives the same digest, however it was stored."""
+        assets = assets if assets is not None else {
+            path: hashlib.sha256(data).hexdigest() for path, data in self.images.items()}
+        return files_digest(self.files, assets)
+
+
+def files_digest(files: dict[str, str], assets: dict[str, str]) -> str:
+    blob = json.dumps([files, assets], sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def _clean_path(name: str) -> str:
+    path = name.replace("\\", "/")
+    if path.startswith("/") or ":" in path.split("/", 1)[0]:
+        raise ArchiveRejected(f"'{name}' is an absolute path")
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise ArchiveRejected(f"'{name}' points outside the course folder")
+    return "/".join(parts)
+
+
+def _strip_top_folder(paths: list[str]) -> str:
+    """Zips made by 'compress folder' hold one top folder; course.md says where the course is."""
+    if "course.md" in paths:
+        return ""
+    tops = {path.split("/", 1)[0] for path in paths}
+    if len(tops) == 1 and f"{next(iter(tops))}/course.md" in paths:
+        return next(iter(tops)) + "/"
+    raise ArchiveRejected("the zip holds no course.md (export a course to see the layout)")
+
+
+def read_zip(data: bytes, max_total: int) -> FileSet:
+    """A course from zip bytes; raises ArchiveRejected on anything that isn't plainly one."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError):
+        raise ArchiveRejected("this is not a zip file") from None
+    entries = archive.infolist()
+    if len(entries) > MAX_ENTRIES:
+        raise ArchiveRejected(f"the zip holds more than {MAX_ENTRIES} files")
+    kept: list[tuple[str, zipfile.ZipInfo]] = []
+    declared = 0
+    for info in entries:
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            raise ArchiveRejected(f"'{info.filename}' is a symbolic link")
+        if info.flag_bits & 0x1:
+            raise ArchiveRejected(f"'{info.filename}' is encrypted")
+        path = _clean_path(info.filename)
+        if info.is_dir() or not path or any(p.startswith(".") or p == "__MACOSX"
+                                            for p in path.split("/")):
+            continue
+        declared += info.file_size
+        if declared > max_total:
+            raise ArchiveRejected("the unpacked course would be too large")
+        if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
+            raise ArchiveRejected(f"'{info.filename}' is compressed suspiciously well (zip bomb?)")
+        kept.append((path, info))
+    prefix = _strip_top_folder([path for path, _ in kept])
+    files, images, total = {}, {}, 0
+    for path, info in kept:
+        if not path.startswith(prefix):
+            raise ArchiveRejected(f"'{info.filename}' is outside the course folder")
+        inner = path[len(prefix):]
+        suffix = posixpath.splitext(inner)[1].lower()
+        if suffix not in IMAGE_SUFFIXES and suffix != ".md":
+            continue  # notes, licences, editor files: not part of the course format
+        limit = MAX_TEXT_BYTES if suffix == ".md" else max_total
+        # Headers can lie about sizes: read at most one byte past the limit and judge that.
+        with archive.open(info) as handle:
+            content = handle.read(min(limit, max_total - total) + 1)
+        total += len(content)
+        if len(content) > limit or total > max_total:
+            raise ArchiveRejected(f"'{info.filename}' is too large")
+        if suffix == ".md":
+            try:
+                files[inner] = content.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ArchiveRejected(f"'{info.filename}' is not UTF-8 text") from None
+        else:
+            images[inner] = content
+    return FileSet(files, images)
+
+
+def write_zip(folder_name: str, fileset: FileSet) -> bytes:
+    """Deterministic: sorted entries, fixed times, so identical courses give identical bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        entries = [(path, text.encode("utf-8")) for path, text in fileset.files.items()]
+        entries += list(fileset.images.items())
+        for path, data in sorted(entries):
+            info = zipfile.ZipInfo(f"{folder_name}/{path}", date_time=ZIP_TIME)
+            info.external_attr = (stat.S_IFREG | 0o644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return out.getvalue()
+
+
+def read_folder(folder: Path) -> FileSet:
+    """A course folder on disk, as the same FileSet a zip gives."""
+    files, images = {}, {}
+    for child in sorted(folder.rglob("*")):
+        relative = child.relative_to(folder)
+        if any(part.startswith(".") for part in relative.parts) or not child.is_file():
+            continue
+        if child.is_symlink():
+            raise ArchiveRejected(f"'{relative}' is a symbolic link")
+        suffix = child.suffix.lower()
+        if suffix == ".md":
+            files[relative.as_posix()] = child.read_text(encoding="utf-8")
+        elif suffix in IMAGE_SUFFIXES:
+            images[relative.as_posix()] = child.read_bytes()
+    return FileSet(files, images)
+
+
+def write_folder(folder: Path, fileset: FileSet, placeholders: bool = False) -> None:
+    """Write the files; with placeholders, images are empty files (enough for checking)."""
+    for path, text in fileset.files.items():
+        target = folder / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(text.encode("utf-8"))  # bytes: no newline translation
+    for path, data in fileset.images.items():
+        target = folder / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(b"" if placeholders else data)
+
+
+@dataclass
+class FileDiff:
+    path: str
+    status: str  # added | removed | changed
+    lines: list[str]  # unified diff lines, without the file header
+
+
+def diff_files(old: dict[str, str], new: dict[str, str], context: int = 3) -> list[FileDiff]:
+    """Per-file unified diffs between two versions of a course's text files."""
+    diffs = []
+    for path in sorted(set(old) | set(new)):
+        before, after = old.get(path), new.get(path)
+        if before == after:
+            continue
+        status = "added" if before is None else "removed" if after is None else "changed"
+        lines = list(difflib.unified_diff((before or "").splitlines(), (after or "").splitlines(),
+                                          lineterm="", n=context))[2:]
+        diffs.append(FileDiff(path, status, lines))
+    return diffs

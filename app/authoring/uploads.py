@@ -1,0 +1,95 @@
+"""Uploaded images: judged by their bytes, never by their name, and re-encoded.
+
+Re-encoding with Pillow drops EXIF (phone photos carry GPS positions), colour-profile tricks
+and anything appended after the image data; what we store is only pixels we decoded.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+FORMATS = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg"),
+           "GIF": ("image/gif", "gif"), "WEBP": ("image/webp", "webp")}
+MAX_PIXELS = 40_000_000  # a decompression bomb is refused before it is decoded
+MAX_SIDE = 2400  # wider than any phone; bigger pictures are scaled down
+
+
+class ImageRejected(ValueError):
+    """The upload is not an image we accept; the message is for the trainer."""
+
+
+@dataclass
+class CleanImage:
+    data: bytes
+    content_type: str
+    extension: str
+    width: int
+    height: int
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+METADATA = ("exif", "xmp", "XML:com.adobe.xmp", "comment", "photoshop", "iptc")
+
+
+def accept_image(data: bytes) -> CleanImage:
+    """An image from a course folder or zip: checked like an upload, but kept byte for byte
+    when it carries no metadata, so export → import → export gives identical files."""
+    return clean_image(data, reencode=False)
+
+
+def clean_image(data: bytes, reencode: bool = True) -> CleanImage:
+    """Decode, check and re-encode an uploaded image (raises ImageRejected).
+
+    With reencode=False the original bytes come back when they hold no metadata (EXIF, XMP,
+    comments); otherwise the image is re-encoded."""
+    if not data:
+        raise ImageRejected("the file is empty")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                kind = probe.format
+                if kind not in FORMATS:
+                    raise ImageRejected("only PNG, JPEG, GIF and WebP images can be uploaded")
+                if probe.width * probe.height > MAX_PIXELS:
+                    raise ImageRejected("the picture has too many pixels")
+                probe.verify()  # structure check; the image must be reopened afterwards
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+                if not reencode and not any(key in image.info for key in METADATA) \
+                        and max(image.size) <= MAX_SIDE:
+                    content_type, extension = FORMATS[kind]
+                    return CleanImage(data, content_type, extension, image.width, image.height)
+                image = ImageOps.exif_transpose(image)  # keep the photo upright, lose the EXIF
+                image.thumbnail((MAX_SIDE, MAX_SIDE))
+                return _encode(image, kind)
+    except ImageRejected:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError,
+            Image.DecompressionBombWarning):
+        raise ImageRejected("this is not an image we can read (PNG, JPEG, GIF or WebP)") from None
+    except (OSError, SyntaxError, ValueError):
+        raise ImageRejected("the image is damaged or incomplete") from None
+
+
+def _encode(image: Image.Image, kind: str) -> CleanImage:
+    out = io.BytesIO()
+    if kind == "JPEG":
+        image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+    elif kind == "GIF":
+        image.save(out, "GIF")  # first frame only: lessons don't need animation
+    elif kind == "WEBP":
+        image.save(out, "WEBP", quality=85)
+    else:
+        if image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
+            image = image.convert("RGBA")
+        image.save(out, "PNG", optimize=True)
+    content_type, extension = FORMATS[kind]
+    return CleanImage(out.getvalue(), content_type, extension, image.width, image.height)
