@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String, func
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -27,6 +27,12 @@ class User(UserMixin, db.Model):
         CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="has_login"),
         CheckConstraint("role IN ('learner', 'trainer', 'admin')", name="known_role"),
         CheckConstraint("locale IN ('zh', 'en')", name="known_locale"),
+        # Admin search is a prefix match (LIKE 'q%'); on PostgreSQL only text_pattern_ops
+        # indexes serve LIKE whatever the database's collation (SQLite uses range scans).
+        Index("ix_users_display_name_prefix", "display_name",
+              postgresql_ops={"display_name": "text_pattern_ops"}),
+        Index("ix_users_phone_prefix", "phone", postgresql_ops={"phone": "text_pattern_ops"}),
+        Index("ix_users_email_prefix", "email", postgresql_ops={"email": "text_pattern_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,6 +48,8 @@ class User(UserMixin, db.Model):
     # Bumped on password change: every other signed-in session stops being valid.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    # Set once, when the person's data was replaced by placeholders at their request.
+    anonymised_at: Mapped[datetime | None] = mapped_column()
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -56,3 +64,18 @@ class User(UserMixin, db.Model):
     @property
     def login_name(self) -> str:
         return self.email or self.phone or ""
+
+
+class AccountAudit(db.Model):
+    """Audit of every admin action on an account: who, when, what, why."""
+
+    __tablename__ = "account_audit"
+    __table_args__ = (Index("ix_account_audit_user_at", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(32))  # role_changed, deactivated, exported, ...
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
