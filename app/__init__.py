@@ -45,6 +45,9 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_PATH"], render_as_batch=True)
+    from .security import apply_upload_limit
+
+    app.before_request(apply_upload_limit)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
@@ -69,9 +72,13 @@ def _init_background(app: Flask) -> None:
     from .api import webhooks  # noqa: F401
     from .certificates import tasks as certificate_tasks  # noqa: F401
     from .referrals import tasks as referral_tasks  # noqa: F401
+    from .statistics import tasks as statistics_tasks
+
+    statistics_tasks.schedule_refresh(app)
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .accounts.admin_views import bp as users_admin_bp
     from .accounts.views import bp as accounts_bp
     from .learning.views import bp as learning_bp
     from .certificates.views import bp as certificates_bp
@@ -79,15 +86,20 @@ def _register_blueprints(app: Flask) -> None:
     from .ops import bp as ops_bp
     from .api.admin_views import bp as webhooks_admin_bp
     from .api.views import bp as api_bp
+    from .ledger.views import bp as ledger_bp
+    from .authoring.views import bp as authoring_bp
+    from .authoring.views import media_bp
     from .referrals.admin_views import bp as tree_admin_bp
     from .referrals.mentor_views import bp as mentoring_bp
     from .referrals.tier_views import bp as tiers_bp
     from .referrals.views import bp as referrals_bp
     from .quizzes.views import bp as quizzes_bp
+    from .statistics.views import bp as statistics_bp
 
     for blueprint in (accounts_bp, learning_bp, quizzes_bp, certificates_bp, notifications_bp,
                       ops_bp, referrals_bp, tiers_bp, mentoring_bp, tree_admin_bp, api_bp,
-                      webhooks_admin_bp):
+                      webhooks_admin_bp, users_admin_bp, ledger_bp, statistics_bp,
+                      authoring_bp, media_bp):
         app.register_blueprint(blueprint)
 
 
@@ -98,6 +110,8 @@ def _register_cli(app: Flask) -> None:
     from .certificates.cli import certificates_cli
     from .quizzes.cli import quizzes_cli
     from .referrals.cli import tiers_cli
+    from .statistics.cli import demo_cli, statistics_cli
 
-    for group in (users_cli, courses_cli, quizzes_cli, certificates_cli, tiers_cli, api_cli):
+    for group in (users_cli, courses_cli, quizzes_cli, certificates_cli, tiers_cli, api_cli,
+                  statistics_cli, demo_cli):
         app.cli.add_command(group)

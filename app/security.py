@@ -22,3 +22,20 @@ def add_security_headers(response):
         # Personal pages must not be kept by shared phones' or proxies' caches.
         headers["Cache-Control"] = "no-store"
     return response
+
+
+def upload_limit(config_key: str):
+    """Let one view take bigger requests (an image, a course zip) than MAX_CONTENT_LENGTH."""
+    def mark(view):
+        view.upload_limit = config_key
+        return view
+    return mark
+
+
+def apply_upload_limit():
+    # Runs before CSRF checking, which is the first thing to read the request body.
+    from flask import current_app
+
+    key = getattr(current_app.view_functions.get(request.endpoint), "upload_limit", None)
+    if key:
+        request.max_content_length = current_app.config[key] + 64 * 1024  # form overhead

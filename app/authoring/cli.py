@@ -1,15 +1,19 @@
-"""`flask courses ...`: load the curriculum from course folders."""
+"""`flask courses ...`: import, check and export course folders (docs/course-format.md)."""
+import sys
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
-from .curriculum import CurriculumError
+from .curriculum import CurriculumError, read_curriculum
 from .services import import_curriculum
 
 
-@click.group("courses", help="Import course folders (see docs/course-format.md).")
+@click.group("courses", help="Import, check and export course folders (see docs/course-format.md).")
 def courses_cli():
-    """Import course folders (see docs/course-format.md)."""
+    """Import, check and export course folders (see docs/course-format.md)."""
 
 
 @courses_cli.command("import")
@@ -28,3 +32,58 @@ def import_command(path):
         )
     summary = ", ".join(f"{key}: {value}" for key, value in sorted(counts.items()))
     click.echo(f"Imported {path} ({summary}).")
+
+
+@courses_cli.command("check")
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+@click.option("--strict", is_flag=True, help="Fail on warnings too (untranslated lessons...).")
+def check_command(path, strict):
+    """Lint course folders like a compiler: file:line: message; exit 1 on errors.
+
+    Needs no database, so it runs in a course repository's own CI.
+    """
+    path = path or str(Path(__file__).resolve().parents[2] / "courses")
+    try:
+        courses = read_curriculum(path)
+        errors, warnings = [], [w for course in courses for w in course.warnings]
+    except CurriculumError as error:
+        courses, errors, warnings = [], error.errors, error.warnings
+    for problem in sorted(errors + warnings, key=lambda p: (p.path, p.line)):
+        kind = "error" if problem in errors else "warning"
+        click.echo(f"{problem.path}:{problem.line}: {kind}: {problem.reason}")
+    click.echo(f"{len(errors)} error(s), {len(warnings)} warning(s)"
+               + (f" in {len(courses)} course(s)" if courses else ""), err=True)
+    if errors or (strict and warnings):
+        sys.exit(1)
+
+
+@courses_cli.command("export")
+@click.argument("slug")
+@click.argument("target", type=click.Path(file_okay=True))
+@click.option("--version", "number", type=int, help="A published version (default: the latest).")
+@with_appcontext
+def export_command(slug, target, number):
+    """Write a course's published files to TARGET (a folder, or a .zip file)."""
+    from ..learning.models import Course
+    from ..extensions import db
+    from .drafts import AuthoringError
+    from .files import write_folder, write_zip
+    from .transfer import export_course
+
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        raise click.ClickException(f"no course '{slug}'")
+    try:
+        fileset = export_course(course, number)
+    except AuthoringError as error:
+        raise click.ClickException(str(error))
+    target = Path(target)
+    if target.suffix == ".zip":
+        target.write_bytes(write_zip(slug, fileset))
+    else:
+        if target.exists() and any(target.iterdir()):
+            raise click.ClickException(f"{target} is not empty; export into a new folder")
+        target.mkdir(parents=True, exist_ok=True)
+        write_folder(target, fileset)
+    click.echo(f"Exported {slug} ({len(fileset.files)} files, {len(fileset.images)} images) "
+               f"to {target}.")

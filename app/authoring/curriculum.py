@@ -84,13 +84,40 @@ class CourseSource:
 
 
 @dataclass
-class _CourseIndex:
+class CourseIndex:
     """What a lesson may link to: the course's lesson files and images, by folder path."""
 
     slug: str
-    folder: Path
     lessons: dict[str, str]  # "01-first/02-x.zh.md" and "01-first/02-x.md" → lesson slug
     assets: dict[str, str]  # "01-first/map.png" → sha256
+
+    @classmethod
+    def from_paths(cls, slug: str, paths, assets: dict[str, str]) -> CourseIndex:
+        lessons = {}
+        for relative in paths:
+            match = LESSON_FILE.match(posixpath.basename(relative))
+            if match:
+                number, lesson, _locale = match.groups()
+                lessons[relative] = lesson
+                lessons[posixpath.join(posixpath.dirname(relative), f"{number}-{lesson}.md")] = lesson
+        return cls(slug, lessons, assets)
+
+    def resolve(self, folder: str, attribute: str, url: str) -> tuple[str | None, str | None, bool]:
+        """A relative URL in a lesson of `folder` → (portal URL, problem, problem is an error)."""
+        target, _, fragment = url.partition("#")
+        target = target.split("?", 1)[0]
+        joined = posixpath.normpath(posixpath.join(folder, target)) if target else ""
+        if attribute == "href" and joined in self.lessons:
+            link = LESSON_URL.format(course=self.slug, lesson=self.lessons[joined])
+            return link + (f"#{fragment}" if fragment else ""), None, False
+        if joined in self.assets:
+            return media_url(self.assets[joined], joined), None, False
+        what = "image" if attribute == "src" else "link"
+        suffix = posixpath.splitext(target)[1].lower()
+        if suffix == ".md" or suffix in IMAGE_SUFFIXES:
+            return None, f"broken {what} '{url}': no such lesson or image in this course", True
+        # Not a course file at all ('x', '1'): the browser resolves it to a harmless 404.
+        return url, f"{what} '{url}' points to nothing in this course", False
 
 
 class _Reader:
@@ -115,9 +142,9 @@ class _Reader:
     def warn(self, path: Path, line: int, reason: str) -> None:
         self.warnings.append(ContentError(self.name(path), line, reason))
 
-    def index(self, folder: Path, course: CourseSource) -> _CourseIndex:
-        lessons: dict[str, str] = {}
+    def index(self, folder: Path, course: CourseSource) -> CourseIndex:
         known = None if self.known_assets is None else self.known_assets.get(folder.name, {})
+        paths = []
         for child in sorted(folder.rglob("*")):
             relative = child.relative_to(folder).as_posix()
             if any(part.startswith(".") for part in child.relative_to(folder).parts):
@@ -125,12 +152,8 @@ class _Reader:
             if child.is_symlink():
                 self.fail(child, 1, "symbolic links are not allowed in a course folder")
                 continue
-            match = LESSON_FILE.match(child.name)
-            if match and child.is_file():
-                number, slug, _locale = match.groups()
-                lessons[relative] = slug
-                lessons[posixpath.join(posixpath.dirname(relative), f"{number}-{slug}.md")] = slug
-            elif child.is_file() and child.suffix.lower() in IMAGE_SUFFIXES:
+            paths.append(relative)
+            if child.is_file() and child.suffix.lower() in IMAGE_SUFFIXES:
                 if known is not None:
                     if relative in known:
                         course.assets[relative] = known[relative]
@@ -142,30 +165,18 @@ class _Reader:
                     continue
                 course.images[relative] = image
                 course.assets[relative] = image.sha256
-        return _CourseIndex(slug=course.slug, folder=folder, lessons=lessons, assets=course.assets)
+        return CourseIndex.from_paths(course.slug, paths, course.assets)
 
-    def resolver(self, path: Path, text: str, index: _CourseIndex, body_line: int):
+    def resolver(self, path: Path, course_folder: Path, text: str, index: CourseIndex,
+                 body_line: int):
         """Turn a lesson's relative links and images into portal URLs; report broken ones."""
-        folder = path.parent.relative_to(index.folder).as_posix()
+        folder = path.parent.relative_to(course_folder).as_posix()
 
         def resolve(attribute: str, url: str) -> str | None:
-            target, _, fragment = url.partition("#")
-            target = target.split("?", 1)[0]
-            joined = posixpath.normpath(posixpath.join(folder, target)) if target else ""
-            if attribute == "href" and joined in index.lessons:
-                link = LESSON_URL.format(course=index.slug, lesson=index.lessons[joined])
-                return link + (f"#{fragment}" if fragment else "")
-            if joined in index.assets:
-                return media_url(index.assets[joined], joined)
-            what = "image" if attribute == "src" else "link"
-            line = _line_of(text, url, body_line)
-            suffix = posixpath.splitext(target)[1].lower()
-            if suffix == ".md" or suffix in IMAGE_SUFFIXES:
-                self.fail(path, line, f"broken {what} '{url}': no such lesson or image in this course")
-                return None
-            # Not a course file at all ('x', '1'): the browser resolves it to a harmless 404.
-            self.warn(path, line, f"{what} '{url}' points to nothing in this course")
-            return url
+            resolved, problem, is_error = index.resolve(folder, attribute, url)
+            if problem:
+                (self.fail if is_error else self.warn)(path, _line_of(text, url, body_line), problem)
+            return resolved
 
         return resolve
 
@@ -257,7 +268,7 @@ class _Reader:
                       "(learners reading that language see another one)")
 
     def module(self, folder: Path, seen_lessons: dict[str, str],
-               index: _CourseIndex) -> ModuleSource | None:
+               index: CourseIndex) -> ModuleSource | None:
         match = NUMBERED_DIR.match(folder.name)
         if not match or not SLUG.match(match.group(2)):
             self.fail(folder, 1, "module folders are named NN-slug (e.g. 01-first-members)")
@@ -345,7 +356,7 @@ class _Reader:
             self.errors.append(error)
             return None
 
-    def lesson_text(self, path: Path, locale: str, index: _CourseIndex) -> LessonTextSource | None:
+    def lesson_text(self, path: Path, locale: str, index: CourseIndex) -> LessonTextSource | None:
         fm = self.front_matter(path, LESSON_KEYS, {"title"})
         if fm is None:
             return None
@@ -359,7 +370,8 @@ class _Reader:
             minutes = None
         if not fm.body.strip():
             self.fail(path, fm.body_line, "the lesson has no text")
-        rendered = render_markdown(fm.body, self.resolver(path, fm.body, index, fm.body_line))
+        rendered = render_markdown(fm.body, self.resolver(path, path.parent.parent, fm.body, index,
+                                                          fm.body_line))
         return LessonTextSource(locale=locale, title=title, markdown=fm.body, rendered=rendered,
                                 minutes=minutes or rendered.minutes, path=self.name(path))
 

@@ -1,0 +1,464 @@
+"""Trainers' work on a course: who may edit, the draft's files, checking, publishing, versions.
+
+Every save names the revision it started from; a save from an older revision is refused
+with the other person's text (optimistic locking), never written over it.
+"""
+from __future__ import annotations
+
+import re
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from flask_babel import gettext as _
+
+from ..accounts.models import User
+from ..content import ContentError
+from ..extensions import db
+from ..learning.models import Course, Enrolment
+from .curriculum import LESSON_FILE, NUMBERED_DIR, SLUG, CourseSource, CurriculumError, read_curriculum
+from .files import FileDiff, FileSet, diff_files, write_folder
+from .models import CourseGrant, CourseVersion, DraftAsset, DraftFile
+from .services import latest_version, publish_source, store_image
+from .uploads import clean_image
+
+MAX_FILE_CHARS = 200_000  # one lesson; far beyond any real one, well below the request cap
+
+
+class AuthoringError(ValueError):
+    """A trainer's request that can't be done; the message is shown to them."""
+
+
+class Conflict(Exception):
+    """Someone saved the file since this trainer opened it."""
+
+    def __init__(self, current: DraftFile | None):
+        super().__init__("changed since you opened it")
+        self.current = current
+
+
+# Permissions ---------------------------------------------------------------------------
+
+def can_edit(user: User, course: Course) -> bool:
+    if user.has_role("admin"):
+        return True
+    return user.has_role("trainer") and db.session.scalar(
+        select(CourseGrant.id).where(CourseGrant.course_id == course.id,
+                                     CourseGrant.user_id == user.id)) is not None
+
+
+def editable_courses(user: User) -> list[Course]:
+    query = select(Course).order_by(Course.position, Course.slug)
+    if not user.has_role("admin"):
+        query = query.join(CourseGrant, CourseGrant.course_id == Course.id).where(
+            CourseGrant.user_id == user.id)
+    return list(db.session.scalars(query))
+
+
+def grants(course: Course) -> list[tuple[CourseGrant, User]]:
+    return list(db.session.execute(
+        select(CourseGrant, User).join(User, User.id == CourseGrant.user_id)
+        .where(CourseGrant.course_id == course.id).order_by(CourseGrant.granted_at)))
+
+
+def grant(course: Course, trainer: User, by: User, kind: str = "editor") -> None:
+    from ..database import insert_ignoring_duplicates
+
+    if not trainer.has_role("trainer", "admin"):
+        raise AuthoringError(_("Only trainers can be given a course. Change their role first."))
+    insert_ignoring_duplicates(CourseGrant, course_id=course.id, user_id=trainer.id, kind=kind,
+                               granted_by_id=by.id)
+
+
+def revoke(course: Course, user_id: int) -> None:
+    db.session.execute(delete(CourseGrant).where(CourseGrant.course_id == course.id,
+                                                 CourseGrant.user_id == user_id))
+
+
+# Reading the draft ---------------------------------------------------------------------
+
+def draft_files(course: Course) -> dict[str, DraftFile]:
+    return {d.path: d for d in db.session.scalars(
+        select(DraftFile).where(DraftFile.course_id == course.id).order_by(DraftFile.path))}
+
+
+def draft_assets(course: Course) -> dict[str, str]:
+    return {a.path: a.sha256 for a in db.session.scalars(
+        select(DraftAsset).where(DraftAsset.course_id == course.id))}
+
+
+def draft_texts(course: Course) -> dict[str, str]:
+    return {path: d.text for path, d in draft_files(course).items()}
+
+
+def pending_changes(course: Course) -> list[FileDiff]:
+    """What publishing would change, file by file."""
+    version = latest_version(course.id)
+    return diff_files(version.files if version else {}, draft_texts(course))
+
+
+@dataclass
+class Outline:
+    """The draft's files grouped as a trainer thinks of them: course, modules, lessons."""
+
+    course_file: str | None
+    modules: list[dict] = field(default_factory=list)  # {folder, file, lessons:[...], quiz:[...]}
+    images: list[str] = field(default_factory=list)
+
+
+def outline(course: Course) -> Outline:
+    paths = list(draft_files(course))
+    result = Outline(course_file="course.md" if "course.md" in paths else None,
+                     images=sorted(draft_assets(course)))
+    folders: dict[str, dict] = {}
+    for path in paths:
+        folder, _, name = path.rpartition("/")
+        if not folder:
+            continue
+        module = folders.setdefault(folder, {"folder": folder, "file": None, "lessons": {},
+                                             "quiz": []})
+        lesson = LESSON_FILE.match(name)
+        if name == "module.md":
+            module["file"] = path
+        elif lesson:
+            module["lessons"].setdefault(f"{lesson.group(1)}-{lesson.group(2)}", []).append(path)
+        elif name.startswith("quiz."):
+            module["quiz"].append(path)
+    for folder in sorted(folders):
+        module = folders[folder]
+        module["lessons"] = [{"name": name, "files": sorted(files)}
+                             for name, files in sorted(module["lessons"].items())]
+        result.modules.append(module)
+    return result
+
+
+# Saving --------------------------------------------------------------------------------
+
+def check_path(path: str) -> str:
+    """Only paths the course format knows can be saved as text."""
+    parts = path.split("/")
+    ok = path == "course.md" or (
+        len(parts) == 2 and NUMBERED_DIR.match(parts[0]) and SLUG.match(
+            NUMBERED_DIR.match(parts[0]).group(2))
+        and (parts[1] == "module.md" or re.match(r"^quiz\.(zh|en)\.md$", parts[1])
+             or (LESSON_FILE.match(parts[1]) and LESSON_FILE.match(parts[1]).group(3) in ("zh", "en"))))
+    if not ok:
+        raise AuthoringError(_("'%(path)s' is not a file of the course format (course.md, "
+                               "NN-module/module.md, NN-module/NN-lesson.zh.md, "
+                               "NN-module/quiz.en.md …).", path=path))
+    return path
+
+
+def save_file(course: Course, path: str, text: str, base_revision: int | None,
+              user: User) -> DraftFile:
+    """Save one draft file. base_revision None creates it; a stale one raises Conflict."""
+    check_path(path)
+    text = text.replace("\r\n", "\n")
+    if len(text) > MAX_FILE_CHARS:
+        raise AuthoringError(_("The text is longer than %(count)s characters. Split it into two "
+                               "lessons.", count=f"{MAX_FILE_CHARS:,}"))
+    if base_revision is None:
+        from ..database import insert_ignoring_duplicates
+
+        if not insert_ignoring_duplicates(DraftFile, course_id=course.id, path=path, text=text,
+                                          revision=1, updated_by_id=user.id,
+                                          updated_at=func.now()):
+            raise Conflict(_current(course, path))
+    else:
+        # Compare-and-set in one statement: two saves from the same revision can't both win.
+        changed = db.session.execute(
+            update(DraftFile).where(DraftFile.course_id == course.id, DraftFile.path == path,
+                                    DraftFile.revision == base_revision)
+            .values(text=text, revision=DraftFile.revision + 1, updated_by_id=user.id,
+                    updated_at=func.now())
+            .returning(DraftFile.id)).first()
+        if changed is None:
+            raise Conflict(_current(course, path))
+    db.session.expire_all()
+    return _current(course, path)
+
+
+def _current(course: Course, path: str) -> DraftFile | None:
+    return db.session.scalar(select(DraftFile).where(DraftFile.course_id == course.id,
+                                                     DraftFile.path == path))
+
+
+def delete_file(course: Course, path: str, base_revision: int) -> None:
+    gone = db.session.execute(delete(DraftFile).where(
+        DraftFile.course_id == course.id, DraftFile.path == path,
+        DraftFile.revision == base_revision).returning(DraftFile.id)).first()
+    if gone is None:
+        raise Conflict(_current(course, path))
+
+
+LESSON_TEMPLATE = "---\ntitle: {title}\n---\n{body}\n"
+MODULE_TEMPLATE = "---\ntitle:\n  zh: {zh}\n  en: {en}\n---\n"
+QUIZ_TEMPLATE = {
+    "zh": "---\npass_mark: 80\nreveal: after_pass\n---\n\n## 这里写第一题 {#first-question type=single}\n\n"
+          "- [x] 正确的选项\n  > Feedback: 说明为什么对。\n- [ ] 错误的选项\n  > Feedback: 说明为什么不对。\n",
+    "en": "---\npass_mark: 80\nreveal: after_pass\n---\n\n## Write the first question here {#first-question type=single}\n\n"
+          "- [x] The right option\n  > Feedback: Say why it is right.\n- [ ] A wrong option\n  > Feedback: Say why it is wrong.\n",
+}
+NEW_LESSON_BODY = {"zh": "在这里写课文。", "en": "Write the lesson here."}
+
+
+def _yaml_text(value: str) -> str:
+    value = " ".join(value.split())
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _next_number(names: list[str]) -> int:
+    numbers = [int(m.group(1)) for m in map(NUMBERED_DIR.match, names) if m]
+    return max(numbers, default=0) + 1
+
+
+def add_module(course: Course, slug: str, titles: dict[str, str], user: User) -> str:
+    if not SLUG.match(slug):
+        raise AuthoringError(_("The short name may only use a-z, 0-9 and '-'."))
+    folders = {path.split("/")[0] for path in draft_files(course) if "/" in path}
+    if any(NUMBERED_DIR.match(f) and NUMBERED_DIR.match(f).group(2) == slug for f in folders):
+        raise AuthoringError(_("The course already has a module '%(slug)s'.", slug=slug))
+    folder = f"{_next_number(sorted(folders)):02d}-{slug}"
+    save_file(course, f"{folder}/module.md", MODULE_TEMPLATE.format(
+        zh=_yaml_text(titles["zh"]), en=_yaml_text(titles["en"])), None, user)
+    return folder
+
+
+def add_lesson(course: Course, folder: str, slug: str, titles: dict[str, str], user: User) -> list[str]:
+    if not SLUG.match(slug):
+        raise AuthoringError(_("The short name may only use a-z, 0-9 and '-'."))
+    files = draft_files(course)
+    if f"{folder}/module.md" not in files:
+        raise AuthoringError(_("There is no such module in the draft."))
+    if any(LESSON_FILE.match(p.rpartition("/")[2]) and LESSON_FILE.match(p.rpartition("/")[2]).group(2) == slug
+           for p in files):
+        raise AuthoringError(_("The course already has a lesson '%(slug)s' (short names are "
+                               "unique in a course: they keep learners' progress).", slug=slug))
+    names = [p.rpartition("/")[2] for p in files if p.startswith(folder + "/")]
+    number = _next_number(names)
+    paths = []
+    for language in ("zh", "en"):
+        path = f"{folder}/{number:02d}-{slug}.{language}.md"
+        save_file(course, path, LESSON_TEMPLATE.format(title=_yaml_text(titles[language]),
+                                                       body=NEW_LESSON_BODY[language]), None, user)
+        paths.append(path)
+    return paths
+
+
+def add_quiz(course: Course, folder: str, user: User) -> list[str]:
+    files = draft_files(course)
+    if f"{folder}/module.md" not in files:
+        raise AuthoringError(_("There is no such module in the draft."))
+    paths = []
+    for language in ("zh", "en"):
+        path = f"{folder}/quiz.{language}.md"
+        if path not in files:
+            save_file(course, path, QUIZ_TEMPLATE[language], None, user)
+            paths.append(path)
+    return paths
+
+
+def add_image(course: Course, folder: str, filename: str, data: bytes) -> str:
+    """Store an uploaded image beside the module's lessons; returns its path in the course."""
+    if f"{folder}/module.md" not in draft_files(course):
+        raise AuthoringError(_("There is no such module in the draft."))
+    image = clean_image(data)
+    stem = re.sub(r"[^a-z0-9]+", "-", Path(filename).stem.lower()).strip("-") or "image"
+    path = f"{folder}/{stem[:60]}-{image.sha256[:8]}.{image.extension}"
+    store_image(image)
+    from ..database import insert_ignoring_duplicates
+
+    insert_ignoring_duplicates(DraftAsset, course_id=course.id, path=path, sha256=image.sha256)
+    return path
+
+
+def create_course(slug: str, titles: dict[str, str], user: User) -> Course:
+    """A new, unpublished course whose draft holds course.md; the creator owns it."""
+    if not SLUG.match(slug):
+        raise AuthoringError(_("The short name may only use a-z, 0-9 and '-'."))
+    if db.session.scalar(select(Course.id).where(Course.slug == slug)) is not None:
+        raise AuthoringError(_("A course '%(slug)s' already exists.", slug=slug))
+    course = Course(slug=slug, title=titles, summary={}, hidden=True, position=999)
+    db.session.add(course)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise AuthoringError(_("A course '%(slug)s' already exists.", slug=slug)) from None
+    db.session.add(CourseGrant(course_id=course.id, user_id=user.id, kind="owner",
+                               granted_by_id=user.id))
+    save_file(course, "course.md", "---\nslug: {slug}\norder: 99\ncertificate: false\n"
+              "gating: sequential\ntitle:\n  zh: {zh}\n  en: {en}\n---\n".format(
+                  slug=slug, zh=_yaml_text(titles["zh"]), en=_yaml_text(titles["en"])), None, user)
+    return course
+
+
+# Checking and publishing ---------------------------------------------------------------
+
+@dataclass
+class CheckResult:
+    errors: list[ContentError]
+    warnings: list[ContentError]
+    source: CourseSource | None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def check_files(slug: str, files: dict[str, str], assets: dict[str, str]) -> CheckResult:
+    """The same checks as `flask courses check`, on files held in the database."""
+    with tempfile.TemporaryDirectory(prefix="smallb-check-") as tmp:
+        folder = Path(tmp) / slug
+        folder.mkdir()
+        write_folder(folder, FileSet(files, {path: b"" for path in assets}), placeholders=True)
+        try:
+            sources = read_curriculum(folder, known_assets={slug: assets})
+        except CurriculumError as error:
+            return CheckResult(error.errors, error.warnings, None)
+    source = sources[0]
+    if source.slug != slug:
+        error = ContentError(f"{slug}/course.md", 1, f"the slug must stay '{slug}' (a new slug "
+                             "would be a new course)")
+        return CheckResult([error], source.warnings, None)
+    return CheckResult([], source.warnings, source)
+
+
+def check_draft(course: Course) -> CheckResult:
+    return check_files(course.slug, draft_texts(course), draft_assets(course))
+
+
+def publish(course: Course, user: User) -> CourseVersion:
+    """Check the draft and make it the new version learners see (raises AuthoringError)."""
+    result = check_draft(course)
+    if not result.ok:
+        raise AuthoringError(_("The draft has errors. Fix them before publishing."))
+    files = draft_texts(course)
+    version = publish_source(result.source, files, user.id, "editor", Counter())
+    if version is None:
+        raise AuthoringError(_("Nothing to publish: the draft is the same as the published version."))
+    return version
+
+
+# Versions ------------------------------------------------------------------------------
+
+def versions(course: Course) -> list[tuple[CourseVersion, User | None]]:
+    return list(db.session.execute(
+        select(CourseVersion, User).outerjoin(User, User.id == CourseVersion.published_by_id)
+        .where(CourseVersion.course_id == course.id).order_by(CourseVersion.number.desc())))
+
+
+def version(course: Course, number: int) -> CourseVersion | None:
+    return db.session.scalar(select(CourseVersion).where(CourseVersion.course_id == course.id,
+                                                         CourseVersion.number == number))
+
+
+def revert(course: Course, target: CourseVersion, user: User) -> int:
+    """Make the draft equal to an old version (a new draft; nothing published yet)."""
+    current = draft_files(course)
+    changed = 0
+    for path, draft in current.items():
+        if path not in target.files:
+            db.session.delete(draft)
+            changed += 1
+    for path, text in target.files.items():
+        draft = current.get(path)
+        if draft is None:
+            db.session.add(DraftFile(course_id=course.id, path=path, text=text,
+                                     updated_by_id=user.id))
+            changed += 1
+        elif draft.text != text:
+            db.session.execute(update(DraftFile).where(DraftFile.id == draft.id).values(
+                text=text, revision=DraftFile.revision + 1, updated_by_id=user.id))
+            changed += 1
+    assets = draft_assets(course)
+    from ..database import insert_ignoring_duplicates
+
+    for path, sha in target.assets.items():
+        if path not in assets:
+            insert_ignoring_duplicates(DraftAsset, course_id=course.id, path=path, sha256=sha)
+    return changed
+
+
+# The trainer's overview ----------------------------------------------------------------
+
+@dataclass
+class CourseStatus:
+    course: Course
+    version: CourseVersion | None
+    pending: int  # draft files that differ from the published version
+    enrolled: int
+    completed: int
+
+    @property
+    def completion_rate(self) -> int:
+        return round(100 * self.completed / self.enrolled) if self.enrolled else 0
+
+
+def overview(user: User) -> list[CourseStatus]:
+    courses = editable_courses(user)
+    ids = [c.id for c in courses]
+    counts = {row.course_id: (row.enrolled, row.completed) for row in db.session.execute(
+        select(Enrolment.course_id, func.count().label("enrolled"),
+               func.count(Enrolment.completed_at).label("completed"))
+        .where(Enrolment.course_id.in_(ids)).group_by(Enrolment.course_id))} if ids else {}
+    statuses = []
+    for course in courses:
+        latest = latest_version(course.id)
+        pending = len(diff_files(latest.files if latest else {}, draft_texts(course)))
+        enrolled, completed = counts.get(course.id, (0, 0))
+        statuses.append(CourseStatus(course, latest, pending, enrolled, completed))
+    return statuses
+
+
+# Live preview ----------------------------------------------------------------------------
+
+@dataclass
+class FilePreview:
+    kind: str  # lesson | quiz | settings
+    html: str = ""  # sanitised by the learners' pipeline
+    quiz: dict | None = None  # merged quiz content, answers included (the trainer's view)
+    settings: dict = field(default_factory=dict)
+    problems: list[tuple[int, str, bool]] = field(default_factory=list)  # line, message, error
+
+
+def preview_file(course: Course, path: str, text: str) -> FilePreview:
+    """Render one file as learners will see it, with its problems by line; writes nothing."""
+    from ..content import render_markdown, split_front_matter
+    from ..quizzes.parser import merge_languages, parse_quiz_file
+    from .curriculum import COURSE_KEYS, LESSON_KEYS, MODULE_KEYS, CourseIndex
+
+    check_path(path)
+    name = path.rpartition("/")[2]
+    shown = f"{course.slug}/{path}"
+    result = FilePreview(kind="quiz" if name.startswith("quiz.") else
+                         "lesson" if LESSON_FILE.match(name) else "settings")
+    try:
+        if result.kind == "quiz":
+            locale = name.split(".")[1]
+            result.quiz = merge_languages({locale: parse_quiz_file(text, shown)})
+            result.quiz["locale"] = locale
+        elif result.kind == "lesson":
+            fm = split_front_matter(text, shown, LESSON_KEYS, {"title"})
+            index = CourseIndex.from_paths(course.slug, draft_files(course), draft_assets(course))
+            folder = path.rpartition("/")[0]
+
+            def resolve(attribute: str, url: str) -> str | None:
+                resolved, problem, is_error = index.resolve(folder, attribute, url)
+                if problem:
+                    line = next((fm.body_line + i for i, row in enumerate(fm.body.split("\n"))
+                                 if url in row), fm.body_line)
+                    result.problems.append((line, problem, is_error))
+                return resolved
+
+            result.settings = {"title": str(fm.data.get("title", ""))}
+            result.html = render_markdown(fm.body, resolve).html
+        else:
+            keys = COURSE_KEYS if path == "course.md" else MODULE_KEYS
+            result.settings = split_front_matter(text, shown, keys, {"title"}).data
+    except ContentError as error:
+        result.problems.append((error.line, error.reason, True))
+    return result
