@@ -216,6 +216,10 @@ class _Reader:
         path = folder / "course.md"
         fm = self.front_matter(path, COURSE_KEYS, {"title"})
         if fm is None:
+            # Still read the lessons and quizzes, so every problem is reported in one run.
+            self.modules(folder, CourseSource(
+                slug=NUMBERED_DIR.sub(r"\2", folder.name), position=0, grants_certificate=False,
+                gating="open", title={}, summary={}, path=self.name(path), folder=folder))
             return None
         data = fm.data
         slug = str(data.get("slug") or NUMBERED_DIR.sub(r"\2", folder.name))
@@ -238,6 +242,11 @@ class _Reader:
                               summary=self.localized(path, fm, "summary", False),
                               path=self.name(path), folder=folder)
         self.untranslated(path, fm, course.title, "title")
+        self.modules(folder, course)
+        return course
+
+    def modules(self, folder: Path, course: CourseSource) -> None:
+        path = folder / "course.md"
         index = self.index(folder, course)
         seen_lessons: dict[str, str] = {}
         seen_modules: dict[str, str] = {}
@@ -259,7 +268,6 @@ class _Reader:
         if not course.modules:
             self.fail(path, 1, "the course has no modules")
         course.modules.sort(key=lambda m: (m.position, m.slug))
-        return course
 
     def untranslated(self, path: Path, fm, texts: dict, key: str) -> None:
         missing = [language for language in LANGUAGES if language not in texts]
