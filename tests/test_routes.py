@@ -12,7 +12,8 @@ from tests.conftest import Auth, csrf_token
 from tests.quizzes.conftest import Learner
 
 ROLES = ["anonymous", "learner", "other_learner", "mentor", "trainer", "admin"]
-# who: public (anyone), user (signed in), owner (the learner whose attempt it is), admin.
+# who: public (anyone), user (signed in), owner (the learner whose attempt it is), admin,
+# author (a trainer granted the course, or an admin), uploader (who uploaded a course zip).
 ACCESS = {
     ("learning.home", "GET"): "public",
     ("accounts.login", "GET"): "public",
@@ -58,6 +59,44 @@ ACCESS = {
     ("api.openapi", "GET"): "public",
     ("webhooks_admin.index", "GET"): "admin",
     ("webhooks_admin.retry", "POST"): "admin",
+    ("users_admin.index", "GET"): "admin",
+    ("users_admin.user", "GET"): "admin",
+    ("users_admin.change_role", "POST"): "admin",
+    ("users_admin.change_status", "POST"): "admin",
+    ("users_admin.export", "POST"): "admin",
+    ("users_admin.anonymise", "GET"): "admin",
+    ("users_admin.anonymise", "POST"): "admin",
+    ("ledger.index", "GET"): "admin",
+    ("ledger.export", "GET"): "admin",
+    ("statistics.hub", "GET"): "admin",
+    ("statistics.dashboard", "GET"): "admin",
+    ("statistics.course_funnel", "GET"): "admin",
+    ("statistics.quiz_items", "GET"): "admin",
+    ("statistics.mentors", "GET"): "admin",
+    ("authoring.overview", "GET"): "author",
+    ("authoring.create_course", "POST"): "author",
+    ("authoring.course", "GET"): "author",
+    ("authoring.edit_file", "GET"): "author",
+    ("authoring.save_file", "POST"): "author",
+    ("authoring.preview_file", "POST"): "author",
+    ("authoring.add_module", "POST"): "author",
+    ("authoring.add_lesson", "POST"): "author",
+    ("authoring.add_quiz", "POST"): "author",
+    ("authoring.delete_file", "POST"): "author",
+    ("authoring.upload_image", "POST"): "author",
+    ("authoring.review_publish", "GET"): "author",
+    ("authoring.publish", "POST"): "author",
+    ("authoring.versions", "GET"): "author",
+    ("authoring.diff", "GET"): "author",
+    ("authoring.revert", "POST"): "author",
+    ("authoring.export", "GET"): "author",
+    ("authoring.import_form", "GET"): "author",
+    ("authoring.upload_zip", "POST"): "author",
+    ("authoring.import_preview", "GET"): "uploader",
+    ("authoring.import_apply", "POST"): "uploader",
+    ("authoring.access", "GET"): "admin",
+    ("authoring.access", "POST"): "admin",
+    ("media.media", "GET"): "user",
     ("ops.healthz", "GET"): "public",
     ("ops.asset", "GET"): "public",
     ("static", "GET"): "public",
@@ -67,6 +106,8 @@ ACCESS = {
 def allowed(rule: str, role: str) -> bool:
     return {"public": True, "user": role != "anonymous", "owner": role == "learner",
             "mentor": role == "mentor", "admin": role == "admin",
+            # authoring: trainers granted the course, and admins; an upload is its uploader's
+            "author": role in ("trainer", "admin"), "uploader": role == "trainer",
             "token": False}[rule]  # the API takes tokens, never a browser session
 
 
@@ -104,15 +145,33 @@ def world(app, client, imported, make_user):
                                        payload={}, status="failed"))
         db.session.commit()
 
+        from app.authoring.files import write_zip
+        from app.authoring.transfer import export_course, stage_upload
+        from app.authoring.uploads import clean_image
+        from app.authoring.services import store_image
+        from app.learning.models import Course
+        from tests.authoring.conftest import grant
+        from tests.authoring.test_transfer import png
+
+        grant(app, "gamma", "trainer@example.com")
+        gamma = db.session.scalar(select(Course).where(Course.slug == "gamma"))
+        staged = stage_upload(write_zip("gamma", export_course(gamma)), users["trainer@example.com"],
+                              10_000_000)
+        image = store_image(clean_image(png()))
+        db.session.commit()
+
         with app.test_request_context():
             digest = asset_url("css/app.css").split("/")[2]
         values = {"slug": "gamma", "lesson_slug": "intro", "module_slug": "start",
                   "attempt_id": db.session.scalar(select(Attempt.id).order_by(Attempt.id)),
+                  "quiz_id": db.session.scalar(select(Attempt.quiz_id).order_by(Attempt.id)),
                   "code": db.session.scalar(select(Certificate.code)),
                   "digest": digest, "filename": "css/app.css",
                   "mentee_id": users["learner@example.com"].id,
                   "user_id": users["learner@example.com"].id, "external_id": "x",
-                  "delivery_id": "00000000-0000-0000-0000-000000000000"}
+                  "delivery_id": "00000000-0000-0000-0000-000000000000",
+                  "path": "01-start/quiz.zh.md", "number": 1, "token": staged.id,
+                  "name": f"{image}.png"}
     clients = {"anonymous": app.test_client(), "learner": client}
     for role in ROLES[2:]:
         clients[role] = app.test_client()

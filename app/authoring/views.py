@@ -83,11 +83,10 @@ def course(slug):
                            versions=drafts.versions(course)[:1])
 
 
-@bp.route("/courses/<slug>/edit")
+@bp.route("/courses/<slug>/files/<path:path>")
 @role_required(*AUTHORS)
-def edit_file(slug):
+def edit_file(slug, path):
     course = _course(slug)
-    path = request.args.get("path", "")
     draft = drafts.draft_files(course).get(path)
     if draft is None:
         abort(404)
@@ -109,11 +108,10 @@ def _conflict_diff(mine: str, current) -> list:
     return diff_files({"file": theirs}, {"file": mine})
 
 
-@bp.route("/courses/<slug>/edit", methods=["POST"])
+@bp.route("/courses/<slug>/files/<path:path>", methods=["POST"])
 @role_required(*AUTHORS)
-def save_file(slug):
+def save_file(slug, path):
     course = _course(slug)
-    path = request.args.get("path", "")
     text = request.form.get("text", "")
     revision = request.form.get("revision", type=int)
     if request.form.get("action") == "preview":  # without JS: preview without saving
@@ -146,14 +144,13 @@ def save_file(slug):
     return redirect(url_for("authoring.edit_file", slug=slug, path=path))
 
 
-@bp.route("/courses/<slug>/preview", methods=["POST"])
+@bp.route("/courses/<slug>/preview/<path:path>", methods=["POST"])
 @read_only
 @role_required(*AUTHORS)
-def preview_file(slug):
+def preview_file(slug, path):
     course = _course(slug)
     try:
-        result = drafts.preview_file(course, request.args.get("path", ""),
-                                     request.form.get("text", ""))
+        result = drafts.preview_file(course, path, request.form.get("text", ""))
     except AuthoringError as error:
         return {"error": "bad_path", "message": str(error)}, 400
     html = render_template("authoring/_preview.html", preview=result)
@@ -201,11 +198,10 @@ def _add(course, action, target):
     return redirect(target(made))
 
 
-@bp.route("/courses/<slug>/delete", methods=["POST"])
+@bp.route("/courses/<slug>/delete/<path:path>", methods=["POST"])
 @role_required(*AUTHORS)
-def delete_file(slug):
+def delete_file(slug, path):
     course = _course(slug)
-    path = request.args.get("path", "")
     try:
         drafts.delete_file(course, path, request.form.get("revision", type=int) or 0)
     except Conflict:
@@ -308,7 +304,9 @@ def diff(slug):
             abort(404)
         return version.files
 
-    old, new = request.args.get("from", ""), request.args.get("to", "draft")
+    latest = drafts.versions(course)[:1]
+    old = request.args.get("from", str(latest[0][0].number) if latest else "draft")
+    new = request.args.get("to", "draft")
     return render_template("authoring/diff.html", course=course, old=old, new=new,
                            diffs=diff_files(files(old), files(new)))
 

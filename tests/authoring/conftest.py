@@ -18,7 +18,7 @@ class Trainer:
         return csrf_token(self.client, url)
 
     def open(self, slug, path):
-        page = self.client.get(f"/author/courses/{slug}/edit", query_string={"path": path})
+        page = self.client.get(f"/author/courses/{slug}/files/{path}")
         assert page.status_code == 200, page.status_code
         html = page.get_data(as_text=True)
         revision = int(re.search(r'name="revision" value="(\d+)"', html).group(1))
@@ -28,7 +28,7 @@ class Trainer:
 
     def save(self, slug, path, text, revision, json=False):
         headers = {"Accept": "application/json"} if json else {}
-        return self.client.post(f"/author/courses/{slug}/edit", query_string={"path": path},
+        return self.client.post(f"/author/courses/{slug}/files/{path}",
                                 data={"text": text, "revision": revision, "action": "save",
                                       "csrf_token": self.token()}, headers=headers)
 

@@ -106,20 +106,19 @@ def test_malformed_quiz_saves_as_draft_but_never_publishes(app, trainer):
 
 def test_live_preview_renders_like_learners_see_and_reports_lines(app, trainer):
     token = trainer.token()
-    lesson = trainer.client.post("/author/courses/alpha/preview", query_string={"path": LESSON},
+    lesson = trainer.client.post(f"/author/courses/alpha/preview/{LESSON}",
                                  data={"csrf_token": token, "text": "---\ntitle: T\n---\n## 标题\n"
                                        "<script>alert(1)</script>[下一课](02-second.zh.md)"})
     assert lesson.status_code == 200
     assert "<h2" in lesson.json["html"] and "<script>" not in lesson.json["html"]
     assert 'href="/courses/alpha/second"' in lesson.json["html"]
-    quiz = trainer.client.post("/author/courses/gamma/preview",
-                               query_string={"path": "01-start/quiz.en.md"},
+    quiz = trainer.client.post("/author/courses/gamma/preview/01-start/quiz.en.md",
                                data={"csrf_token": token, "text": "---\npass_mark: 80\n---\n\n"
                                      "## Q {#q1 type=single}\n\n- [ ] a\n- [ ] b\n"})
     assert quiz.json["problems"] == [{"line": 5, "error": True,
                                       "message": quiz.json["problems"][0]["message"]}]
     assert "exactly one [x]" in quiz.json["problems"][0]["message"]
-    broken = trainer.client.post("/author/courses/alpha/preview", query_string={"path": LESSON},
+    broken = trainer.client.post(f"/author/courses/alpha/preview/{LESSON}",
                                  data={"csrf_token": token,
                                        "text": "---\ntitle: T\n---\nline\n![x](missing.png)\n"})
     assert broken.json["problems"][0]["line"] == 5 and broken.json["problems"][0]["error"]
@@ -219,7 +218,7 @@ def test_overview_shows_pending_changes_and_completion(app, client, learner, tra
 
 
 @pytest.mark.parametrize("url", ["/author/", "/author/courses/alpha",
-                                 f"/author/courses/alpha/edit?path={LESSON}",
+                                 f"/author/courses/alpha/files/{LESSON}",
                                  "/author/courses/alpha/versions", "/author/import"])
 def test_learners_never_reach_authoring_pages(app, client, learner, imported, url):
     assert client.get(url).status_code == 403
