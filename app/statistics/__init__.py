@@ -1,0 +1,1 @@
+"""Statistics for operators: completion dashboard, funnels, item analysis, mentor outcomes."""

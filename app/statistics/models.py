@@ -1,0 +1,45 @@
+"""Roll-ups the statistics pages read at scale, rebuilt by `refresh_statistics` (tasks.py)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+ALL_COURSES = 0  # course_id of the rows that count across courses (distinct active learners)
+
+
+class DailyFigures(db.Model):
+    """Counts per local day, course, sign-up week and current tier: the dashboard's cube.
+
+    Every learner is in exactly one (cohort week, tier) cell, so any filter on those two
+    (and on days and course) is a plain SUM over cells. Distinct active learners are not
+    additive across courses: rows with course_id = ALL_COURSES hold them for "any course".
+    """
+
+    __tablename__ = "stats_daily"
+    __table_args__ = (Index("ix_stats_daily_course_day", "course_id", "day"),)
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    cohort_week: Mapped[date] = mapped_column(primary_key=True)  # Monday of the sign-up week
+    tier: Mapped[str] = mapped_column(String(32), primary_key=True)
+    signups: Mapped[int] = mapped_column(default=0)
+    active_learners: Mapped[int] = mapped_column(default=0)
+    enrolments: Mapped[int] = mapped_column(default=0)  # enrolments started that day...
+    completions: Mapped[int] = mapped_column(default=0)  # ...and how many of them completed
+    certificates: Mapped[int] = mapped_column(default=0)  # certificates issued that day
+
+
+class Snapshot(db.Model):
+    """A page's figures as computed at refreshed_at (funnel per course, items per quiz
+    version, mentor ranking, tier history): the same plain data the live path returns."""
+
+    __tablename__ = "stats_snapshots"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    payload: Mapped[dict] = mapped_column(JSON)
+    refreshed_at: Mapped[datetime]

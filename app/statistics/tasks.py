@@ -1,0 +1,25 @@
+"""The roll-up refresh as a Celery task, run by celery beat every few minutes (or cron)."""
+from datetime import timedelta
+
+from celery import shared_task
+from sqlalchemy.exc import OperationalError
+
+from . import services
+
+REFRESH_TASK = "statistics.refresh"
+
+
+@shared_task(name=REFRESH_TASK, acks_late=True, autoretry_for=(OperationalError,),
+             retry_backoff=5, retry_backoff_max=300, max_retries=3)
+def refresh_statistics_task():
+    # Rebuilds everything from the raw tables, so running it twice is harmless.
+    return services.refresh_statistics()
+
+
+def schedule_refresh(app) -> None:
+    """Put the refresh on celery beat's schedule (STATISTICS_REFRESH_MINUTES, default 15)."""
+    minutes = int(app.config.get("STATISTICS_REFRESH_MINUTES") or 15)
+    celery_app = app.extensions["celery"]
+    schedule = dict(celery_app.conf.beat_schedule or {})
+    schedule["statistics-refresh"] = {"task": REFRESH_TASK, "schedule": timedelta(minutes=minutes)}
+    celery_app.conf.beat_schedule = schedule

@@ -1,0 +1,110 @@
+"""The admin pages: who may see them, what they show, CSP-safe charts with tables."""
+import re
+
+import pytest
+
+from app.extensions import db
+from app.statistics import services
+from tests.conftest import Auth
+
+PAGES = ["/admin/", "/admin/statistics", "/admin/statistics/courses/alpha-s",
+         "/admin/statistics/quizzes/{quiz}", "/admin/statistics/mentors"]
+
+
+def urls(world):
+    return [p.format(quiz=world.quiz_id) for p in PAGES]
+
+
+def test_only_admins(app, world, client, make_user):
+    for url in urls(world):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], url
+    make_user("trainer@stats.example.com", role="trainer")
+    Auth(client).login("trainer@stats.example.com")
+    for url in urls(world):
+        assert client.get(url).status_code == 403, url
+
+
+def test_pages_render_safely(app, world, admin_client):
+    for url in urls(world):
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        html = response.get_data(as_text=True)
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "style=" not in html and "<script" not in html, url
+        for svg in re.findall(r"<svg[^>]*>", html):
+            assert 'role="img"' in svg and "aria-labelledby" in svg
+        if "<svg" in html:
+            assert "<title id=" in html and "<desc id=" in html and "<table" in html
+
+
+def test_dashboard_shows_the_figures(app, world, admin_client):
+    start, end = world.day(0).isoformat(), world.day(20).isoformat()
+    html = admin_client.get(f"/admin/statistics?start={start}&end={end}").get_data(as_text=True)
+    assert "75%" in html  # alpha's completion rate
+    assert "2.0" in html  # median: 2 days
+    html = admin_client.get(f"/admin/statistics?start={start}&end={end}&mentor=CODEM").get_data(as_text=True)
+    assert "M" in html and "100%" in html  # M's team completed alpha
+    response = admin_client.get("/admin/statistics?start=nonsense&mentor=nobody&cohort=x")
+    assert response.status_code == 200
+    assert "No mentor with that id" in response.get_data(as_text=True) or \
+        "没有找到" in response.get_data(as_text=True)
+
+
+def test_item_page_flags_and_links_to_the_editor(app, world, admin_client):
+    html = admin_client.get(f"/admin/statistics/quizzes/{world.quiz_id}").get_data(as_text=True)
+    assert html.count('class="review"') == 1  # q3
+    assert "/author/courses/alpha-s/edit?path=01-first/quiz.zh.md" in html
+    assert admin_client.get("/admin/statistics/quizzes/999999").status_code == 404
+    assert admin_client.get("/admin/statistics/quizzes/99999999999").status_code == 404
+    assert admin_client.get("/admin/statistics/courses/nope").status_code == 404
+
+
+def test_pages_read_the_roll_ups_once_refreshed(app, world, admin_client, runner):
+    result = runner.invoke(args=["statistics", "refresh"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert services.last_refresh() is not None
+    html = admin_client.get("/admin/statistics/courses/alpha-s").get_data(as_text=True)
+    assert "Figures as of the last refresh" in html or "上次刷新" in html
+    html = admin_client.get(f"/admin/statistics/quizzes/{world.quiz_id}").get_data(as_text=True)
+    assert html.count('class="review"') == 1
+
+
+def test_get_pages_never_write(app, world, admin_client):
+    from sqlalchemy import event
+
+    writes = []
+    with app.app_context():
+        engine = db.engine
+
+        def record(conn, cursor, statement, *args):
+            if statement.lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+                writes.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            for url in urls(world):
+                assert admin_client.get(url).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    assert writes == []
+
+
+def test_admin_nav_link_only_for_admins(app, world, client, make_user, admin_client):
+    assert 'href="/admin/"' in admin_client.get("/").get_data(as_text=True)
+    other = app.test_client()
+    make_user("plain@stats.example.com")
+    Auth(other).login("plain@stats.example.com")
+    assert 'href="/admin/"' not in other.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_pages_in_both_languages(app, world, admin_client, language):
+    from tests.conftest import csrf_token
+
+    admin_client.post("/language", data={"language": language,
+                                         "csrf_token": csrf_token(admin_client, "/")})
+    html = admin_client.get(f"/admin/statistics/quizzes/{world.quiz_id}").get_data(as_text=True)
+    assert ("区分度" in html) == (language == "zh")
+    assert ("Discrimination" in html) == (language == "en")
