@@ -1,0 +1,130 @@
+"""Users administration for admins: search, roles, deactivation, data export, anonymisation."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..authz import role_required
+from ..extensions import db
+from . import administration, privacy
+from .models import Role, User
+from .services import AccountError
+
+bp = Blueprint("users_admin", __name__, url_prefix="/admin/users")
+
+ERRORS = {
+    "reason_required": _l("Please give the reason (kept in the audit record)."),
+    "reason_too_long": _l("The reason can have at most 1,000 characters."),
+    "unknown_role": _l("Choose one of the roles: learner, trainer or admin."),
+    "same_role": _l("This person already has that role."),
+    "own_admin_role": _l("You cannot remove your own admin role. Ask another admin to do it."),
+    "own_account": _l("You cannot do this to your own account. Ask another admin to do it."),
+    "already_active": _l("This account is already active."),
+    "already_inactive": _l("This account is already deactivated."),
+    "anonymised": _l("This account was anonymised; nothing about it can be changed any more."),
+    "confirm_anonymise": _l("To confirm, type the person's user number exactly as shown."),
+}
+ROLE_NAMES = {Role.LEARNER: _l("Learner"), Role.TRAINER: _l("Trainer"), Role.ADMIN: _l("Admin")}
+ACTION_NAMES = {"role_changed": _l("Role changed"), "deactivated": _l("Deactivated"),
+                "reactivated": _l("Reactivated"), "exported": _l("Personal data exported"),
+                "anonymised": _l("Anonymised")}
+
+
+def _user_or_404(user_id: int) -> User:
+    return db.session.get(User, user_id) or abort(404)
+
+
+def _refused(user: User, error: AccountError, template: str = "accounts/admin_user.html"):
+    db.session.rollback()
+    flash(ERRORS[error.code], "error")
+    return render_template(template, user=_user_or_404(user.id), **_user_page(user.id)), 400
+
+
+def _user_page(user_id: int) -> dict:
+    from ..referrals.models import TreeNode  # referrals builds on accounts
+
+    return {"node": db.session.get(TreeNode, user_id), "history": administration.audit_history(user_id),
+            "roles": ROLE_NAMES, "actions": ACTION_NAMES}
+
+
+@bp.route("")
+@role_required("admin")
+def index():
+    query = request.args.get("q", "").strip()
+    people, more = administration.search_users(query) if query else ([], False)
+    return render_template("accounts/admin_users.html", query=query, people=people, more=more,
+                           roles=ROLE_NAMES)
+
+
+@bp.route("/<int:user_id>")
+@role_required("admin")
+def user(user_id: int):
+    return render_template("accounts/admin_user.html", user=_user_or_404(user_id),
+                           **_user_page(user_id))
+
+
+@bp.route("/<int:user_id>/role", methods=["POST"])
+@role_required("admin")
+def change_role(user_id: int):
+    person = _user_or_404(user_id)
+    try:
+        administration.change_role(person, request.form.get("role", ""),
+                                   request.form.get("reason", ""), current_user)
+    except AccountError as error:
+        return _refused(person, error)
+    flash(_l("Role changed."), "success")
+    return redirect(url_for("users_admin.user", user_id=user_id), 303)
+
+
+@bp.route("/<int:user_id>/status", methods=["POST"])
+@role_required("admin")
+def change_status(user_id: int):
+    person = _user_or_404(user_id)
+    action = request.form.get("action")
+    if action not in ("deactivate", "reactivate"):
+        flash(_l("Choose whether to deactivate or reactivate the account."), "error")
+        return render_template("accounts/admin_user.html", user=person, **_user_page(user_id)), 400
+    try:
+        administration.set_active(person, action == "reactivate", request.form.get("reason", ""),
+                                  current_user)
+    except AccountError as error:
+        return _refused(person, error)
+    flash(_l("Account reactivated.") if action == "reactivate"
+          else _l("Account deactivated; the person is signed out everywhere."), "success")
+    return redirect(url_for("users_admin.user", user_id=user_id), 303)
+
+
+@bp.route("/<int:user_id>/export", methods=["POST"])
+@role_required("admin")
+def export(user_id: int):
+    """A download, answered to a POST: the export is audited, and GET never writes."""
+    person = _user_or_404(user_id)
+    try:
+        data = privacy.export_personal_data(person, request.form.get("reason", ""), current_user)
+    except AccountError as error:
+        return _refused(person, error)
+    body = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="personal-data-{user_id}.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/<int:user_id>/anonymise", methods=["GET", "POST"])
+@role_required("admin")
+def anonymise(user_id: int):
+    person = _user_or_404(user_id)
+    if request.method == "POST":
+        try:
+            privacy.anonymise(person, request.form.get("reason", ""),
+                              request.form.get("confirmation", ""), current_user)
+        except AccountError as error:
+            db.session.rollback()
+            flash(ERRORS[error.code], "error")
+            return render_template("accounts/admin_anonymise.html", user=_user_or_404(user_id)), 400
+        flash(_l("The account was anonymised."), "success")
+        return redirect(url_for("users_admin.user", user_id=user_id), 303)
+    return render_template("accounts/admin_anonymise.html", user=person)
