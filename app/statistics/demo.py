@@ -74,9 +74,10 @@ class QuestionPlan:
     points: float
     difficulty: float
     broken: str | None  # None, "easy", "hard" or "miskeyed"
-    right: dict
-    wrong: list[dict]  # plausible wrong responses, most tempting first
+    right: str  # the response as stored (JSON), computed once
+    wrong: list[str]  # plausible wrong responses, most tempting first
     wrong_weights: list[float]
+    details: dict = field(default_factory=dict)  # right / wrong / blank -> its result JSON
 
 
 @dataclass
@@ -153,9 +154,16 @@ def plan_curriculum(rng: random.Random) -> list[CoursePlan]:
                               else "miskeyed" if roll < 0.10 else None)
                     right, wrong = _responses(q)
                     weights = [0.6] + [0.4 / max(1, len(wrong) - 1)] * (len(wrong) - 1)
-                    questions.append(QuestionPlan(q["id"], q["type"], q["points"],
-                                                  rng.gauss(-0.6, 0.7), broken, right, wrong,
-                                                  weights[:len(wrong)]))
+                    plan_q = QuestionPlan(
+                        q["id"], q["type"], q["points"], rng.gauss(-1.3, 0.7), broken,
+                        json.dumps(right, ensure_ascii=False),
+                        [json.dumps(w, ensure_ascii=False) for w in wrong], weights[:len(wrong)])
+                    for outcome, points, answered in (("right", q["points"], True),
+                                                      ("wrong", 0.0, True), ("blank", 0.0, False)):
+                        plan_q.details[outcome] = json.dumps(q["id"]) + ": " + json.dumps(
+                            {"points": points, "max": q["points"], "fraction": 1.0 if points else 0.0,
+                             "answered": answered, "late": False})
+                    questions.append(plan_q)
                 layout = {"questions": [q["id"] for q in version.content["questions"]],
                           "options": {q["id"]: [o["id"] for o in q.get("options", q.get("items", []))]
                                       for q in version.content["questions"]}}
@@ -202,6 +210,15 @@ class Sink:
         self.count = {name: 0 for name in ORDER}
         self.connection = db.session.connection()
         self.postgres = self.connection.dialect.name == "postgresql"
+        if self.postgres:
+            # The generator makes every key consistent by construction, so skip the per-row
+            # foreign-key triggers for this transaction only (needs a superuser; else checked).
+            try:
+                with self.connection.begin_nested():
+                    self.connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            except Exception:  # noqa: BLE001 - not allowed: keep the checks, just slower
+                pass
+            self.connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
 
     def add(self, table: str, row: tuple) -> None:
         self.rows[table].append(row)
@@ -299,28 +316,29 @@ def generate(learners: int, seed: int = 7, days: int = 180, progress=None) -> di
                 if submitted > now:
                     break
                 last = submitted
-                score, details = 0.0, {}
+                score, details, answers = 0.0, [], []
                 skill = ability + 0.35 * (number - 1)  # learning from feedback
+                saved = _ts(submitted)
                 for q in quiz.questions:
-                    if rng.random() < 0.03:
-                        response = None  # left blank
-                        right = False
+                    if rng.random() < 0.03:  # left blank
+                        details.append(q.details["blank"])
+                        continue
+                    if _correct(rng, skill, q):
+                        score += q.points
+                        details.append(q.details["right"])
+                        answers.append((attempt_id, q.id, q.right, saved))
                     else:
-                        right = _correct(rng, skill, q)
-                        response = q.right if right else rng.choices(q.wrong, q.wrong_weights)[0]
-                    points = q.points if right else 0.0
-                    score += points
-                    details[q.id] = {"points": points, "max": q.points, "fraction": 1.0 if right else 0.0,
-                                     "answered": response is not None, "late": False}
-                    if response is not None:
-                        sink.add("quiz_answers", (attempt_id, q.id, json.dumps(response, ensure_ascii=False),
-                                                  _ts(submitted)))
+                        details.append(q.details["wrong"])
+                        answers.append((attempt_id, q.id, rng.choices(q.wrong, q.wrong_weights)[0],
+                                        saved))
                 percent = round(100 * score / quiz.max_points, 2) if quiz.max_points else 0.0
                 passed = percent + 1e-9 >= quiz.pass_mark
                 sink.add("quiz_attempts", (
                     attempt_id, user_id, quiz.quiz_id, quiz.version_id, number, "graded", quiz.layout,
-                    _ts(began), _ts(submitted), score, quiz.max_points, percent, passed,
-                    json.dumps({"questions": details, "late": False})))
+                    _ts(began), saved, score, quiz.max_points, percent, passed,
+                    '{"questions": {' + ", ".join(details) + '}, "late": false}'))
+                for answer in answers:  # after their attempt: a batch may be written in between
+                    sink.add("quiz_answers", answer)
                 attempt_id += 1
                 if passed:
                     break
