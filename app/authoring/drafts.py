@@ -461,4 +461,5 @@ def preview_file(course: Course, path: str, text: str) -> FilePreview:
             result.settings = split_front_matter(text, shown, keys, {"title"}).data
     except ContentError as error:
         result.problems.append((error.line, error.reason, True))
+    result.problems.sort(key=lambda problem: (problem[0], not problem[2]))
     return result

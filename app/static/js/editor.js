@@ -69,7 +69,8 @@
     saving = true;
     var sent = textarea.value;
     say(form.dataset.savingText);
-    post(form.action, { revision: revision.value, action: "save" }).then(function (r) {
+    // form.action would be the <button name="action">: read the attribute
+    post(form.getAttribute("action"), { revision: revision.value, action: "save" }).then(function (r) {
       return r.json().then(function (data) { return { status: r.status, data: data }; });
     }).then(function (res) {
       saving = false;
