@@ -57,7 +57,7 @@ def search_selects(query: str) -> list[Select]:
         selects.append(select(TreeNode.user_id.label("id")).where(
             TreeNode.invite_code == text.upper()))
     number = text.lstrip("#")
-    if number.isdigit() and len(number) < 12:
+    if number.isdigit() and int(number) < 2**31:  # ids are 32-bit integers on PostgreSQL
         selects.append(select(User.id.label("id")).where(User.id == int(number)))
     return selects
 

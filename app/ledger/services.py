@@ -31,6 +31,7 @@ KIND_OF_RANK = {rank: kind for kind, rank in KINDS.items()}
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 STREAM_BATCH = 1000
+PEOPLE_LIST_MAX = 5000
 # Cells that a spreadsheet would run as a formula (OWASP's list), made plain text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -120,7 +121,7 @@ def parse_filters(args) -> tuple[Filters, FilterForm]:
     mentor_path = None
     if form.mentor:
         node = find_by_code(form.mentor)
-        if node is None and form.mentor.lstrip("#").isdigit() and len(form.mentor) < 12:
+        if node is None and form.mentor.lstrip("#").isdigit() and int(form.mentor.lstrip("#")) < 2**31:
             node = db.session.get(TreeNode, int(form.mentor.lstrip("#")))
         if node is None:
             raise LedgerError("unknown_mentor")
@@ -158,18 +159,37 @@ def _none(type_, name: str):
     return cast(null(), type_).label(name)
 
 
-def _people(filters: Filters, user_column) -> list:
-    conditions = []
+def _people_ids(filters: Filters) -> list:
+    """Selects of the user ids each people filter allows (all must hold)."""
+    selects = []
     if filters.learner:
         ids = matching_user_ids(filters.learner)
-        conditions.append(user_column.in_(select(ids.c.id)) if ids is not None else literal(False))
+        selects.append(select(ids.c.id) if ids is not None else None)
     if filters.mentor_path:
         low, high = subtree_range(filters.mentor_path)
-        conditions.append(user_column.in_(select(TreeNode.user_id).where(
-            TreeNode.path > low, TreeNode.path < high)))
+        selects.append(select(TreeNode.user_id).where(TreeNode.path > low, TreeNode.path < high))
     if filters.tier:
-        conditions.append(user_column.in_(select(TreeNode.user_id).where(TreeNode.tier == filters.tier)))
-    return conditions
+        selects.append(select(TreeNode.user_id).where(TreeNode.tier == filters.tier))
+    return selects
+
+
+def _resolved(selects: list) -> list:
+    """A small set of people becomes a list of ids: the planner then reads each person's own
+    rows by user index instead of walking the whole time index looking for them (a team of
+    100 among 200,000 people: 2.6 s as a subquery, milliseconds as a list). Large sets stay
+    subqueries; their rows are common, so the time-ordered walk finds a page quickly."""
+    resolved = []
+    for statement in selects:
+        if statement is None:
+            resolved.append([])
+            continue
+        ids = list(db.session.scalars(statement.limit(PEOPLE_LIST_MAX + 1)))
+        resolved.append(ids if len(ids) <= PEOPLE_LIST_MAX else statement)
+    return resolved
+
+
+def _people(people: list, user_column) -> list:
+    return [user_column.in_(ids) for ids in people]
 
 
 def _time(column, filters: Filters) -> list:
@@ -227,8 +247,9 @@ def _sources(filters: Filters, cursor: Cursor | None) -> list[tuple[Select, tupl
             statement = statement.where(Certificate.course_id == filters.course_id)
         sources.append((statement, at, keys, KINDS[kind], Certificate.user_id))
     shaped = []
+    people = _resolved(_people_ids(filters))
     for statement, at, keys, rank, user_column in sources:
-        conditions = [*_time(at, filters), *_people(filters, user_column)]
+        conditions = [*_time(at, filters), *_people(people, user_column)]
         after = _after(at, rank, keys, cursor)
         if after is not None:
             conditions.append(after)

@@ -65,6 +65,7 @@ def test_search_by_each_key(app, client, admin, make_user):
     assert found(bo_code.lower()) == {"bo"}  # invite code
     assert found(f"#{ids['bob']}") == {"bob"}  # user number
     assert found("nobody-like-this") == set()
+    assert found("#99999999999") == set()  # beyond 32-bit ids: no match, not a database error
 
 
 def test_search_reports_when_there_are_more_results(app, client, admin):

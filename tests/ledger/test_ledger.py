@@ -164,7 +164,7 @@ def test_filters_combine(story):
 @pytest.mark.parametrize("args, code", [
     ({"start": "10/11/2026"}, "bad_date"), ({"start": "2026-11-12", "end": "2026-11-10"}, "dates_reversed"),
     ({"kind": "payment"}, "bad_kind"), ({"course": "nope"}, "unknown_course"),
-    ({"mentor": "ZZZZZZZZ"}, "unknown_mentor"), ({"tier": "emperor"}, "unknown_tier"),
+    ({"mentor": "ZZZZZZZZ"}, "unknown_mentor"), ({"mentor": "99999999999"}, "unknown_mentor"), ({"tier": "emperor"}, "unknown_tier"),
 ])
 def test_bad_filters_are_refused(story, args, code):
     from app.ledger import services
