@@ -67,8 +67,10 @@ def local_week(column):
     """Monday of the column's local ISO week."""
     minutes = offset_minutes()
     if _dialect() == "postgresql":
-        return cast(func.date_trunc("week", column + literal_column(f"interval '{minutes} minutes'")),
-                    Date)
+        # Literal SQL, not bound parameters: PostgreSQL must see GROUP BY and SELECT as the
+        # same expression.
+        return cast(func.date_trunc(literal_column("'week'"),
+                                    column + literal_column(f"interval '{minutes} minutes'")), Date)
     return type_coerce(func.date(column, f"{minutes:+d} minutes", "weekday 0", "-6 days"), Date)
 
 
@@ -217,7 +219,7 @@ def visible_courses() -> list[Course]:
 # ---------------------------------------------------------------- the dashboard
 
 def _tier_column():
-    return func.coalesce(TreeNode.tier, FIRST_TIER)
+    return func.coalesce(TreeNode.tier, literal_column(f"'{FIRST_TIER}'"))
 
 
 def _learner_scope(statement, user_column, filters: Filters):
