@@ -63,3 +63,38 @@ def test_export_memory_stays_flat_as_rows_grow(admin_client, world):
 
 def world_context(app):
     return app.app_context()
+
+
+def test_a_streaming_export_does_not_block_writers(app, admin_client, world, make_user):
+    """The export holds a read transaction only: another request can write while it streams
+    (in its own thread, as a server would run it; SQLite would make it wait 30 s otherwise)."""
+    import threading
+
+    from tests.conftest import Auth, csrf_token
+
+    learner = world.person("读者")
+    _add_attempts(world, learner, 1, 3000)
+    world.done()
+    other = make_user("other@example.com")
+    make_user("admin2@example.com", role="admin")
+    admin2 = app.test_client()
+    Auth(admin2).login("admin2@example.com")
+    token = csrf_token(admin2, "/admin/users")
+
+    response = admin_client.get("/admin/ledger.csv?kind=quiz", buffered=False)
+    chunks = iter(response.response)
+    received = next(chunks) + next(chunks)  # the header, then rows: the cursor is open
+    assert received.count(b"\n") > 1
+    outcome = {}
+
+    def write():
+        outcome["status"] = admin2.post(f"/admin/users/{other}/role", data={
+            "role": "trainer", "reason": "during an export", "csrf_token": token}).status_code
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    writer.join(timeout=20)
+    assert outcome.get("status") == 303
+    received += b"".join(chunks)
+    response.close()
+    assert received.count(b"\n") == 3000 + 1
