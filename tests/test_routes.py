@@ -11,9 +11,10 @@ from tests.certificates.conftest import complete_gamma
 from tests.conftest import Auth, csrf_token
 from tests.quizzes.conftest import Learner
 
-ROLES = ["anonymous", "learner", "other_learner", "mentor", "trainer", "admin"]
+ROLES = ["anonymous", "learner", "other_learner", "mentor", "trainer", "other_trainer", "admin"]
 # who: public (anyone), user (signed in), owner (the learner whose attempt it is), admin,
-# author (a trainer granted the course, or an admin), uploader (who uploaded a course zip).
+# author (a trainer granted the course, or an admin; other_trainer is a trainer who wasn't),
+# writer (any trainer or admin: pages not about one course), uploader (who uploaded a zip).
 ACCESS = {
     ("learning.home", "GET"): "public",
     ("accounts.login", "GET"): "public",
@@ -73,8 +74,8 @@ ACCESS = {
     ("statistics.course_funnel", "GET"): "admin",
     ("statistics.quiz_items", "GET"): "admin",
     ("statistics.mentors", "GET"): "admin",
-    ("authoring.overview", "GET"): "author",
-    ("authoring.create_course", "POST"): "author",
+    ("authoring.overview", "GET"): "writer",
+    ("authoring.create_course", "POST"): "writer",
     ("authoring.course", "GET"): "author",
     ("authoring.edit_file", "GET"): "author",
     ("authoring.save_file", "POST"): "author",
@@ -88,10 +89,11 @@ ACCESS = {
     ("authoring.publish", "POST"): "author",
     ("authoring.versions", "GET"): "author",
     ("authoring.diff", "GET"): "author",
+    ("authoring.confirm_revert", "GET"): "author",
     ("authoring.revert", "POST"): "author",
     ("authoring.export", "GET"): "author",
-    ("authoring.import_form", "GET"): "author",
-    ("authoring.upload_zip", "POST"): "author",
+    ("authoring.import_form", "GET"): "writer",
+    ("authoring.upload_zip", "POST"): "writer",
     ("authoring.import_preview", "GET"): "uploader",
     ("authoring.import_apply", "POST"): "uploader",
     ("authoring.access", "GET"): "admin",
@@ -108,6 +110,7 @@ def allowed(rule: str, role: str) -> bool:
             "mentor": role == "mentor", "admin": role == "admin",
             # authoring: trainers granted the course, and admins; an upload is its uploader's
             "author": role in ("trainer", "admin"), "uploader": role == "trainer",
+            "writer": role in ("trainer", "other_trainer", "admin"),
             "token": False}[rule]  # the API takes tokens, never a browser session
 
 
@@ -128,7 +131,8 @@ def world(app, client, imported, make_user):
     person.read("gamma", "intro")
     complete_gamma(person)
     for role in ROLES[2:]:
-        make_user(f"{role}@example.com", role=role if role in ("trainer", "admin") else "learner")
+        make_user(f"{role}@example.com", role={"trainer": "trainer", "other_trainer": "trainer",
+                                               "admin": "admin"}.get(role, "learner"))
     with app.app_context():
         from app.accounts.models import User
         from app.certificates.models import Certificate
@@ -146,7 +150,7 @@ def world(app, client, imported, make_user):
         db.session.commit()
 
         from app.authoring.files import write_zip
-        from app.authoring.transfer import export_course, stage_upload
+        from app.authoring.transfer import export_course, read_upload, stage_upload
         from app.authoring.uploads import clean_image
         from app.authoring.services import store_image
         from app.learning.models import Course
@@ -155,8 +159,8 @@ def world(app, client, imported, make_user):
 
         grant(app, "gamma", "trainer@example.com")
         gamma = db.session.scalar(select(Course).where(Course.slug == "gamma"))
-        staged = stage_upload(write_zip("gamma", export_course(gamma)), users["trainer@example.com"],
-                              10_000_000)
+        source, fileset = read_upload(write_zip("gamma", export_course(gamma)), 10_000_000, 1_000_000)
+        staged = stage_upload(source, fileset, users["trainer@example.com"])
         image = store_image(clean_image(png()))
         db.session.commit()
 

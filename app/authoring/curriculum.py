@@ -14,7 +14,7 @@ from ..content import ContentError, Rendered, render_markdown, split_front_matte
 from ..quizzes.parser import merge_languages, parse_quiz_file
 from .uploads import CleanImage, ImageRejected, accept_image
 
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG = re.compile(r"^(?=.{1,80}$)[a-z0-9]+(?:-[a-z0-9]+)*$")  # at most 80: the column's size
 NUMBERED_DIR = re.compile(r"^(\d+)-(.+)$")
 LESSON_FILE = re.compile(r"^(\d+)-(.+)\.([a-z]{2})\.md$")
 QUIZ_FILE = re.compile(r"^quiz\.([a-z]{2})\.md$")
@@ -224,7 +224,7 @@ class _Reader:
         data = fm.data
         slug = str(data.get("slug") or NUMBERED_DIR.sub(r"\2", folder.name))
         if not SLUG.match(slug):
-            self.fail(path, fm.line_of("slug"), f"slug '{slug}' may only use a-z, 0-9 and '-'")
+            self.fail(path, fm.line_of("slug"), f"slug '{slug}' may only use a-z, 0-9 and '-' (up to 80)")
         order = data.get("order", 0)
         if not isinstance(order, int) or isinstance(order, bool):
             self.fail(path, fm.line_of("order"), "'order' must be a whole number")

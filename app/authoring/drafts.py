@@ -18,13 +18,14 @@ from flask_babel import gettext as _
 
 from ..accounts.models import User
 from ..content import ContentError
+from ..database import upsert
 from ..extensions import db
 from ..learning.models import Course, Enrolment
 from .curriculum import LESSON_FILE, NUMBERED_DIR, SLUG, CourseSource, CurriculumError, read_curriculum
 from .files import FileDiff, FileSet, diff_files, write_folder
 from .models import CourseGrant, CourseVersion, DraftAsset, DraftFile
 from .services import latest_version, publish_source, store_image
-from .uploads import clean_image
+from .uploads import CleanImage
 
 MAX_FILE_CHARS = 200_000  # one lesson; far beyond any real one, well below the request cap
 
@@ -130,8 +131,10 @@ def outline(course: Course) -> Outline:
             module["quiz"].append(path)
     for folder in sorted(folders):
         module = folders[folder]
-        module["lessons"] = [{"name": name, "files": sorted(files)}
-                             for name, files in sorted(module["lessons"].items())]
+        module["lessons"] = [
+            {"name": name, "files": sorted(files),
+             "missing": [lang for lang in ("zh", "en") if f"{folder}/{name}.{lang}.md" not in files]}
+            for name, files in sorted(module["lessons"].items())]
         result.modules.append(module)
     return result
 
@@ -155,8 +158,9 @@ def check_path(path: str) -> str:
 
 def save_file(course: Course, path: str, text: str, base_revision: int | None,
               user: User) -> DraftFile:
-    """Save one draft file. base_revision None creates it; a stale one raises Conflict."""
+    """Save one draft file. base_revision None or 0 creates it; a stale one raises Conflict."""
     check_path(path)
+    base_revision = base_revision or None
     text = text.replace("\r\n", "\n")
     if len(text) > MAX_FILE_CHARS:
         raise AuthoringError(_("The text is longer than %(count)s characters. Split it into two "
@@ -188,6 +192,8 @@ def _current(course: Course, path: str) -> DraftFile | None:
 
 
 def delete_file(course: Course, path: str, base_revision: int) -> None:
+    if check_path(path) == "course.md":
+        raise AuthoringError(_("course.md holds the course's settings and can't be removed."))
     gone = db.session.execute(delete(DraftFile).where(
         DraftFile.course_id == course.id, DraftFile.path == path,
         DraftFile.revision == base_revision).returning(DraftFile.id)).first()
@@ -204,6 +210,19 @@ QUIZ_TEMPLATE = {
           "- [x] The right option\n  > Feedback: Say why it is right.\n- [ ] A wrong option\n  > Feedback: Say why it is wrong.\n",
 }
 NEW_LESSON_BODY = {"zh": "在这里写课文。", "en": "Write the lesson here."}
+
+
+def starting_text(path: str) -> str:
+    """What a new file of this kind starts with (e.g. a lesson's missing translation)."""
+    name = path.rpartition("/")[2]
+    if name == "course.md":
+        return MODULE_TEMPLATE.format(zh='""', en='""')
+    if name.startswith("quiz."):
+        return QUIZ_TEMPLATE[name.split(".")[1]]
+    if name == "module.md":
+        return MODULE_TEMPLATE.format(zh='""', en='""')
+    language = LESSON_FILE.match(name).group(3)
+    return LESSON_TEMPLATE.format(title='""', body=NEW_LESSON_BODY[language])
 
 
 def _yaml_text(value: str) -> str:
@@ -262,11 +281,10 @@ def add_quiz(course: Course, folder: str, user: User) -> list[str]:
     return paths
 
 
-def add_image(course: Course, folder: str, filename: str, data: bytes) -> str:
-    """Store an uploaded image beside the module's lessons; returns its path in the course."""
+def add_image(course: Course, folder: str, filename: str, image: CleanImage) -> str:
+    """Store a cleaned image beside the module's lessons; returns its path in the course."""
     if f"{folder}/module.md" not in draft_files(course):
         raise AuthoringError(_("There is no such module in the draft."))
-    image = clean_image(data)
     stem = re.sub(r"[^a-z0-9]+", "-", Path(filename).stem.lower()).strip("-") or "image"
     path = f"{folder}/{stem[:60]}-{image.sha256[:8]}.{image.extension}"
     store_image(image)
@@ -333,10 +351,10 @@ def check_draft(course: Course) -> CheckResult:
 
 def publish(course: Course, user: User) -> CourseVersion:
     """Check the draft and make it the new version learners see (raises AuthoringError)."""
-    result = check_draft(course)
+    files = draft_texts(course)  # read once: what is checked is what is frozen
+    result = check_files(course.slug, files, draft_assets(course))
     if not result.ok:
         raise AuthoringError(_("The draft has errors. Fix them before publishing."))
-    files = draft_texts(course)
     version = publish_source(result.source, files, user.id, "editor", Counter())
     if version is None:
         raise AuthoringError(_("Nothing to publish: the draft is the same as the published version."))
@@ -354,6 +372,11 @@ def versions(course: Course) -> list[tuple[CourseVersion, User | None]]:
 def version(course: Course, number: int) -> CourseVersion | None:
     return db.session.scalar(select(CourseVersion).where(CourseVersion.course_id == course.id,
                                                          CourseVersion.number == number))
+
+
+def unpublished_edits(course: Course) -> list[FileDiff]:
+    """Draft changes not in any published version: what a revert would throw away."""
+    return pending_changes(course)
 
 
 def revert(course: Course, target: CourseVersion, user: User) -> int:
@@ -374,13 +397,18 @@ def revert(course: Course, target: CourseVersion, user: User) -> int:
             db.session.execute(update(DraftFile).where(DraftFile.id == draft.id).values(
                 text=text, revision=DraftFile.revision + 1, updated_by_id=user.id))
             changed += 1
-    assets = draft_assets(course)
-    from ..database import insert_ignoring_duplicates
-
-    for path, sha in target.assets.items():
-        if path not in assets:
-            insert_ignoring_duplicates(DraftAsset, course_id=course.id, path=path, sha256=sha)
+    follow_assets(course.id, draft_assets(course), target.assets)
     return changed
+
+
+def follow_assets(course_id: int, current: dict[str, str], wanted: dict[str, str]) -> None:
+    """Make the draft's images exactly `wanted` ({path: sha256})."""
+    for path in current.keys() - wanted.keys():
+        db.session.execute(delete(DraftAsset).where(DraftAsset.course_id == course_id,
+                                                    DraftAsset.path == path))
+    for path, sha in wanted.items():
+        if current.get(path) != sha:
+            upsert(DraftAsset, {"course_id": course_id, "path": path}, {"sha256": sha})
 
 
 # The trainer's overview ----------------------------------------------------------------

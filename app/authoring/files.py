@@ -16,12 +16,16 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask_babel import gettext as _
+
 from .curriculum import IMAGE_SUFFIXES
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so the same course always gives the same zip bytes
 MAX_ENTRIES = 2000
 MAX_TEXT_BYTES = 512 * 1024  # one lesson or quiz file
 MAX_RATIO = 200  # compressed:uncompressed beyond this is a zip bomb, not a course
+MAX_IMAGES = 300  # each one is decoded to be checked: bound the work one upload can cause
+MAX_PATH = 200  # characters; the database keeps 255
 
 
 class ArchiveRejected(ValueError):
@@ -32,6 +36,7 @@ class ArchiveRejected(ValueError):
 class FileSet:
     files: dict[str, str]  # text files (.md) by path inside the course folder
     images: dict[str, bytes]
+    folder: str = ""  # the zip's top folder, when it had one (the default course slug)
 
     def digest(self, assets: dict[str, str] | None = None) -> str:
         """The same content gives the same digest, however it was stored."""
@@ -48,10 +53,10 @@ def files_digest(files: dict[str, str], assets: dict[str, str]) -> str:
 def _clean_path(name: str) -> str:
     path = name.replace("\\", "/")
     if path.startswith("/") or ":" in path.split("/", 1)[0]:
-        raise ArchiveRejected(f"'{name}' is an absolute path")
+        raise ArchiveRejected(_("'%(name)s' is an absolute path.", name=name))
     parts = [part for part in path.split("/") if part not in ("", ".")]
     if ".." in parts:
-        raise ArchiveRejected(f"'{name}' points outside the course folder")
+        raise ArchiveRejected(_("'%(name)s' points outside the course folder.", name=name))
     return "/".join(parts)
 
 
@@ -62,60 +67,75 @@ def _strip_top_folder(paths: list[str]) -> str:
     tops = {path.split("/", 1)[0] for path in paths}
     if len(tops) == 1 and f"{next(iter(tops))}/course.md" in paths:
         return next(iter(tops)) + "/"
-    raise ArchiveRejected("the zip holds no course.md (export a course to see the layout)")
+    raise ArchiveRejected(_("The zip holds no course.md (download a course's zip to see the "
+                            "layout)."))
 
 
-def read_zip(data: bytes, max_total: int) -> FileSet:
+def read_zip(data: bytes, max_total: int, max_image: int) -> FileSet:
     """A course from zip bytes; raises ArchiveRejected on anything that isn't plainly one."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError):
-        raise ArchiveRejected("this is not a zip file") from None
+        raise ArchiveRejected(_("This is not a zip file.")) from None
     entries = archive.infolist()
     if len(entries) > MAX_ENTRIES:
-        raise ArchiveRejected(f"the zip holds more than {MAX_ENTRIES} files")
+        raise ArchiveRejected(_("The zip holds more than %(count)s files.", count=MAX_ENTRIES))
     kept: list[tuple[str, zipfile.ZipInfo]] = []
     declared = 0
     for info in entries:
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
-            raise ArchiveRejected(f"'{info.filename}' is a symbolic link")
+            raise ArchiveRejected(_("'%(name)s' is a symbolic link.", name=info.filename))
         if info.flag_bits & 0x1:
-            raise ArchiveRejected(f"'{info.filename}' is encrypted")
+            raise ArchiveRejected(_("'%(name)s' is encrypted.", name=info.filename))
         path = _clean_path(info.filename)
+        if len(path) > MAX_PATH:
+            raise ArchiveRejected(_("'%(name)s' is a very long file name.", name=info.filename[:80]))
         if info.is_dir() or not path or any(p.startswith(".") or p == "__MACOSX"
                                             for p in path.split("/")):
             continue
         declared += info.file_size
         if declared > max_total:
-            raise ArchiveRejected("the unpacked course would be too large")
+            raise ArchiveRejected(_("The unpacked course would be too large."))
         if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
-            raise ArchiveRejected(f"'{info.filename}' is compressed suspiciously well (zip bomb?)")
+            raise ArchiveRejected(_("'%(name)s' is compressed suspiciously well (a zip bomb?).",
+                                    name=info.filename))
         kept.append((path, info))
     prefix = _strip_top_folder([path for path, _ in kept])
     files, images, total = {}, {}, 0
+    lowered = {path.lower() for path, _info in kept}
+    for path, _info in kept:  # 'a.md' and 'a.md/b.md' can't both be files on disk
+        if any(parent in lowered for parent in _parents(path.lower())):
+            raise ArchiveRejected(_("'%(name)s' is both a file and a folder.", name=path))
     for path, info in kept:
         if not path.startswith(prefix):
-            raise ArchiveRejected(f"'{info.filename}' is outside the course folder")
+            raise ArchiveRejected(_("'%(name)s' is outside the course folder.", name=info.filename))
         inner = path[len(prefix):]
         suffix = posixpath.splitext(inner)[1].lower()
         if suffix not in IMAGE_SUFFIXES and suffix != ".md":
             continue  # notes, licences, editor files: not part of the course format
-        limit = MAX_TEXT_BYTES if suffix == ".md" else max_total
+        if suffix != ".md" and len(images) >= MAX_IMAGES:
+            raise ArchiveRejected(_("The zip holds more than %(count)s images.", count=MAX_IMAGES))
+        limit = MAX_TEXT_BYTES if suffix == ".md" else max_image
         # Headers can lie about sizes: read at most one byte past the limit and judge that.
         with archive.open(info) as handle:
             content = handle.read(min(limit, max_total - total) + 1)
         total += len(content)
         if len(content) > limit or total > max_total:
-            raise ArchiveRejected(f"'{info.filename}' is too large")
+            raise ArchiveRejected(_("'%(name)s' is too large.", name=info.filename))
         if suffix == ".md":
             try:
                 files[inner] = content.decode("utf-8")
             except UnicodeDecodeError:
-                raise ArchiveRejected(f"'{info.filename}' is not UTF-8 text") from None
+                raise ArchiveRejected(_("'%(name)s' is not UTF-8 text.", name=info.filename)) from None
         else:
             images[inner] = content
-    return FileSet(files, images)
+    return FileSet(files, images, prefix.rstrip("/"))
+
+
+def _parents(path: str):
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def write_zip(folder_name: str, fileset: FileSet) -> bytes:
@@ -140,7 +160,7 @@ def read_folder(folder: Path) -> FileSet:
         if any(part.startswith(".") for part in relative.parts) or not child.is_file():
             continue
         if child.is_symlink():
-            raise ArchiveRejected(f"'{relative}' is a symbolic link")
+            raise ArchiveRejected(_("'%(name)s' is a symbolic link.", name=str(relative)))
         suffix = child.suffix.lower()
         if suffix == ".md":
             files[relative.as_posix()] = child.read_text(encoding="utf-8")

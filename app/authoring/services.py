@@ -155,11 +155,21 @@ def _follow_version(course_id: int, previous: CourseVersion | None, version: Cou
         elif draft_text != new_text:
             db.session.execute(update(DraftFile).where(DraftFile.id == draft.id).values(
                 text=new_text, revision=DraftFile.revision + 1, updated_by_id=user_id))
-    assets = {a.path: a for a in db.session.scalars(
+    # Images follow the same way: only ones the draft left as they were published.
+    old_assets = previous.assets if previous else {}
+    drafted = {a.path: a for a in db.session.scalars(
         select(DraftAsset).where(DraftAsset.course_id == course_id))}
-    for path, sha in version.assets.items():
-        if path not in assets:
-            db.session.add(DraftAsset(course_id=course_id, path=path, sha256=sha))
+    for path in sorted(set(drafted) | set(old_assets) | set(version.assets)):
+        asset = drafted.get(path)
+        current, new_sha = (asset.sha256 if asset else None), version.assets.get(path)
+        if current != old_assets.get(path) or current == new_sha:
+            continue
+        if new_sha is None:
+            db.session.delete(asset)
+        elif asset is None:
+            db.session.add(DraftAsset(course_id=course_id, path=path, sha256=new_sha))
+        else:
+            asset.sha256 = new_sha
 
 
 def import_curriculum(root: str | Path, user_id: int | None = None) -> Counter:

@@ -5,6 +5,7 @@ would change — lessons and questions new, changed, removed — and confirms.
 """
 from __future__ import annotations
 
+import re
 import secrets
 import tempfile
 from collections import Counter
@@ -21,7 +22,7 @@ from ..quizzes.models import Quiz
 from ..learning.models import Module
 from .curriculum import CourseSource, CurriculumError, read_curriculum
 from .drafts import AuthoringError, can_edit
-from .files import FileSet, read_zip, write_folder
+from .files import ArchiveRejected, FileSet, read_zip, write_folder
 from .models import CourseGrant, CourseVersion, StagedImport
 from .services import latest_version, publish_source, store_image
 from .storage import media_storage
@@ -47,19 +48,26 @@ def export_course(course: Course, number: int | None = None) -> FileSet:
     return version_fileset(version)
 
 
-def read_upload(data: bytes, max_total: int) -> tuple[CourseSource, FileSet]:
-    """Check a zip completely (format, then every course check); nothing is stored."""
-    fileset = read_zip(data, max_total)
+def read_upload(data: bytes, max_total: int, max_image: int) -> tuple[CourseSource, FileSet]:
+    """Check a zip completely (format, then every course check). Pure: no database, so a
+    request can do it without holding the write lock."""
+    fileset = read_zip(data, max_total, max_image)
     with tempfile.TemporaryDirectory(prefix="smallb-zip-") as tmp:
-        folder = Path(tmp) / "course"
+        folder = Path(tmp) / (fileset.folder or "course")
         folder.mkdir()
-        write_folder(folder, fileset)
+        try:
+            write_folder(folder, fileset)
+        except OSError:
+            raise ArchiveRejected(_("The zip's file names can't be unpacked.")) from None
         sources = read_curriculum(folder)  # raises CurriculumError with file:line problems
+    if not fileset.folder and not re.search(r"(?m)^slug:", fileset.files.get("course.md", "")):
+        raise ArchiveRejected(_("course.md has no slug: add a line 'slug: …' or zip the course "
+                                "folder itself."))
     return sources[0], fileset
 
 
-def stage_upload(data: bytes, user: User, max_total: int) -> StagedImport:
-    source, fileset = read_upload(data, max_total)
+def stage_upload(source: CourseSource, fileset: FileSet, user: User) -> StagedImport:
+    """Keep a checked upload until its uploader confirms the preview."""
     course = db.session.scalar(select(Course).where(Course.slug == source.slug))
     if course is not None and not can_edit(user, course):
         raise AuthoringError(_("You may not edit the course '%(slug)s'.", slug=source.slug))

@@ -10,11 +10,13 @@ import io
 import warnings
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 FORMATS = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg"),
            "GIF": ("image/gif", "gif"), "WEBP": ("image/webp", "webp")}
-MAX_PIXELS = 40_000_000  # a decompression bomb is refused before it is decoded
+SAME_AS = {"MPO": "JPEG"}  # phones' multi-picture JPEGs: the first picture is an ordinary JPEG
+MAX_PIXELS = 25_000_000  # a decompression bomb is refused before it is decoded
 MAX_SIDE = 2400  # wider than any phone; bigger pictures are scaled down
 
 
@@ -50,21 +52,21 @@ def clean_image(data: bytes, reencode: bool = True) -> CleanImage:
     With reencode=False the original bytes come back when they hold no metadata (EXIF, XMP,
     comments); otherwise the image is re-encoded."""
     if not data:
-        raise ImageRejected("the file is empty")
+        raise ImageRejected(_("The file is empty."))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as probe:
-                kind = probe.format
+                kind = SAME_AS.get(probe.format, probe.format)
                 if kind not in FORMATS:
-                    raise ImageRejected("only PNG, JPEG, GIF and WebP images can be uploaded")
+                    raise ImageRejected(_("Only PNG, JPEG, GIF and WebP images can be used."))
                 if probe.width * probe.height > MAX_PIXELS:
-                    raise ImageRejected("the picture has too many pixels")
+                    raise ImageRejected(_("The picture has too many pixels (at most 25 million)."))
                 probe.verify()  # structure check; the image must be reopened afterwards
             with Image.open(io.BytesIO(data)) as image:
                 image.load()
-                if not reencode and not any(key in image.info for key in METADATA) \
-                        and max(image.size) <= MAX_SIDE:
+                if not reencode and kind == image.format and max(image.size) <= MAX_SIDE \
+                        and not any(key in image.info for key in METADATA):
                     content_type, extension = FORMATS[kind]
                     return CleanImage(data, content_type, extension, image.width, image.height)
                 image = ImageOps.exif_transpose(image)  # keep the photo upright, lose the EXIF
@@ -74,9 +76,9 @@ def clean_image(data: bytes, reencode: bool = True) -> CleanImage:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError,
             Image.DecompressionBombWarning):
-        raise ImageRejected("this is not an image we can read (PNG, JPEG, GIF or WebP)") from None
+        raise ImageRejected(_("This is not an image we can read (PNG, JPEG, GIF or WebP).")) from None
     except (OSError, SyntaxError, ValueError):
-        raise ImageRejected("the image is damaged or incomplete") from None
+        raise ImageRejected(_("The image is damaged or incomplete.")) from None
 
 
 def _encode(image: Image.Image, kind: str) -> CleanImage:

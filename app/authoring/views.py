@@ -9,6 +9,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
 from ..authz import role_required
@@ -22,8 +23,9 @@ from .drafts import AuthoringError, Conflict
 from .files import ArchiveRejected, diff_files, write_zip
 from .models import StagedImport, StoredFile
 from .storage import media_storage
-from .transfer import apply_staged, export_course, preview, stage_upload
-from .uploads import ImageRejected
+from .services import latest_version
+from .transfer import apply_staged, export_course, preview, read_upload, stage_upload
+from .uploads import ImageRejected, clean_image
 
 bp = Blueprint("authoring", __name__, url_prefix="/author")
 media_bp = Blueprint("media", __name__)
@@ -88,9 +90,13 @@ def course(slug):
 def edit_file(slug, path):
     course = _course(slug)
     draft = drafts.draft_files(course).get(path)
-    if draft is None:
+    if draft is not None:
+        return _editor(course, path, draft.text, draft.revision)
+    try:  # a file the format allows but the draft lacks (a missing translation): start it
+        drafts.check_path(path)
+    except AuthoringError:
         abort(404)
-    return _editor(course, path, draft.text, draft.revision)
+    return _editor(course, path, drafts.starting_text(path), 0)
 
 
 def _editor(course, path, text, revision, conflict=None, status=200, preview_result=None):
@@ -126,9 +132,9 @@ def save_file(slug, path):
         if _wants_json():
             return {"conflict": True, "message": _("Someone changed this file since you opened "
                                                    "it. Compare, then choose which text to keep."),
-                    "revision": current.revision if current else None,
+                    "revision": current.revision if current else 0,
                     "diff": [line for d in _conflict_diff(text, current) for line in d.lines]}, 409
-        return _editor(course, path, text, current.revision if current else revision,
+        return _editor(course, path, text, current.revision if current else 0,
                        conflict=_conflict_diff(text, current), status=409)
     except AuthoringError as error:
         db.session.rollback()
@@ -208,6 +214,10 @@ def delete_file(slug, path):
         db.session.rollback()
         flash(_("Someone changed this file since you opened it; it was not removed."), "error")
         return redirect(url_for("authoring.course", slug=slug)), 303
+    except AuthoringError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("authoring.course", slug=slug)), 303
     db.session.commit()
     flash(_("Removed from the draft. Learners keep their progress; publish to apply."), "success")
     return redirect(url_for("authoring.course", slug=slug))
@@ -220,14 +230,16 @@ def upload_image(slug):
     course = _course(slug)
     upload = request.files.get("image")
     back = request.form.get("back") or ""
+    limit = current_app.config["IMAGE_MAX_BYTES"]
     try:
         if upload is None or not upload.filename:
             raise ImageRejected(_("Choose an image to upload."))
-        data = upload.read(current_app.config["IMAGE_MAX_BYTES"] + 1)
-        if len(data) > current_app.config["IMAGE_MAX_BYTES"]:
-            return _upload_error(_("The image is larger than %(mb)s MB.",
-                                   mb=current_app.config["IMAGE_MAX_BYTES"] // 2**20), 413)
-        path = drafts.add_image(course, request.form.get("module", ""), upload.filename, data)
+        data = upload.read(limit + 1)
+        if len(data) > limit:
+            return _upload_error(_("The image is larger than %(mb)s MB.", mb=_megabytes(limit)), 413)
+        image = _release_lock_while(lambda: clean_image(data))
+        path = drafts.add_image(_course(slug), request.form.get("module", ""), upload.filename,
+                                image)
     except (ImageRejected, AuthoringError) as error:
         db.session.rollback()
         return _upload_error(str(error), 422)
@@ -239,6 +251,17 @@ def upload_image(slug):
     flash(_("Image uploaded. Put this line where it belongs in the lesson: %(snippet)s",
             snippet=snippet), "success")
     return redirect(back if back.startswith("/author/") else url_for("authoring.course", slug=slug))
+
+
+def _megabytes(limit: int) -> str:
+    return f"{limit / 2**20:.1f}".removesuffix(".0")
+
+
+def _release_lock_while(work):
+    """Run slow, database-free checking (decoding images, unpacking a zip) outside any
+    transaction: on SQLite the request's write lock would stall every learner meanwhile."""
+    db.session.rollback()  # nothing is written yet; this only ends the transaction
+    return work()
 
 
 def _upload_error(message: str, code: int):
@@ -269,11 +292,7 @@ def publish(slug):
         return render_template("authoring/publish.html", course=course,
                                check=drafts.check_draft(course),
                                pending=drafts.pending_changes(course)), 422
-    except Exception as error:  # a concurrent publish took this version number
-        from sqlalchemy.exc import IntegrityError
-
-        if not isinstance(error, IntegrityError):
-            raise
+    except IntegrityError:  # a concurrent publish took this version number
         db.session.rollback()
         flash(_("Someone else published this course a moment ago. Check the draft and try again."),
               "error")
@@ -299,7 +318,7 @@ def diff(slug):
     def files(which: str) -> dict[str, str]:
         if which == "draft":
             return drafts.draft_texts(course)
-        version = drafts.version(course, int(which)) if which.isdigit() else None
+        version = drafts.version(course, int(which)) if which.isdigit() and len(which) < 10 else None
         if version is None:
             abort(404)
         return version.files
@@ -311,7 +330,19 @@ def diff(slug):
                            diffs=diff_files(files(old), files(new)))
 
 
-@bp.route("/courses/<slug>/versions/<int:number>/revert", methods=["POST"])
+@bp.route("/courses/<slug>/versions/<int(max=2147483647):number>/revert")
+@role_required(*AUTHORS)
+def confirm_revert(slug, number):
+    course = _course(slug)
+    target = drafts.version(course, number)
+    if target is None:
+        abort(404)
+    return render_template("authoring/revert.html", course=course, number=number,
+                           discarded=drafts.unpublished_edits(course),
+                           diffs=diff_files(drafts.draft_texts(course), target.files))
+
+
+@bp.route("/courses/<slug>/versions/<int(max=2147483647):number>/revert", methods=["POST"])
 @role_required(*AUTHORS)
 def revert(slug, number):
     course = _course(slug)
@@ -330,6 +361,8 @@ def revert(slug, number):
 def export(slug):
     course = _course(slug)
     number = request.args.get("version", type=int)
+    if number is not None and not 0 < number < 2**31:
+        abort(404)
     try:
         fileset = export_course(course, number)
     except AuthoringError as error:
@@ -352,22 +385,22 @@ def import_form():
 def upload_zip():
     upload = request.files.get("archive")
     limit = current_app.config["COURSE_ZIP_MAX_BYTES"]
-    problems = []
     try:
         if upload is None or not upload.filename:
             raise ArchiveRejected(_("Choose a course zip to upload."))
         data = upload.read(limit + 1)
         if len(data) > limit:
-            message = _("The zip is larger than %(mb)s MB.", mb=limit // 2**20)
+            message = _("The zip is larger than %(mb)s MB.", mb=_megabytes(limit))
             return render_template("authoring/import.html", error=message), 413
-        staged = stage_upload(data, current_user, max_total=5 * limit)
+        source, fileset = _release_lock_while(lambda: read_upload(
+            data, max_total=5 * limit, max_image=current_app.config["IMAGE_MAX_BYTES"]))
+        staged = stage_upload(source, fileset, current_user)
     except ArchiveRejected as error:
         db.session.rollback()
         return render_template("authoring/import.html", error=str(error)), 422
     except CurriculumError as error:
         db.session.rollback()
-        problems = error.errors
-        return render_template("authoring/import.html", problems=problems,
+        return render_template("authoring/import.html", problems=error.errors,
                                error=_("The zip has problems; nothing was changed.")), 422
     except AuthoringError as error:
         db.session.rollback()
@@ -387,7 +420,14 @@ def _staged(token: str) -> StagedImport:
 @role_required(*AUTHORS)
 def import_preview(token):
     staged = _staged(token)
-    return render_template("authoring/import_preview.html", staged=staged, preview=preview(staged))
+    return render_template("authoring/import_preview.html", staged=staged, preview=preview(staged),
+                           base=_latest_number(staged.course_slug))
+
+
+def _latest_number(slug: str) -> int:
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    latest = latest_version(course.id) if course else None
+    return latest.number if latest else 0
 
 
 @bp.route("/import/<token>", methods=["POST"])
@@ -395,12 +435,19 @@ def import_preview(token):
 def import_apply(token):
     staged = _staged(token)
     try:
+        if request.form.get("base", type=int) != _latest_number(staged.course_slug):
+            raise AuthoringError(_("Someone published this course after you uploaded the zip. "
+                                   "Upload it again to see what it would change now."))
         counter = apply_staged(staged, current_user)
         db.session.commit()
-    except AuthoringError as error:
+    except (AuthoringError, IntegrityError) as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(str(error) if isinstance(error, AuthoringError) else
+              _("Someone else published this course a moment ago. Upload the zip again."), "error")
         return redirect(url_for("authoring.import_preview", token=token)), 303
+    if not counter.get("course versions new"):
+        flash(_("Nothing changed: the zip is the same as the published version."), "success")
+        return redirect(url_for("authoring.course", slug=staged.course_slug))
     message = _("Imported and published.")
     if counter.get("draft edits kept"):
         message += " " + _("%(count)s files with unpublished edits were kept in the draft.",

@@ -43,6 +43,14 @@ def upload_zip(trainer, data: bytes, name="course.zip"):
         content_type="multipart/form-data")
 
 
+def apply(trainer, location):
+    import re
+
+    page = trainer.client.get(location).get_data(as_text=True)
+    base = re.search(r'name="base" value="(\d+)"', page).group(1)
+    return trainer.client.post(location, data={"csrf_token": trainer.token(), "base": base})
+
+
 def test_export_import_export_gives_identical_files(app, trainer):
     first = trainer.client.get("/author/courses/gamma/export.zip")
     assert first.status_code == 200 and first.mimetype == "application/zip"
@@ -50,8 +58,9 @@ def test_export_import_export_gives_identical_files(app, trainer):
     assert staged.status_code == 302
     preview = trainer.client.get(staged.headers["Location"]).get_data(as_text=True)
     assert "No lesson or question changes" in preview
-    applied = trainer.client.post(staged.headers["Location"], data={"csrf_token": trainer.token()})
+    applied = apply(trainer, staged.headers["Location"])
     assert applied.status_code == 302
+    assert "Nothing changed" in trainer.client.get("/author/courses/gamma").get_data(as_text=True)
     second = trainer.client.get("/author/courses/gamma/export.zip")
     assert second.data == first.data  # byte for byte, zip included
 
@@ -73,7 +82,7 @@ def test_the_import_preview_lists_lessons_and_questions_that_change(app, client,
     assert counts(app)[1] == before[1]  # staging publishes nothing
     preview = trainer.client.get(staged.headers["Location"]).get_data(as_text=True)
     assert "added" in preview and "intro" in preview and "more" in preview and "other" in preview
-    trainer.client.post(staged.headers["Location"], data={"csrf_token": trainer.token()})
+    assert apply(trainer, staged.headers["Location"]).status_code == 302
     assert counts(app)[1] == before[1] + 1
 
 
@@ -120,7 +129,7 @@ def test_a_zip_whose_headers_lie_about_sizes_is_still_capped():
     for offset in (info.header_offset + 22, data.rfind(b"PK\x01\x02") + 24):
         data[offset:offset + 4] = (10).to_bytes(4, "little")
     with pytest.raises((ArchiveRejected, zipfile.BadZipFile)):
-        read_zip(bytes(data), max_total=10_000_000)
+        read_zip(bytes(data), max_total=10_000_000, max_image=1_000_000)
 
 
 def test_not_a_zip_and_too_big_zip(app, trainer):
@@ -282,3 +291,59 @@ def test_s3_is_chosen_by_configuration(app, tmp_path, monkeypatch):
     monkeypatch.setenv("MEDIA_STORAGE", "s3")
     with pytest.raises(ConfigurationError, match="S3_BUCKET"):
         create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_a_zip_without_a_top_folder_or_slug_is_refused_and_a_folder_names_the_course(app, trainer):
+    body = b"---\ntitle:\n  zh: x\n  en: y\n---\n"
+    module = (b"---\ntitle:\n  zh: m\n  en: m\n---\n")
+    lesson = b"---\ntitle: t\n---\ntext\n"
+    flat = zip_of([("course.md", body, REGULAR), ("01-a/module.md", module, REGULAR),
+                   ("01-a/01-b.zh.md", lesson, REGULAR)])
+    refused = upload_zip(trainer, flat)
+    assert refused.status_code == 422 and "slug" in refused.get_data(as_text=True)
+    named = zip_of([("brand-new/course.md", body, REGULAR), ("brand-new/01-a/module.md", module, REGULAR),
+                    ("brand-new/01-a/01-b.zh.md", lesson, REGULAR)])
+    staged = upload_zip(trainer, named)
+    assert staged.status_code == 302
+    assert "brand-new" in trainer.client.get(staged.headers["Location"]).get_data(as_text=True)
+
+
+def test_odd_zip_names_are_refused_not_crashed(app, trainer):
+    clash = zip_of([("c/course.md", COURSE_MD, REGULAR), ("c/01-a.md", b"x", REGULAR),
+                    ("c/01-a.md/x.md", b"y", REGULAR)])
+    assert upload_zip(trainer, clash).status_code == 422
+    long = zip_of([("c/course.md", COURSE_MD, REGULAR), ("c/" + "x" * 300 + ".md", b"y", REGULAR)])
+    assert upload_zip(trainer, long).status_code == 422
+
+
+def test_a_browser_import_keeps_unpublished_draft_edits_and_refuses_a_stale_preview(app, trainer):
+    import re as re_
+
+    zipped = trainer.client.get("/author/courses/gamma/export.zip").data
+    archive = zipfile.ZipFile(io.BytesIO(zipped))
+    files = {i.filename: archive.read(i) for i in archive.infolist()}
+    files["gamma/01-start/01-intro.en.md"] += b"\nFrom the zip.\n"
+    files["gamma/01-start/01-intro.zh.md"] += "\n压缩包里的\n".encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as new:
+        for name, data in files.items():
+            new.writestr(name, data)
+    trainer.edit("gamma", "01-start/01-intro.zh.md", lambda t: t + "\n浏览器里的\n")
+    staged = upload_zip(trainer, out.getvalue())
+    location = staged.headers["Location"]
+    page = trainer.client.get(location).get_data(as_text=True)
+    base = re_.search(r'name="base" value="(\d+)"', page).group(1)
+    stale = trainer.client.post(location, data={"csrf_token": trainer.token(), "base": "0"})
+    assert stale.status_code == 303
+    trainer.client.post(location, data={"csrf_token": trainer.token(), "base": base})
+    assert "浏览器里的" in trainer.open("gamma", "01-start/01-intro.zh.md")[0]
+    assert "From the zip." in trainer.open("gamma", "01-start/01-intro.en.md")[0]
+
+
+def test_the_views_own_size_messages(app, trainer):
+    app.config["IMAGE_MAX_BYTES"] = 10_000
+    response = trainer.client.post("/author/courses/alpha/images", data={
+        "csrf_token": trainer.token(), "module": "01-basics",
+        "image": (io.BytesIO(png(400, 400) + b"0" * 20_000), "big.png")},
+        content_type="multipart/form-data", headers={"Accept": "application/json"})
+    assert response.status_code == 413 and "larger than" in response.json["message"]
