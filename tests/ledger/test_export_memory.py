@@ -31,11 +31,11 @@ def _export_peak(client) -> tuple[int, int]:
     tracemalloc.start()
     try:
         response = client.get("/admin/ledger.csv?kind=quiz", buffered=False)
-        assert response.status_code == 200
-        lines = 0
-        for chunk in response.response:
-            lines += chunk.count(b"\n") if isinstance(chunk, bytes) else chunk.count("\n")
-        response.close()
+        try:
+            assert response.status_code == 200
+            lines = sum(chunk.count(b"\n") for chunk in response.response)
+        finally:
+            response.close()
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -82,19 +82,21 @@ def test_a_streaming_export_does_not_block_writers(app, admin_client, world, mak
     token = csrf_token(admin2, "/admin/users")
 
     response = admin_client.get("/admin/ledger.csv?kind=quiz", buffered=False)
-    chunks = iter(response.response)
-    received = next(chunks) + next(chunks)  # the header, then rows: the cursor is open
-    assert received.count(b"\n") > 1
-    outcome = {}
+    try:  # a response left open would end its request context in some later test
+        chunks = iter(response.response)
+        received = next(chunks) + next(chunks)  # the header, then rows: the cursor is open
+        assert received.count(b"\n") > 1
+        outcome = {}
 
-    def write():
-        outcome["status"] = admin2.post(f"/admin/users/{other}/role", data={
-            "role": "trainer", "reason": "during an export", "csrf_token": token}).status_code
+        def write():
+            outcome["status"] = admin2.post(f"/admin/users/{other}/role", data={
+                "role": "trainer", "reason": "during an export", "csrf_token": token}).status_code
 
-    writer = threading.Thread(target=write)
-    writer.start()
-    writer.join(timeout=20)
-    assert outcome.get("status") == 303
-    received += b"".join(chunks)
-    response.close()
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(timeout=40)
+        assert outcome.get("status") == 303
+        received += b"".join(chunks)
+    finally:
+        response.close()
     assert received.count(b"\n") == 3000 + 1
