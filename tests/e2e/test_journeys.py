@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 from app.authoring.curriculum import read_curriculum
-from tests.e2e.conftest import ROOT, screenshot
+from tests.e2e.conftest import ROOT, new_page, screenshot
 
 COURSE = "rules-and-integrity"
 KEYS = {module.slug: module.quiz for course in read_curriculum(ROOT / "courses")
@@ -128,6 +128,37 @@ def test_invited_small_b_learns_fails_passes_is_certified_and_the_mentor_sees_it
     mentor_page.goto(base + "/tier")
     assert "当前等级：导师" in mentor_page.content()
     screenshot(mentor_page, "09-tier")
+
+    # An operator sees the completion in the statistics and exports the ledger.
+    admin = new_page(page.context.browser, viewport, f"journey-{viewport}-admin")
+    try:
+        admin.goto(base + "/login")
+        admin.fill("#login", "admin@example.com")
+        admin.fill("#password", "amber-meadow-kite-52")
+        admin.get_by_role("button", name="登录").click()
+        admin.wait_for_load_state()
+        server.flask("statistics", "refresh")  # roll-ups, as the periodic task would
+        admin.goto(base + "/admin/")
+        screenshot(admin, "10-admin-hub")
+        admin.get_by_role("link", name="统计").first.click()
+        admin.wait_for_load_state()
+        row = admin.locator("table.stats-table tr", has_text="规则与诚信").first
+        completed = int(row.locator("td").nth(1).inner_text().replace(",", ""))
+        assert completed >= 1, row.inner_text()
+        screenshot(admin, "11-statistics")
+        admin.goto(base + "/admin/ledger")
+        admin.fill("#learner", PHONES[viewport])
+        admin.get_by_role("button", name=re.compile("^(筛选|显示|查询)")).first.click()
+        admin.wait_for_load_state()
+        assert "宝妈小林" in admin.content() and "证书" in admin.content()
+        screenshot(admin, "12-ledger")
+        with admin.expect_download() as download:
+            admin.get_by_role("button", name="下载 CSV").click()
+        csv_text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+        assert "宝妈小林" in csv_text and csv_text.count("\n") >= 5
+        assert admin.dialogs == [] and admin.console_errors == []
+    finally:
+        admin.context.close()
 
 
 def test_hostile_lesson_markdown_fires_no_dialog(page, server, viewport, tmp_path):
