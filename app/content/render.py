@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -106,9 +107,22 @@ def _flatten_toc(tokens: list[dict], out: list[dict]) -> list[dict]:
     return out
 
 
+_local = threading.local()
+
+
+def _markdown() -> markdown.Markdown:
+    # Building a Markdown instance with its extensions costs more than converting a short
+    # text (quiz options are many short texts): keep one per thread and reset it.
+    md = getattr(_local, "md", None)
+    if md is None:
+        md = _local.md = markdown.Markdown(extensions=EXTENSIONS,
+                                           extension_configs=EXTENSION_CONFIGS,
+                                           output_format="html")
+    return md.reset()
+
+
 def render_markdown(text: str, resolve: Resolver | None = None) -> Rendered:
-    md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS,
-                           output_format="html")
+    md = _markdown()
     html = sanitize_html(md.convert(text), resolve)
     toc = _flatten_toc(getattr(md, "toc_tokens", []), [])
     # toc names come from Markdown headings and are shown escaped by Jinja; strip any tags.
