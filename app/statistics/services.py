@@ -580,8 +580,10 @@ def item_analysis(version: QuizVersion) -> tuple[dict, str | None]:
 
 def edit_link(course_slug: str, module: Module, language: str) -> str:
     """Where the course editor opens this module's quiz file (the authoring room's page)."""
-    return (f"/author/courses/{course_slug}/edit?path="
-            f"{module.position:02d}-{module.slug}/quiz.{language}.md")
+    from flask import url_for
+
+    return url_for("authoring.edit_file", slug=course_slug,
+                   path=f"{module.position:02d}-{module.slug}/quiz.{language}.md")
 
 
 # ---------------------------------------------------------------- mentors and tiers

@@ -187,12 +187,12 @@ def test_mentor_ranking_uses_the_minimum(app, world):
 
 
 def test_edit_link(app, world):
-    with app.app_context():
+    with app.test_request_context():
         from app.learning.models import Module
 
         module = db.session.get(Module, world.modules["first"])
         assert services.edit_link("alpha-s", module, "zh") == \
-            "/author/courses/alpha-s/edit?path=01-first/quiz.zh.md"
+            "/author/courses/alpha-s/files/01-first/quiz.zh.md"
 
 
 def test_days_follow_the_local_time_zone(app, world):

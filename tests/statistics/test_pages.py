@@ -54,7 +54,7 @@ def test_dashboard_shows_the_figures(app, world, admin_client):
 def test_item_page_flags_and_links_to_the_editor(app, world, admin_client):
     html = admin_client.get(f"/admin/statistics/quizzes/{world.quiz_id}").get_data(as_text=True)
     assert html.count('class="review"') == 1  # q3
-    assert "/author/courses/alpha-s/edit?path=01-first/quiz.zh.md" in html
+    assert "/author/courses/alpha-s/files/01-first/quiz.zh.md" in html
     assert admin_client.get("/admin/statistics/quizzes/999999").status_code == 404
     assert admin_client.get("/admin/statistics/quizzes/99999999999").status_code == 404
     assert admin_client.get("/admin/statistics/courses/nope").status_code == 404
