@@ -513,6 +513,11 @@ def _wrong_key(question: dict, response: dict | None) -> list[str]:
     return ["-"]
 
 
+def _chunks(ids: list[int], size: int = 5000):
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
 def live_item_analysis(version: QuizVersion) -> dict:
     """Item analysis over each learner's first graded attempt at this quiz version.
 
@@ -523,32 +528,37 @@ def live_item_analysis(version: QuizVersion) -> dict:
     questions = content["questions"]
     by_id = {q["id"]: q for q in questions}
     scoring = content["settings"]["multiple_scoring"]
-    first = (select(func.min(Attempt.id).label("id"))
-             .where(Attempt.version_id == version.id, Attempt.state == "graded")
-             .group_by(Attempt.user_id)).subquery()
+    first_ids = db.session.scalars(
+        select(func.min(Attempt.id)).where(Attempt.version_id == version.id,
+                                           Attempt.state == "graded")
+        .group_by(Attempt.user_id)).all()
+    order = sorted(first_ids)
     attempts = {}
-    order = []
-    for attempt_id, layout in db.session.execute(
-            select(Attempt.id, Attempt.layout).where(Attempt.id.in_(select(first.c.id)))
-            .order_by(Attempt.id).execution_options(yield_per=5000)):
-        attempts[attempt_id] = {qid: 0.0 for qid in layout["questions"] if qid in by_id}
-        order.append(attempt_id)
+    all_ids = [q["id"] for q in questions]
+    if content["settings"].get("draw"):  # a random subset per attempt: read what each was shown
+        for chunk in _chunks(order):
+            for attempt_id, layout in db.session.execute(
+                    select(Attempt.id, Attempt.layout).where(Attempt.id.in_(chunk))):
+                attempts[attempt_id] = {q: 0.0 for q in layout["questions"] if q in by_id}
+    else:
+        attempts = {attempt_id: dict.fromkeys(all_ids, 0.0) for attempt_id in order}
     wrong = defaultdict(Counter)
     answered = set()
-    for attempt_id, question_id, response in db.session.execute(
-            select(AttemptAnswer.attempt_id, AttemptAnswer.question_id, AttemptAnswer.response)
-            .where(AttemptAnswer.attempt_id.in_(select(first.c.id)))
-            .execution_options(yield_per=20000)):
-        shown = attempts.get(attempt_id)
-        if shown is None or question_id not in shown:
-            continue
-        question = by_id[question_id]
-        fraction = question_fraction(question, response, scoring)
-        shown[question_id] = fraction
-        answered.add((attempt_id, question_id))
-        if fraction < 1:
-            for key in _wrong_key(question, response):
-                wrong[question_id][key] += 1
+    # Chunks of attempt ids: primary-key lookups, never a scan of every answer ever given.
+    for chunk in _chunks(order):
+        for attempt_id, question_id, response in db.session.execute(
+                select(AttemptAnswer.attempt_id, AttemptAnswer.question_id,
+                       AttemptAnswer.response).where(AttemptAnswer.attempt_id.in_(chunk))):
+            shown = attempts.get(attempt_id)
+            if shown is None or question_id not in shown:
+                continue
+            question = by_id[question_id]
+            fraction = question_fraction(question, response, scoring)
+            shown[question_id] = fraction
+            answered.add((attempt_id, question_id))
+            if fraction < 1:
+                for key in _wrong_key(question, response):
+                    wrong[question_id][key] += 1
     for attempt_id in order:  # shown, never answered: blank
         for question_id, fraction in attempts[attempt_id].items():
             if (attempt_id, question_id) not in answered:

@@ -201,3 +201,25 @@ def test_days_follow_the_local_time_zone(app, world):
         chosen = filters(app, start="2026-11-02", end="2026-11-02")
         lo, hi = chosen.utc_bounds()
     assert (hi - lo) == timedelta(days=1) and lo.hour == 16  # 00:00 in Shanghai
+
+
+def test_item_analysis_of_drawn_quizzes_counts_only_questions_shown(app, world):
+    from sqlalchemy import select, update
+
+    from app.quizzes.models import Attempt, QuizVersion
+    from tests.statistics.conftest import ONE_QUIZ
+
+    with app.app_context():
+        content = dict(ONE_QUIZ, settings=dict(ONE_QUIZ["settings"], draw=2))
+        db.session.execute(update(QuizVersion).values(content=content))
+        first_of_l2 = db.session.scalar(select(Attempt.id).where(
+            Attempt.user_id == world.users["L2"]).order_by(Attempt.id))
+        db.session.execute(update(Attempt).where(Attempt.id == first_of_l2).values(
+            layout={"questions": ["q1", "q2"], "options": {}}))
+        db.session.commit()
+        data = services.live_item_analysis(db.session.get(QuizVersion, world.version_id))
+    q3 = next(item for item in data["items"] if item["question_id"] == "q3")
+    # L2 was never shown q3: L1 wrong (b), L3 and M right -> 2 of 3, and no blank counted.
+    assert q3["answered"] == 3 and q3["facility"] == pytest.approx(2 / 3)
+    assert dict(q3["wrong"]) == {"b": 1}
+    assert data["alpha_people"] == 3  # alpha needs people shown every question
