@@ -223,3 +223,15 @@ def test_item_analysis_of_drawn_quizzes_counts_only_questions_shown(app, world):
     assert q3["answered"] == 3 and q3["facility"] == pytest.approx(2 / 3)
     assert dict(q3["wrong"]) == {"b": 1}
     assert data["alpha_people"] == 3  # alpha needs people shown every question
+
+
+def test_item_analysis_samples_the_latest_first_attempts(app, world, monkeypatch):
+    from app.quizzes.models import QuizVersion
+
+    monkeypatch.setattr(services, "ITEM_SAMPLE", 2)
+    with app.app_context():
+        data = services.live_item_analysis(db.session.get(QuizVersion, world.version_id))
+    # First attempts in id order: L1, L2, L3, M; the latest two are L3 [0,0,1] and M [1,1,1].
+    assert (data["people"], data["first_attempts"]) == (2, 4)
+    items = {item["question_id"]: item for item in data["items"]}
+    assert items["q1"]["facility"] == 0.5 and items["q3"]["facility"] == 1.0
