@@ -530,7 +530,9 @@ def live_item_analysis(version: QuizVersion) -> dict:
     by_id = {q["id"]: q for q in questions}
     scoring = content["settings"]["multiple_scoring"]
     first_ids = db.session.scalars(
-        select(func.min(Attempt.id)).where(Attempt.version_id == version.id,
+        # quiz_id first: it is indexed, so only this quiz's attempts are read.
+        select(func.min(Attempt.id)).where(Attempt.quiz_id == version.quiz_id,
+                                           Attempt.version_id == version.id,
                                            Attempt.state == "graded")
         .group_by(Attempt.user_id)).all()
     # The latest ITEM_SAMPLE first attempts: plenty for the measures (the standard error of
