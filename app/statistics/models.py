@@ -43,3 +43,18 @@ class Snapshot(db.Model):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     payload: Mapped[dict] = mapped_column(JSON)
     refreshed_at: Mapped[datetime]
+
+
+class CompletionTime(db.Model):
+    """One row per completed enrolment (learners only): how long it took, in the cube's
+    dimensions, so the dashboard's percentiles need no scan of enrolments and users."""
+
+    __tablename__ = "stats_completion_times"
+    __table_args__ = (Index("ix_stats_completion_times_day", "day", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int]
+    day: Mapped[date]  # local day the enrolment started
+    cohort_week: Mapped[date]
+    tier: Mapped[str] = mapped_column(String(32))
+    seconds: Mapped[float]
