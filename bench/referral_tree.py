@@ -24,22 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-MAX_DEPTH = 15
-
-
 def grow(n: int, seed: int = 7):
-    rng = random.Random(seed)
-    parent, depth, pool = [0, 0], [0, 0], [1]  # index = user id; 1 is the first small-B
-    for uid in range(2, n + 1):
-        while True:
-            p = pool[rng.randrange(len(pool))]
-            if depth[p] < MAX_DEPTH:
-                break
-        parent.append(p)
-        depth.append(depth[p] + 1)
-        pool.append(p)
-        pool.append(uid)
-    return parent, depth
+    """The demo generator's skewed tree, shifted so that index = user id (1 is the first small-B)."""
+    from app.statistics.demo import grow_tree
+
+    parent, depth = grow_tree(n, random.Random(seed))
+    return [0] + [p + 1 if p >= 0 else 0 for p in parent], [0] + depth
 
 
 def paths(parent, depth):
