@@ -37,6 +37,15 @@ def _instance_secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def _positive_int(env, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise ConfigurationError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
 def load_config(app, overrides: dict | None = None) -> None:
     """Fill app.config from the environment, then from overrides (tests)."""
     env = os.environ
@@ -90,6 +99,10 @@ def load_config(app, overrides: dict | None = None) -> None:
     cfg["LOG_LEVEL"] = env.get("LOG_LEVEL", "INFO")
     cfg["PROXY_FIX_HOPS"] = int(env.get("PROXY_FIX_HOPS", 0))
     cfg["LOGIN_RATE_LIMIT"] = env.get("LOGIN_RATE_LIMIT", "5 per minute")
+    # Statistics roll-ups: how often celery beat rebuilds them, and from how many people
+    # below a mentor their team gets its own cube (smaller teams are computed live).
+    cfg["STATISTICS_REFRESH_MINUTES"] = _positive_int(env, "STATISTICS_REFRESH_MINUTES", 15)
+    cfg["STATISTICS_TEAM_MINIMUM"] = _positive_int(env, "STATISTICS_TEAM_MINIMUM", 2000)
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     cfg.update(overrides)
 

@@ -54,9 +54,8 @@ def main():
     from app.extensions import db
     from app.learning.models import Course
     from app.quizzes.models import Quiz, QuizVersion
-    from app.referrals.models import TreeNode
-    from app.referrals.services import subtree_size
     from app.statistics import services
+    from app.statistics.models import Team
 
     app = create_app({"RATELIMIT_ENABLED": False})
     with app.app_context():
@@ -70,16 +69,19 @@ def main():
         session_id = admin.get_id()
         courses = db.session.scalars(select(Course.slug).order_by(Course.position)).all()
         quizzes = db.session.scalars(select(Quiz.id).order_by(Quiz.id)).all()
-        # Mentors to filter by: the biggest team and one of about 1 % of everyone.
-        biggest = db.session.execute(select(TreeNode.mentor_id, func.count()).where(
-            TreeNode.mentor_id.is_not(None)).group_by(TreeNode.mentor_id)
-            .order_by(func.count().desc()).limit(1)).first()
-        big_code = db.session.get(TreeNode, biggest[0]).invite_code if biggest else ""
-        depth_one = db.session.scalars(select(TreeNode).where(TreeNode.depth == 2)
-                                       .order_by(TreeNode.user_id).limit(200)).all()
-        mid = min(depth_one, key=lambda n: abs(subtree_size(n) - learners // 100),
-                  default=None)
-        mid_code, mid_size = (mid.invite_code, subtree_size(mid)) if mid else ("", 0)
+        # Mentors to filter by: the biggest team, one of about 1 % of everyone, and the
+        # biggest team under STATISTICS_TEAM_MINIMUM (the slowest one answered live).
+        sizes = services.big_teams(1)
+        minimum = services.team_minimum()
+        mentors = []
+        for label, size in (("biggest team", max(sizes.values(), default=0)),
+                            ("team of about 1 %", learners // 100),
+                            ("biggest live team", max((n for n in sizes.values() if n < minimum),
+                                                      default=0))):
+            mentor = min(sizes, key=lambda m: abs(sizes[m] - size), default=None)
+            if mentor is not None:
+                kind = "team cube" if db.session.get(Team, mentor) else "live"
+                mentors.append((f"dashboard, {label}: {sizes[mentor]:,} ({kind})", mentor))
         refreshed = services.last_refresh()
         some_week = services.iso_week(services.local_today() - timedelta(weeks=4))
         db.session.remove()  # end the CLI-style (write) transaction before timing anything
@@ -100,15 +102,16 @@ def main():
              ("dashboard, one course", f"/admin/statistics?course={courses[0]}"),
              ("dashboard, tier certified", "/admin/statistics?tier=certified"),
              ("dashboard, sign-up week", f"/admin/statistics?cohort={some_week}"),
-             (f"dashboard, team of {mid_size:,} (live)", f"/admin/statistics?mentor={mid_code}"),
-             ("dashboard, biggest team (live)", f"/admin/statistics?mentor={big_code}"),
              ("mentor outcomes", "/admin/statistics/mentors")]
+    pages[5:5] = [(name, f"/admin/statistics?mentor={mentor}") for name, mentor in mentors]
     pages += [(f"funnel {slug}", f"/admin/statistics/courses/{slug}") for slug in courses]
     pages += [(f"items quiz {quiz_id}", f"/admin/statistics/quizzes/{quiz_id}") for quiz_id in quizzes[:5]]
     with app.test_request_context():
         endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
         others = [("ledger", "ledger.index", {}), ("ledger export, first 10,000 rows", "ledger.export", {}),
                   ("user search", "users_admin.index", {"q": "learner1234"})]
+        others[1:1] = [(f"ledger, {name.split(', ', 1)[1].split(' (')[0]}", "ledger.index",
+                        {"mentor": str(mentor)}) for name, mentor in mentors]
         for name, endpoint, params in others:
             if endpoint in endpoints:
                 pages.append((name, url_for(endpoint, **params)))

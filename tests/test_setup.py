@@ -32,6 +32,18 @@ def test_production_with_secret_key_starts(bare_env, monkeypatch):
     assert not app.debug
 
 
+@pytest.mark.parametrize("name", ["STATISTICS_TEAM_MINIMUM", "STATISTICS_REFRESH_MINUTES"])
+def test_statistics_settings_must_be_positive_whole_numbers(bare_env, monkeypatch, name):
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///" + str(bare_env / "x.db"))
+    monkeypatch.setenv("SECRET_KEY", "a" * 64)
+    for bad in ("0", "-5", "2k"):
+        monkeypatch.setenv(name, bad)
+        with pytest.raises(ConfigurationError, match=f"{name} must be a whole number"):
+            create_app()
+    monkeypatch.setenv(name, "500")
+    assert create_app().config[name] == 500
+
+
 def test_embedded_default_sets_itself_up_once(bare_env, monkeypatch, capsys):
     monkeypatch.setenv("SMALLB_ENV", "development")
     app = create_app()

@@ -7,6 +7,12 @@ from flask.cli import with_appcontext
 from . import services
 
 
+def _progress():
+    """Each refresh step as it starts, with the seconds since the refresh began."""
+    started = time.perf_counter()
+    return lambda label: click.echo(f"… {label} (at {time.perf_counter() - started:.0f} s)")
+
+
 @click.group("statistics", help="Statistics for operators.")
 def statistics_cli():
     """Statistics for operators."""
@@ -17,8 +23,9 @@ def statistics_cli():
 def refresh_command():
     """Rebuild the statistics roll-ups from the raw tables (what celery beat runs)."""
     started = time.perf_counter()
-    result = services.refresh_statistics(progress=lambda label: click.echo(f"… {label}"))
-    click.echo(f"Refreshed: {result['cells']} daily cells, {result['snapshots']} snapshots "
+    result = services.refresh_statistics(progress=_progress())
+    click.echo(f"Refreshed: {result['cells']} daily cells, {result['teams']} big teams, "
+               f"{result['snapshots']} snapshots "
                f"in {time.perf_counter() - started:.1f} s.")
 
 
@@ -50,6 +57,6 @@ def generate_command(learners, seed, days, force, no_refresh):
                + ", ".join(f"{n:,} {name}" for name, n in counts.items()))
     if not no_refresh:
         started = time.perf_counter()
-        result = services.refresh_statistics(progress=lambda label: click.echo(f"… {label}"))
+        result = services.refresh_statistics(progress=_progress())
         click.echo(f"Statistics refreshed in {time.perf_counter() - started:.1f} s "
                    f"({result['cells']} daily cells).")

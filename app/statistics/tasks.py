@@ -1,5 +1,4 @@
 """The roll-up refresh as a Celery task, run by celery beat every few minutes (or cron)."""
-import os
 from datetime import timedelta
 
 from celery import shared_task
@@ -19,8 +18,7 @@ def refresh_statistics_task():
 
 def schedule_refresh(app) -> None:
     """Put the refresh on celery beat's schedule (STATISTICS_REFRESH_MINUTES, default 15)."""
-    minutes = int(app.config.get("STATISTICS_REFRESH_MINUTES")
-                  or os.environ.get("STATISTICS_REFRESH_MINUTES") or 15)
+    minutes = app.config["STATISTICS_REFRESH_MINUTES"]
     celery_app = app.extensions["celery"]
     schedule = dict(celery_app.conf.beat_schedule or {})
     schedule["statistics-refresh"] = {"task": REFRESH_TASK, "schedule": timedelta(minutes=minutes)}

@@ -95,11 +95,68 @@ def test_mentor_subtree_filter(app, world):
         # Two completions: 6 h and 2 days -> median 1 day 3 h = 97,200 s.
         assert alpha["median_seconds"] == pytest.approx(97_200)
         assert sum(n for _, n in data["certificates_per_week"]) == 2
-    # With roll-ups present, a subtree filter still answers live (the cube has no subtree).
+    # With roll-ups present, a team smaller than STATISTICS_TEAM_MINIMUM still answers live.
     with app.app_context():
         services.refresh_statistics()
         chosen = filters(app, mentor="CODEM", start=world.day(0).isoformat())
         assert services.dashboard(chosen)["source"] == "live"
+
+
+def add_mentee_of_l1(app, world):
+    """N joins under L1 on day 12, completes alpha in an hour and is certified."""
+    from app.accounts.models import User
+    from app.certificates.models import Certificate
+    from app.learning.models import Enrolment, LessonProgress
+    from app.referrals.models import TreeNode
+
+    with app.app_context():
+        user = User(email="n@stats.example.com", display_name="N", password_hash="-",
+                    role="learner", created_at=world.at(12))
+        db.session.add(user)
+        db.session.flush()
+        l1 = db.session.get(TreeNode, world.users["L1"])
+        db.session.add(TreeNode(user_id=user.id, mentor_id=l1.user_id, path=f"{l1.path}{user.id}/",
+                                depth=2, invite_code="CODEN", joined_at=world.at(12)))
+        alpha = world.courses["alpha-s"]
+        db.session.add_all([
+            Enrolment(user_id=user.id, course_id=alpha, started_at=world.at(12),
+                      last_activity_at=world.at(12, 5), completed_at=world.at(12, 5)),
+            LessonProgress(user_id=user.id, lesson_id=world.lessons["a1"], read_at=world.at(12)),
+            Certificate(code="code-N", user_id=user.id, course_id=alpha, learner_name="N",
+                        course_title={"en": "alpha"}, issued_at=world.at(12, 5),
+                        completed_at=world.at(12, 5))])
+        db.session.commit()
+
+
+@pytest.mark.parametrize("minimum, sources", [(1, {"M": "rollup", "L1": "rollup"}),
+                                              (3, {"M": "rollup", "L1": "live"}),
+                                              (4, {"M": "live", "L1": "live"})])
+def test_big_teams_have_their_own_cube(app, world, minimum, sources):
+    # M's team is now L1, L2 and N (L1's mentee); L1's team is N. With a minimum of 1 both
+    # are big and L1's cube nests in M's: M's figures must include N through it.
+    add_mentee_of_l1(app, world)
+    app.config["STATISTICS_TEAM_MINIMUM"] = minimum
+    with app.app_context():
+        services.refresh_statistics()
+        for name in ("M", "L1"):
+            chosen = filters(app, mentor=f"CODE{name}", start=world.day(0).isoformat(),
+                             end=world.day(20).isoformat())
+            data = services.dashboard(chosen)
+            assert data["source"] == sources[name]
+            live = services.live_dashboard(chosen)
+            for key in ("tiers", "courses", "certificates_per_week", "active_per_day"):
+                assert data[key] == live[key], key
+    m = figures(app, world, mentor="CODEM")
+    alpha = course_row(m, "alpha-s")
+    assert (alpha["enrolments"], alpha["completions"]) == (3, 3)
+    # Completions in 6 h, 2 days and 1 h: the median is 6 h.
+    assert alpha["median_seconds"] == pytest.approx(21_600)
+    assert sum(n for _, n in m["certificates_per_week"]) == 3
+    # L1 on day 2, L2 on days 9 and 11 (local), N on day 12.
+    assert nonzero(m["active_per_day"]) == {world.day(d).isoformat(): 1 for d in (2, 9, 11, 12)}
+    assert dict(m["tiers"]) == {"trainee": 2, "certified": 1}
+    l1 = figures(app, world, mentor="CODEL1")
+    assert (course_row(l1, "alpha-s")["enrolments"], dict(l1["tiers"])) == (1, {"trainee": 1})
 
 
 def test_bad_filters_are_reported_not_fatal(app, world):
