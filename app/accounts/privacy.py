@@ -156,12 +156,13 @@ def anonymise(user: User, reason: str, confirmation: str, actor: User) -> None:
 
     Removed: name (also on certificates and in mentees' reminders from them), phone, email,
     external id, password (unusable), invite code (unfindable), free-text mentions in audit
-    reasons and webhook payloads. Kept: the user row and every training row keyed to it, the
+    reasons, webhook payloads and typed quiz answers. Kept: the user row and every training row keyed to it, the
     tree node and tier, certificates (valid, without the name), so totals do not change.
     """
     from ..api.models import WebhookDelivery
     from ..certificates.models import Certificate
     from ..notifications.models import Notification
+    from ..quizzes.models import Attempt, AttemptAnswer
     from ..referrals.models import MentorChange, TierChange, TreeNode
 
     reason = clean_reason(reason)
@@ -214,6 +215,15 @@ def anonymise(user: User, reason: str, confirmation: str, actor: User) -> None:
     for entry in session.scalars(select(AccountAudit).where(AccountAudit.user_id == user.id)):
         entry.reason = _scrub(entry.reason, traces)
         entry.details = _scrub_json(entry.details, traces)
+    # Typed answers can hold the person's own name or number ("add me: 138…"). Scores are
+    # stored with the attempt, so scrubbing the text changes no total.
+    for answer in session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id.in_(
+            select(Attempt.id).where(Attempt.user_id == user.id)))):
+        for field in ("response", "late_response"):
+            value = getattr(answer, field)
+            scrubbed = _scrub_json(value, traces)
+            if scrubbed != value:
+                setattr(answer, field, scrubbed)
 
     user.display_name = ANONYMISED_NAME
     # A reserved domain (RFC 2606) that sign-up refuses: unique, never deliverable.

@@ -150,6 +150,7 @@ def person(app, client, imported, make_user):
     """Someone with a full history: mentor, mentee, lessons, attempts, a certificate, a
     reminder they sent, a webhook about them, an admin's note naming them."""
     from app.api.models import WebhookDelivery
+    from app.quizzes.models import Attempt, AttemptAnswer
     from app.referrals import mentoring
     from app.referrals import services as tree
 
@@ -169,6 +170,11 @@ def person(app, client, imported, make_user):
         tree.reassign_mentor(mentee, person, f"moved under {NAME} ({PHONE})", None)
         user = db.session.get(User, person)
         user.external_id = "shop-778899"
+        # She typed her own name and number into a free-text answer.
+        attempt = db.session.scalars(select(Attempt).where(Attempt.user_id == person)).first()
+        db.session.add(AttemptAnswer(attempt_id=attempt.id, question_id="typed",
+                                     response={"text": f"我是{NAME}，加我 {PHONE}"},
+                                     saved_at=attempt.started_at))
         mentoring.nudge(user, mentee)
         db.session.add(WebhookDelivery(id="d" * 36, event="tier.changed", status="delivered", payload={
             "user_id": person, "external_id": "shop-778899", "from_tier": "trainee",
@@ -257,7 +263,8 @@ def test_anonymisation_keeps_totals_and_removes_every_trace(app, client, admin, 
     with app.app_context():
         before = _totals()
         assert {t[0] for t in _traces()} >= {"users", "certificates", "notifications",
-                                            "mentor_changes", "webhook_deliveries"}
+                                            "mentor_changes", "webhook_deliveries",
+                                            "quiz_answers"}
         code = db.session.get(TreeNode, person["id"]).invite_code
     confirm = client.get(f"/admin/users/{person['id']}/anonymise")
     assert confirm.status_code == 200 and "cannot be undone" in confirm.get_data(as_text=True)
