@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Select, select, union
+from sqlalchemy import Select, func, select, union
 
 from ..extensions import db
 from .models import AccountAudit, Role, User, utcnow
@@ -47,7 +47,9 @@ def search_selects(query: str) -> list[Select]:
     text = " ".join((query or "").split())[:64]
     if not text:
         return []
-    selects = [select(User.id.label("id")).where(_starts_with(User.display_name, text))]
+    # Case-blind for names (Latin letters; Chinese has no case), on the lower() index.
+    selects = [select(User.id.label("id")).where(
+        _starts_with(func.lower(User.display_name), text.lower()))]
     if "@" in text:
         selects.append(select(User.id.label("id")).where(_starts_with(User.email, text.lower())))
     phone = _phone_prefix(text)

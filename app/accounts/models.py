@@ -29,8 +29,6 @@ class User(UserMixin, db.Model):
         CheckConstraint("locale IN ('zh', 'en')", name="known_locale"),
         # Admin search is a prefix match (LIKE 'q%'); on PostgreSQL only text_pattern_ops
         # indexes serve LIKE whatever the database's collation (SQLite uses range scans).
-        Index("ix_users_display_name_prefix", "display_name",
-              postgresql_ops={"display_name": "text_pattern_ops"}),
         Index("ix_users_phone_prefix", "phone", postgresql_ops={"phone": "text_pattern_ops"}),
         Index("ix_users_email_prefix", "email", postgresql_ops={"email": "text_pattern_ops"}),
     )
@@ -64,6 +62,11 @@ class User(UserMixin, db.Model):
     @property
     def login_name(self) -> str:
         return self.email or self.phone or ""
+
+
+# Names match whatever their case: the name index is on lower(display_name).
+Index("ix_users_display_name_lower", func.lower(User.display_name).label("name_lower"),
+      postgresql_ops={"name_lower": "text_pattern_ops"})
 
 
 class AccountAudit(db.Model):

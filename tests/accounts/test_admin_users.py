@@ -55,6 +55,7 @@ def test_search_by_each_key(app, client, admin, make_user):
 
     assert found("Ann") == {"ann", "anna"}  # a name prefix
     assert found("Anna") == {"anna"}
+    assert found("ann") == found("ANN") == {"ann", "anna"}  # whatever the case
     assert found("Lee") == set()  # not a substring search
     assert found("博") == {"bo", "bob"}
     assert found("139 0000 0002") == {"bo"}  # phone prefix, typed as people type it
