@@ -45,6 +45,16 @@ def test_dashboard_shows_the_figures(app, world, admin_client):
     assert "2.0" in html  # median: 2 days
     html = admin_client.get(f"/admin/statistics?start={start}&end={end}&mentor=CODEM").get_data(as_text=True)
     assert "M" in html and "100%" in html  # M's team completed alpha
+    assert "Figures as of the last refresh:" not in html and "数据截至上次刷新" not in html  # live
+    # Once M's team counts as big, the page reads its team cube and says as of when.
+    app.config["STATISTICS_TEAM_MINIMUM"] = 2
+    with app.app_context():
+        from app.statistics import services
+
+        services.refresh_statistics()
+    html = admin_client.get(f"/admin/statistics?start={start}&end={end}&mentor=CODEM").get_data(as_text=True)
+    assert "100%" in html
+    assert "Figures as of the last refresh:" in html or "数据截至上次刷新" in html
     response = admin_client.get("/admin/statistics?start=nonsense&mentor=nobody&cohort=x")
     assert response.status_code == 200
     assert "No mentor with that id" in response.get_data(as_text=True) or \
