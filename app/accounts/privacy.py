@@ -156,8 +156,9 @@ def anonymise(user: User, reason: str, confirmation: str, actor: User) -> None:
 
     Removed: name (also on certificates and in mentees' reminders from them), phone, email,
     external id, password (unusable), invite code (unfindable), free-text mentions in audit
-    reasons, webhook payloads and typed quiz answers. Kept: the user row and every training row keyed to it, the
-    tree node and tier, certificates (valid, without the name), so totals do not change.
+    reasons, webhook payloads and typed quiz answers. Kept: the user row and every training
+    row keyed to it, the tree node and tier, certificates (valid, without the name), so
+    totals do not change.
     """
     from ..api.models import WebhookDelivery
     from ..certificates.models import Certificate

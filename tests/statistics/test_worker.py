@@ -34,7 +34,8 @@ def test_a_real_worker_refreshes_the_statistics(app, world, broker_app, start_wo
         team = db.session.get(Team, world.users["M"])
         assert team is not None and team.members == 2
         chosen, errors = services.parse_filters(MultiDict({
-            "mentor": "CODEM", "start": world.day(0).isoformat(), "end": world.day(20).isoformat()}))
+            "mentor": "CODEM", "start": world.day(0).isoformat(),
+            "end": world.day(20).isoformat()}))
         assert errors == []
         data = services.dashboard(chosen)
         assert data["source"] == "rollup"
