@@ -54,6 +54,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None  # the login page itself says what to do
+    from .signin import answer_signed_out
+
+    login_manager.unauthorized_handler(answer_signed_out)
     app.session_interface = SmallBSessionInterface()
     _init_background(app)
     from .ops import asset_url

@@ -31,6 +31,15 @@ def render_error(code: int, message=None):
 def register_error_handlers(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(_error):
+        # A session that ended (expired or cleared cookie) takes its CSRF token with it: to the
+        # person that is being signed out, not a broken form.
+        from flask_login import current_user
+
+        from .extensions import login_manager
+        from .signin import requires_sign_in
+
+        if not current_user.is_authenticated and requires_sign_in(app.view_functions.get(request.endpoint)):
+            return login_manager.unauthorized()
         return render_error(
             400, _l("This form has expired or was sent from elsewhere. Please reload the page and try again.")
         )

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter, login_manager
 from ..referrals import services as referrals
+from ..signin import page_to_come_back_to
 from .forms import LanguageForm, LoginForm, PasswordForm, ProfileForm, RegisterForm
 from .services import (AccountError, authenticate, change_password, load_session_user,
                        parse_login_name, register_user, update_profile)
@@ -39,13 +40,14 @@ def load_user(session_id: str):
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never another host, scheme or protocol-relative URL."""
+    """Only a page on this site: never another host, scheme or protocol-relative URL, and never
+    an action that only takes POST (its nearest page instead, or None)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or any(ord(ch) < 32 for ch in target):
         return None
-    return target
+    return page_to_come_back_to(target)
 
 
 def _login_key() -> str:
