@@ -42,3 +42,52 @@ def test_the_curriculum_imports_into_the_database(app):
     with app.app_context():
         counts = import_curriculum(COURSES)
     assert counts["courses new"] >= 4 and counts["lessons new"] >= 24
+
+
+def test_no_shipped_quiz_locks_a_learner_out_for_good(curriculum):
+    """Unlimited attempts, waits of at most a day, and feedback after every attempt."""
+    from datetime import timedelta
+
+    from app.quizzes.grading import cooldown_after
+
+    quizzes = [(course.slug, module.slug, module.quiz) for course in curriculum.values()
+               for module in course.modules if module.quiz]
+    assert len(quizzes) >= 18
+    for course, module, quiz in quizzes:
+        settings = quiz["settings"]
+        assert settings["max_attempts"] is None, (course, module)
+        assert settings["reveal"] == "feedback_after_attempt", (course, module)
+        waits = [cooldown_after(n, settings["cooldown_minutes"]) for n in range(1, 200)]
+        assert max(waits) <= timedelta(hours=24), (course, module)
+
+
+def test_a_learner_who_fails_every_shipped_quiz_again_and_again_can_always_try_again(app, make_user):
+    """Through the quiz service: after 6 failures in a row (the whole schedule) each quiz opens again within a day."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app.accounts.models import utcnow
+    from app.authoring.services import import_curriculum
+    from app.extensions import db
+    from app.quizzes import services
+    from app.quizzes.models import Quiz
+
+    make_user("nervous@example.com")
+    with app.app_context():
+        import_curriculum(COURSES)
+        from app.accounts.models import User
+
+        person = db.session.scalar(select(User).where(User.email == "nervous@example.com"))
+        quizzes = list(db.session.scalars(select(Quiz).where(Quiz.hidden.is_(False))))
+        assert len(quizzes) >= 18
+        for quiz in quizzes:
+            now = utcnow()
+            for _ in range(6):
+                attempt = services.start_attempt(person, quiz, now)
+                services.submit_attempt(person, attempt.id, {}, now)  # nothing right: 0%
+                status = services.quiz_status(person, quiz, now)
+                assert not status.passed and status.attempts_left is None
+                now = status.next_start_at or now
+                assert now - attempt.submitted_at <= timedelta(hours=24)
+                assert services.quiz_status(person, quiz, now).can_start

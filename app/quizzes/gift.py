@@ -650,7 +650,7 @@ def to_quiz_markdown(questions: list[GiftQuestion],
     """
     if isinstance(pass_mark, bool) or not isinstance(pass_mark, int) or not 1 <= pass_mark <= 100:
         raise ValueError("pass_mark must be a whole number 1-100")
-    out = ["---", f"pass_mark: {pass_mark}", "shuffle_options: true", "reveal: after_pass",
+    out = ["---", f"pass_mark: {pass_mark}", "shuffle_options: true", "reveal: feedback_after_attempt",
            "multiple_scoring: partial", "---"]
     skipped: list[tuple[int, str, str]] = []
     used: set[str] = set()

@@ -11,6 +11,9 @@ import random
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import timedelta
+
+from .ids import SCHEME
 
 MAX_TEXT = 500
 
@@ -167,12 +170,15 @@ def draw_layout(content: dict, rng: random.Random) -> dict:
             questions.sort(key=lambda q: order[q["id"]])
     elif settings["shuffle_questions"]:
         rng.shuffle(questions)
-    layout = {"questions": [q["id"] for q in questions], "options": {}}
+    layout = {"questions": [q["id"] for q in questions], "options": {}, "ids": SCHEME}
     for question in questions:
         if question["type"] == "order":
             ids = [item["id"] for item in question["items"]]
             shuffled = ids[:]
-            while len(ids) > 1 and shuffled == ids:  # never show the answer as the start
+            rng.shuffle(shuffled)
+            # Never show the answer as the start, except with two steps: there "not the
+            # shown order" would itself be the answer.
+            while len(ids) > 2 and shuffled == ids:
                 rng.shuffle(shuffled)
             layout["options"][question["id"]] = shuffled
         elif "options" in question:
@@ -182,3 +188,22 @@ def draw_layout(content: dict, rng: random.Random) -> dict:
                 rng.shuffle(ids)
             layout["options"][question["id"]] = ids
     return layout
+
+
+# Wait after the 1st, 2nd, 3rd … failed attempt, in minutes; the last value repeats.
+DEFAULT_COOLDOWN = [0, 10, 60, 240, 1440]
+
+
+def cooldown_after(failures: int, schedule) -> timedelta:
+    """How long a learner waits after her `failures`-th failed attempt.
+
+    schedule: the quiz's `cooldown_minutes`, a whole number (the same wait every time) or a
+    list (a wait per failure, the last one repeating).
+    """
+    if failures <= 0:
+        return timedelta(0)
+    if isinstance(schedule, list):
+        minutes = schedule[min(failures, len(schedule)) - 1] if schedule else 0
+    else:
+        minutes = schedule or 0
+    return timedelta(minutes=minutes)

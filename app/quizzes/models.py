@@ -91,3 +91,27 @@ class AttemptAnswer(db.Model):
     late_saved_at: Mapped[datetime | None] = mapped_column()
 
     attempt: Mapped[Attempt] = relationship(back_populates="answers")
+
+
+class AttemptGrant(db.Model):
+    """One more attempt given to a learner who used all of a quiz's attempts: who, when, why.
+
+    Unique per (quiz, learner, attempts used when granted): two people pressing the button at
+    once give one attempt, not two.
+    """
+
+    __tablename__ = "quiz_attempt_grants"
+    __table_args__ = (
+        UniqueConstraint("quiz_id", "user_id", "after_attempts"),
+        CheckConstraint("granted_by_id <> user_id", name="not_own_grant"),
+        CheckConstraint("length(reason) > 0", name="has_reason"),
+        CheckConstraint("after_attempts > 0", name="after_some_attempts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    granted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    after_attempts: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(500))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)

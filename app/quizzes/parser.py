@@ -13,16 +13,19 @@ from ..content import ContentError, render_inline, render_markdown, split_front_
 
 SETTINGS_DEFAULTS = {
     "pass_mark": 80,
-    "max_attempts": None,
-    "cooldown_minutes": 0,
+    "max_attempts": None,  # unlimited: nobody is locked out for good
+    "cooldown_minutes": [0, 10, 60, 240, 1440],  # grows with each failed attempt (grading.py)
     "time_limit_minutes": None,
     "shuffle_questions": False,
     "shuffle_options": False,
     "draw": None,
-    "reveal": "after_pass",
+    "reveal": "feedback_after_attempt",
     "multiple_scoring": "partial",
 }
-REVEALS = ("never", "after_pass", "after_last_attempt")
+# feedback_after_attempt: the learner's own options' feedback and review links after every
+# attempt; the right answers only after passing or the last attempt.
+REVEALS = ("never", "after_pass", "after_last_attempt", "feedback_after_attempt")
+MAX_COOLDOWN = 60 * 24 * 30
 SCORINGS = ("partial", "all_or_nothing")
 TYPES = ("single", "multiple", "truefalse", "text", "numeric", "order")
 ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -54,6 +57,7 @@ class ParsedQuestion:
     points: int
     title: str
     line: int
+    lessons: list[str] = field(default_factory=list)  # slugs to review when it goes wrong
     body: list[str] = field(default_factory=list)
     options: list[ParsedOption] = field(default_factory=list)
     answers: list[tuple[str, int]] = field(default_factory=list)  # text/numeric items, line
@@ -85,7 +89,17 @@ def _settings(fm, path: str) -> dict:
 
     whole("pass_mark", 1, 100)
     whole("max_attempts", 1, 100)
-    whole("cooldown_minutes", 0, 60 * 24 * 30)
+    cooldown = data.get("cooldown_minutes")
+    if isinstance(cooldown, list):
+        if not 1 <= len(cooldown) <= 20 or any(
+                not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= MAX_COOLDOWN
+                for v in cooldown):
+            raise ContentError(path, fm.line_of("cooldown_minutes"),
+                               "'cooldown_minutes' is a whole number of minutes or a list of "
+                               f"them (1-20 values, each 0-{MAX_COOLDOWN}), e.g. [0, 10, 60]")
+        settings["cooldown_minutes"] = list(cooldown)
+    else:
+        whole("cooldown_minutes", 0, MAX_COOLDOWN)
     whole("time_limit_minutes", 1, 24 * 60)
     whole("draw", 1, 1000)
     for key in ("shuffle_questions", "shuffle_options"):
@@ -111,8 +125,8 @@ def _attributes(raw: str, path: str, line: int) -> dict:
             key, _, value = token.partition("=")
             attrs[key.strip()] = value.strip().strip("\"'")
         else:
-            raise ContentError(path, line, f"cannot read '{token}' in {{…}}: use #id, type=…, points=…")
-    unknown = set(attrs) - {"id", "type", "points"}
+            raise ContentError(path, line, f"cannot read '{token}' in {{…}}: use #id, type=…, points=…, lesson=…")
+    unknown = set(attrs) - {"id", "type", "points", "lesson"}
     if unknown:
         raise ContentError(path, line, f"unknown question setting '{sorted(unknown)[0]}'")
     if not attrs.get("id") or not ID.match(attrs["id"]):
@@ -124,6 +138,12 @@ def _attributes(raw: str, path: str, line: int) -> dict:
     if not points.isdigit() or not 1 <= int(points) <= 100:
         raise ContentError(path, line, "points must be a whole number 1-100")
     attrs["points"] = int(points)
+    lessons = [slug for slug in attrs.get("lesson", "").split(",") if slug]
+    if any(not ID.match(slug) for slug in lessons):
+        raise ContentError(path, line, "lesson= names a lesson of the course by its slug "
+                                       "(the file name without number and language), "
+                                       "e.g. lesson=where-members-come-from")
+    attrs["lessons"] = lessons
     return attrs
 
 
@@ -148,7 +168,8 @@ def parse_quiz_file(text: str, path: str) -> ParsedQuiz:
             if any(q.id == attrs["id"] for q in questions):
                 raise ContentError(path, line_no, f"duplicate question id '{attrs['id']}'")
             current = ParsedQuestion(id=attrs["id"], type=attrs["type"], points=attrs["points"],
-                                     title=match.group("text"), line=line_no)
+                                     title=match.group("text"), line=line_no,
+                                     lessons=attrs["lessons"])
             questions.append(current)
             last_option, in_feedback = None, False
             continue
@@ -277,6 +298,7 @@ def merge_languages(parsed: dict[str, ParsedQuiz]) -> dict:
                                f"the question ids differ from {first.path} (same ids, same order)")
         for mine, theirs in zip(other.questions, first.questions):
             same = (mine.type == theirs.type and mine.points == theirs.points
+                    and mine.lessons == theirs.lessons
                     and [o.correct for o in mine.options] == [o.correct for o in theirs.options]
                     and len(mine.items) == len(theirs.items))
             if mine.type == "numeric":
@@ -284,7 +306,7 @@ def merge_languages(parsed: dict[str, ParsedQuiz]) -> dict:
                     [parse_numeric(a) for a, _ in theirs.answers]
             if not same:
                 raise ContentError(other.path, mine.line, f"question '{mine.id}' differs from "
-                                   f"{first.path} in type, points, options or answers")
+                                   f"{first.path} in type, points, lesson, options or answers")
     questions = []
     for index, base in enumerate(first.questions):
         per_locale = {locale: parsed[locale].questions[index] for locale in locales}
@@ -299,6 +321,8 @@ def merge_languages(parsed: dict[str, ParsedQuiz]) -> dict:
             "feedback": texts(lambda q: render_markdown(_paragraphs(q.feedback)).html
                               if q.feedback else ""),
         }
+        if base.lessons:
+            question["lessons"] = base.lessons
         if base.type in ("single", "multiple", "truefalse"):
             question["options"] = [
                 {"id": chr(ord("a") + i), "correct": option.correct,

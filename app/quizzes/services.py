@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -15,8 +16,9 @@ from ..accounts.models import User, utcnow
 from ..database import upsert
 from ..extensions import db
 from ..learning.models import Module
-from .grading import ResponseError, clean_response, draw_layout, grade
-from .models import Attempt, AttemptAnswer, Quiz, QuizVersion
+from . import ids
+from .grading import ResponseError, clean_response, cooldown_after, draw_layout, grade
+from .models import Attempt, AttemptAnswer, AttemptGrant, Quiz, QuizVersion
 
 # Answers that arrive this long after the time limit still count (network, slow phones).
 GRACE = timedelta(seconds=30)
@@ -39,6 +41,7 @@ class QuizStatus:
     passed: bool
     attempts_left: int | None  # None: unlimited
     next_start_at: datetime | None  # cooldown end, when it is in the future
+    granted: int = 0  # extra attempts given by a mentor, trainer or admin
 
     @property
     def settings(self) -> dict:
@@ -92,14 +95,21 @@ def quiz_status(user: User, quiz: Quiz, now: datetime | None = None) -> QuizStat
     settings = quiz.current_version.settings
     passed = any(a.passed for a in attempts)
     limit = settings["max_attempts"]
-    left = None if limit is None else max(0, limit - len(attempts))
+    granted = 0
+    if limit is not None:
+        granted = db.session.scalar(select(func.count()).select_from(AttemptGrant).where(
+            AttemptGrant.user_id == user.id, AttemptGrant.quiz_id == quiz.id)) or 0
+    left = None if limit is None else max(0, limit + granted - len(attempts))
     next_start_at = None
     graded = [a for a in attempts if a.state == "graded"]
-    if graded and settings["cooldown_minutes"]:
-        ready = graded[-1].submitted_at + timedelta(minutes=settings["cooldown_minutes"])
+    if graded:
+        # The wait grows with every failure (settings may override the schedule).
+        failures = sum(1 for a in graded if not a.passed)
+        ready = graded[-1].submitted_at + cooldown_after(failures, settings["cooldown_minutes"])
         next_start_at = ready if ready > now else None
     return QuizStatus(quiz=quiz, version=version, attempts=attempts, open_attempt=open_attempt,
-                      passed=passed, attempts_left=left, next_start_at=next_start_at)
+                      passed=passed, attempts_left=left, next_start_at=next_start_at,
+                      granted=granted)
 
 
 def _locked_attempt(user: User, attempt_id: int) -> Attempt:
@@ -134,7 +144,7 @@ def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attemp
     if status.next_start_at is not None:
         raise QuizError("cooldown", status.next_start_at)
     version = quiz.current_version
-    layout = draw_layout(version.content, random.SystemRandom())
+    layout = draw_layout(version.content, layout_rng())
     limit = version.settings["time_limit_minutes"]
     attempt = Attempt(user_id=user.id, quiz_id=quiz.id, version_id=version.id,
                       number=len(status.attempts) + 1, state="open", layout=layout,
@@ -152,6 +162,26 @@ def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attemp
     return attempt
 
 
+def layout_rng() -> random.Random:
+    """Where shuffles get their randomness (the operating system's CSPRNG)."""
+    return random.SystemRandom()
+
+
+def option_key() -> bytes:
+    return ids.derive_key(current_app.config["SECRET_KEY"])
+
+
+def shown_ids(attempt: Attempt, question: dict) -> dict[str, str]:
+    """Author's option id -> the opaque id this attempt's page shows for it."""
+    return ids.public_ids(option_key(), attempt.id, question)
+
+
+def author_ids(attempt: Attempt, question: dict, raw):
+    """The page's opaque ids back to the author's (those the stored answers and the key use)."""
+    legacy = attempt.layout.get("ids") != ids.SCHEME
+    return ids.to_author_ids(option_key(), attempt.id, question, raw, legacy)
+
+
 def _expired(attempt: Attempt, now: datetime) -> bool:
     return attempt.deadline_at is not None and now > attempt.deadline_at + GRACE
 
@@ -162,7 +192,7 @@ def _write_answer(attempt: Attempt, question_id: str, raw, now: datetime) -> boo
         raise QuizError("unknown_question")
     question = attempt.version.question(question_id)
     try:
-        response = clean_response(question, raw)
+        response = clean_response(question, author_ids(attempt, question, raw))
     except ResponseError as error:
         raise QuizError(error.code) from None
     late = _expired(attempt, now)
@@ -243,9 +273,72 @@ def may_reveal(status_passed: bool, attempts_left: int | None, reveal: str) -> b
     """Whether correct answers and feedback may be shown (the quiz's `reveal` setting)."""
     if reveal == "after_pass":
         return status_passed
-    if reveal == "after_last_attempt":
+    if reveal in ("after_last_attempt", "feedback_after_attempt"):
         return status_passed or attempts_left == 0
     return False
+
+
+def may_show_own_feedback(revealed: bool, reveal: str) -> bool:
+    """Feedback on the options the learner chose (never the key itself) after any attempt."""
+    return revealed or reveal == "feedback_after_attempt"
+
+
+# Another attempt, given by people who know the learner ---------------------------------
+
+def may_grant(actor: User, learner: User, quiz: Quiz) -> bool:
+    """Her direct mentor, the course's trainers (owner or granted) and admins."""
+    from ..authoring.drafts import can_edit  # authoring sits above quizzes
+    from ..referrals.models import TreeNode  # so does the mentor tree
+
+    if actor.id == learner.id:
+        return False
+    if actor.has_role("admin"):
+        return True
+    node = db.session.get(TreeNode, learner.id)
+    if node is not None and node.mentor_id == actor.id:
+        return True
+    return actor.has_role("trainer") and can_edit(actor, module_of_quiz(quiz.id).course)
+
+
+def mentor_of(learner: User) -> User | None:
+    from ..referrals.models import TreeNode
+
+    node = db.session.get(TreeNode, learner.id)
+    return db.session.get(User, node.mentor_id) if node is not None and node.mentor_id else None
+
+
+def attempted_quizzes(learner: User) -> list[Quiz]:
+    return list(db.session.scalars(select(Quiz).where(Quiz.id.in_(
+        select(Attempt.quiz_id).where(Attempt.user_id == learner.id))).order_by(Quiz.id)))
+
+
+def grants_for(learner: User, quiz: Quiz) -> list[tuple[AttemptGrant, User]]:
+    return list(db.session.execute(
+        select(AttemptGrant, User).join(User, User.id == AttemptGrant.granted_by_id)
+        .where(AttemptGrant.user_id == learner.id, AttemptGrant.quiz_id == quiz.id)
+        .order_by(AttemptGrant.granted_at)))
+
+
+def grant_attempt(actor: User, learner: User, quiz: Quiz, reason: str,
+                  now: datetime | None = None) -> AttemptGrant:
+    """Give a learner who used every attempt one more, recorded with who, when and why."""
+    if not may_grant(actor, learner, quiz):
+        raise QuizError("not_found")
+    status = quiz_status(learner, quiz, now)
+    if status.passed:
+        raise QuizError("already_passed")
+    if status.attempts_left != 0:
+        raise QuizError("has_attempts")  # also quizzes without a limit: nothing to give
+    grant = AttemptGrant(quiz_id=quiz.id, user_id=learner.id, granted_by_id=actor.id,
+                         after_attempts=len(status.attempts), reason=reason.strip(),
+                         granted_at=now or utcnow())
+    db.session.add(grant)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # someone gave it a moment ago: one attempt, not two
+        raise QuizError("already_granted") from None
+    return grant
 
 
 def answers_of(attempt: Attempt) -> dict[str, AttemptAnswer]:

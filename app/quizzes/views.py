@@ -1,12 +1,14 @@
 """Quiz pages: overview, attempt (autosaving), submit, result."""
 from __future__ import annotations
 
-from flask import (Blueprint, abort, jsonify, redirect, render_template, request, url_for)
+from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request,
+                   url_for)
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..accounts.models import utcnow
+from ..accounts.models import User, utcnow
+from ..extensions import db
 from ..i18n import current_language
 from ..learning import services as learning
 from . import services
@@ -25,6 +27,10 @@ MESSAGES = {
     "unknown_option": _l("That answer is not one of the options. Please reload the page."),
     "too_long": _l("That answer is too long (at most 500 characters)."),
     "bad_answer": _l("That answer could not be read. Please try again."),
+    "has_attempts": _l("This learner still has attempts left (or the quiz has no limit): there is nothing to give yet."),
+    "already_granted": _l("Someone has just given this learner another attempt."),
+    "reason_required": _l("Please give the reason (kept in the audit record)."),
+    "reason_too_long": _l("The reason can have at most 500 characters."),
 }
 
 
@@ -90,20 +96,27 @@ def attempt(attempt_id: int):
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
     now = utcnow()
     return render_template("quizzes/attempt.html", attempt=attempt, module=module, course=course,
-                           questions=_shown_questions(attempt), answers=services.answers_of(attempt),
+                           questions=_shown_questions(attempt, public=True),
+                           answers=services.answers_of(attempt),
                            expired=attempt.deadline_at is not None and now > attempt.deadline_at + services.GRACE,
                            remaining=(attempt.deadline_at - now).total_seconds() if attempt.deadline_at else None)
 
 
-def _shown_questions(attempt):
-    """The attempt's questions in its fixed order, each with its options in its fixed order."""
+def _shown_questions(attempt, public: bool = False):
+    """The attempt's questions in its fixed order, each with its options in its fixed order.
+
+    public: each choice also gets `public`, the opaque id the attempt page sends (the
+    author's ids follow the key's order and must never reach the page).
+    """
     shown = []
     for question_id in attempt.layout["questions"]:
         question = attempt.version.question(question_id)
         order = attempt.layout["options"].get(question_id)
         choices = question.get("options") or question.get("items") or []
         by_id = {choice["id"]: choice for choice in choices}
-        shown.append({"question": question, "choices": [by_id[i] for i in order] if order else []})
+        opaque = services.shown_ids(attempt, question) if public else {}
+        shown.append({"question": question,
+                      "choices": [dict(by_id[i], public=opaque.get(i)) for i in order] if order else []})
     return shown
 
 
@@ -161,10 +174,73 @@ def result(attempt_id: int):
         return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
     quiz = services.quiz_by_id(attempt.quiz_id)
     status = services.quiz_status(current_user, quiz)
-    reveal = services.may_reveal(status.passed, status.attempts_left,
-                                 attempt.version.settings["reveal"])
+    rule = attempt.version.settings["reveal"]
+    reveal = services.may_reveal(status.passed, status.attempts_left, rule)
     outline = learning.course_outline(course, current_user, current_language())
     entry = next(m for m in outline.modules if m.module.id == module.id)
+    # A question's `lesson=` slugs, else the module's lessons: where to read again.
+    titles = {item.lesson.slug: item.title for m in outline.modules for item in m.lessons}
+    review = {}
+    for question_id in attempt.layout["questions"]:
+        slugs = [s for s in attempt.version.question(question_id).get("lessons", []) if s in titles]
+        review[question_id] = [(slug, titles[slug]) for slug in slugs] or [
+            (item.lesson.slug, item.title) for item in entry.lessons]
     return render_template("quizzes/result.html", attempt=attempt, module=module, course=course,
                            questions=_shown_questions(attempt), answers=services.answers_of(attempt),
-                           status=status, reveal=reveal, entry=entry, outline=outline)
+                           status=status, reveal=reveal, entry=entry, outline=outline,
+                           own_feedback=services.may_show_own_feedback(reveal, rule),
+                           review=review, mentor=services.mentor_of(current_user))
+
+
+# Another attempt for a learner who used them all: mentor, the course's trainers, admins ----
+
+def _learner_or_404(user_id: int) -> User:
+    return db.session.get(User, user_id) or abort(404)
+
+
+def _grantable(learner: User) -> list[dict]:
+    rows = []
+    for quiz in services.attempted_quizzes(learner):
+        if not services.may_grant(current_user, learner, quiz):
+            continue
+        module = services.module_of_quiz(quiz.id)
+        rows.append({"quiz": quiz, "module": module, "course": module.course,
+                     "status": services.quiz_status(learner, quiz),
+                     "grants": services.grants_for(learner, quiz)})
+    return rows
+
+
+@bp.route("/learners/<int:user_id>/quizzes")
+@login_required
+def learner_quizzes(user_id: int):
+    learner = _learner_or_404(user_id)
+    rows = _grantable(learner)
+    mentor = services.mentor_of(learner)
+    if not rows and not (current_user.id != learner.id and (
+            current_user.has_role("admin") or (mentor is not None and mentor.id == current_user.id))):
+        abort(404)  # not someone who may give her attempts: she looks like no one
+    return render_template("quizzes/learner.html", learner=learner, rows=rows, now=utcnow())
+
+
+@bp.route("/learners/<int:user_id>/quizzes/<int:quiz_id>/grant", methods=["POST"])
+@login_required
+def grant_attempt(user_id: int, quiz_id: int):
+    learner = _learner_or_404(user_id)
+    quiz = services.quiz_by_id(quiz_id) or abort(404)
+    if not services.may_grant(current_user, learner, quiz):
+        abort(404)
+    reason = request.form.get("reason", "").strip()
+    error = ("reason_required" if not reason else "reason_too_long" if len(reason) > 500 else None)
+    try:
+        if error:
+            raise QuizError(error)
+        services.grant_attempt(current_user, learner, quiz, reason)
+    except QuizError as failure:
+        if failure.code == "not_found":
+            abort(404)
+        code = 400 if failure.code.startswith("reason") else 409
+        return render_template("quizzes/learner.html", learner=learner, rows=_grantable(learner),
+                               now=utcnow(), error=_message(failure), reason=reason), code
+    flash(_l("%(name)s can take the quiz again. The grant is recorded.", name=learner.display_name),
+          "success")
+    return redirect(url_for("quizzes.learner_quizzes", user_id=learner.id), 303)

@@ -3,12 +3,15 @@ import re
 
 import pytest
 
+from app.extensions import db
 from tests.conftest import csrf_token
 
 # Strings that only exist in the answer key: they must never reach the browser before grading.
 CANARIES = ["CANARY-OPTION-FEEDBACK", "CANARY-QUESTION-FEEDBACK", "CANARY-HABITS",
             "CANARY-TEXT-ANSWER"]
-# A fully right answer set for gamma/start (form field -> value(s)).
+# A fully right answer set for gamma/start (form field -> value(s)), in the author's option
+# ids; Learner translates them to the ids the attempt's page shows, as a person choosing by
+# the option's text would send.
 RIGHT = {"q-first": "b", "q-habits": ["", "a", "b"], "q-trust": "a", "q-rate": "开单率",
          "q-percent": "65", "q-sale": ["a", "b", "c", "d"]}
 WRONG = {"q-first": "a", "q-habits": ["", "c"], "q-trust": "b", "q-rate": "不知道",
@@ -37,13 +40,33 @@ class Learner:
     def token(self, attempt_id: int) -> str:
         return csrf_token(self.client, f"/attempts/{attempt_id}")
 
-    def autosave(self, attempt_id: int, question_id: str, value, token=None):
+    def shown(self, attempt_id: int, field: str, value):
+        """The author's option id(s) in `value` as the attempt's page names them."""
+        from app.quizzes import ids
+        from app.quizzes.models import Attempt
+
+        app = self.client.application
+        with app.app_context():
+            attempt = db.session.get(Attempt, attempt_id)
+            question = attempt.version.question(field.removeprefix("q-")) if attempt else None
+            if question is None:
+                return value
+            mapping = ids.public_ids(ids.derive_key(app.config["SECRET_KEY"]), attempt_id, question)
+        if isinstance(value, list):
+            return [mapping.get(v, v) for v in value]
+        return mapping.get(value, value)
+
+    def autosave(self, attempt_id: int, question_id: str, value, token=None, raw=False):
+        if not raw:
+            value = self.shown(attempt_id, f"q-{question_id}", value)
         data = {"question_id": question_id, f"q-{question_id}": value}
         return self.client.post(f"/attempts/{attempt_id}/answer", data=data,
                                 headers={"X-CSRFToken": token or self.token(attempt_id),
                                          "Accept": "application/json"})
 
-    def submit(self, attempt_id: int, answers: dict, token=None):
+    def submit(self, attempt_id: int, answers: dict, token=None, raw=False):
+        if not raw:
+            answers = {field: self.shown(attempt_id, field, value) for field, value in answers.items()}
         data = dict(answers, csrf_token=token or self.token(attempt_id))
         return self.client.post(f"/attempts/{attempt_id}/submit", data=data)
 

@@ -434,7 +434,7 @@ def test_escaped_text_reads_back(text):
 # Our quiz Markdown
 
 
-FRONT_MATTER = ("---\npass_mark: 80\nshuffle_options: true\nreveal: after_pass\n"
+FRONT_MATTER = ("---\npass_mark: 80\nshuffle_options: true\nreveal: feedback_after_attempt\n"
                 "multiple_scoring: partial\n---\n")
 
 
