@@ -46,6 +46,25 @@ def _positive_int(env, name: str, default: int) -> int:
     return int(raw)
 
 
+def _check_sessions_and_mail(cfg) -> None:
+    idle, days = cfg["SESSION_IDLE_MINUTES"], cfg["SESSION_MAX_DAYS"]
+    for name, value in (("SESSION_IDLE_MINUTES", idle), ("SESSION_MAX_DAYS", days)):
+        if not isinstance(value, int) or value < 1:
+            raise ConfigurationError(f"{name} must be a whole number of at least 1, not {value!r}")
+    if idle > days * 24 * 60:
+        raise ConfigurationError(
+            f"SESSION_IDLE_MINUTES ({idle}) is longer than SESSION_MAX_DAYS ({days} days): "
+            "make the idle timeout shorter than the absolute lifetime")
+    # The signed cookie expires with the session's absolute lifetime.
+    cfg["PERMANENT_SESSION_LIFETIME"] = days * 24 * 60 * 60
+    if cfg["MAIL_USE_TLS"] and cfg["MAIL_USE_SSL"]:
+        raise ConfigurationError("Set MAIL_USE_TLS (STARTTLS, usually port 587) or MAIL_USE_SSL "
+                                 "(usually port 465), not both")
+    if cfg["MAIL_SERVER"] and not cfg["MAIL_FROM"]:
+        raise ConfigurationError("MAIL_SERVER is set but MAIL_FROM is not: set the sender address "
+                                 "(e.g. MAIL_FROM='SmallB Academy <academy@example.com>')")
+
+
 def load_config(app, overrides: dict | None = None) -> None:
     """Fill app.config from the environment, then from overrides (tests)."""
     env = os.environ
@@ -70,7 +89,21 @@ def load_config(app, overrides: dict | None = None) -> None:
     # Without DATABASE_URL the portal sets itself up (schema, curriculum, demo accounts).
     cfg["AUTO_SETUP"] = not env.get("DATABASE_URL") and not testing
     cfg["MAX_CONTENT_LENGTH"] = int(env.get("MAX_CONTENT_LENGTH", 2 * 1024 * 1024))
-    cfg["PERMANENT_SESSION_LIFETIME"] = 60 * 60 * 24 * 30  # phones stay signed in a month
+    # Sign-in sessions (rows in sign_in_sessions): ended after this long without a visit,
+    # and at the latest this many days after signing in. Phones stay signed in a month.
+    cfg["SESSION_IDLE_MINUTES"] = _positive_int(env, "SESSION_IDLE_MINUTES", 14 * 24 * 60)
+    cfg["SESSION_MAX_DAYS"] = _positive_int(env, "SESSION_MAX_DAYS", 30)
+    # Outgoing mail (password-reset links); without MAIL_SERVER no mail is sent.
+    cfg["MAIL_SERVER"] = env.get("MAIL_SERVER", "")
+    cfg["MAIL_PORT"] = _positive_int(env, "MAIL_PORT", 0) or None
+    cfg["MAIL_USERNAME"] = env.get("MAIL_USERNAME", "")
+    cfg["MAIL_PASSWORD"] = env.get("MAIL_PASSWORD", "")
+    cfg["MAIL_USE_TLS"] = env.get("MAIL_USE_TLS", "false").lower() in ("1", "true", "yes")
+    cfg["MAIL_USE_SSL"] = env.get("MAIL_USE_SSL", "false").lower() in ("1", "true", "yes")
+    cfg["MAIL_FROM"] = env.get("MAIL_FROM", "")
+    cfg["MAIL_TIMEOUT_SECONDS"] = _positive_int(env, "MAIL_TIMEOUT_SECONDS", 10)
+    # How long a reset link a mentor or an admin hands over stays usable.
+    cfg["PASSWORD_RESET_HANDOVER_HOURS"] = _positive_int(env, "PASSWORD_RESET_HANDOVER_HOURS", 24)
     cfg["SESSION_COOKIE_HTTPONLY"] = True
     cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
     cfg["SESSION_COOKIE_NAME"] = "smallb_session"
@@ -95,6 +128,11 @@ def load_config(app, overrides: dict | None = None) -> None:
     cfg["S3_REGION"] = env.get("S3_REGION")
     cfg["IMAGE_MAX_BYTES"] = int(env.get("IMAGE_MAX_BYTES", 5 * 1024 * 1024))
     cfg["COURSE_ZIP_MAX_BYTES"] = int(env.get("COURSE_ZIP_MAX_BYTES", 20 * 1024 * 1024))
+    # Course limits for every road in (folders, `flask courses import`, zips, drafts):
+    # app/authoring/limits.py reads these names, from here or from the environment.
+    for key in ("COURSE_FILE_MAX_BYTES", "COURSE_MAX_FILES", "COURSE_MAX_BYTES",
+                "COURSE_CHECK_SECONDS", "COURSE_CHECK_MEMORY_MB"):
+        cfg[key] = env.get(key)
     cfg["LOG_FORMAT"] = env.get("LOG_FORMAT", "text")
     cfg["LOG_LEVEL"] = env.get("LOG_LEVEL", "INFO")
     cfg["PROXY_FIX_HOPS"] = int(env.get("PROXY_FIX_HOPS", 0))
@@ -105,6 +143,7 @@ def load_config(app, overrides: dict | None = None) -> None:
     cfg["STATISTICS_TEAM_MINIMUM"] = _positive_int(env, "STATISTICS_TEAM_MINIMUM", 2000)
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     cfg.update(overrides)
+    _check_sessions_and_mail(cfg)
 
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Busy timeout in seconds: writers queue behind each other instead of failing.

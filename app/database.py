@@ -22,6 +22,11 @@ def _begin_statement() -> str:
     return "BEGIN IMMEDIATE"
 
 
+def request_writes() -> bool:
+    """Whether this request's (or command's) transaction is a write transaction."""
+    return _begin_statement() == "BEGIN IMMEDIATE"
+
+
 def configure_engine(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return
@@ -39,7 +44,12 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql(_begin_statement())
+        # A connection opened only to write (a sign-in session's last-seen stamp during a
+        # GET) takes the write lock up front too.
+        if connection.get_execution_options().get("write_transaction"):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql(_begin_statement())
 
 
 def insert_ignoring_duplicates(model, **values):

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, flash, make_response, redirect, render_template,
+                   request, url_for)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..authz import role_required
 from ..extensions import db
-from . import administration, privacy
+from . import administration, privacy, resets
 from .models import Role, User
 from .services import AccountError
 
@@ -26,11 +27,13 @@ ERRORS = {
     "already_inactive": _l("This account is already deactivated."),
     "anonymised": _l("This account was anonymised; nothing about it can be changed any more."),
     "confirm_anonymise": _l("To confirm, type the person's user number exactly as shown."),
+    "reset_unavailable": _l("This account cannot get a reset link (it is deactivated or anonymised)."),
 }
 ROLE_NAMES = {Role.LEARNER: _l("Learner"), Role.TRAINER: _l("Trainer"), Role.ADMIN: _l("Admin")}
 ACTION_NAMES = {"role_changed": _l("Role changed"), "deactivated": _l("Deactivated"),
                 "reactivated": _l("Reactivated"), "exported": _l("Personal data exported"),
-                "anonymised": _l("Anonymised")}
+                "anonymised": _l("Anonymised"), "reset_link_issued": _l("Password reset link made"),
+                "password_reset": _l("Password reset")}
 
 
 def _user_or_404(user_id: int) -> User:
@@ -95,6 +98,25 @@ def change_status(user_id: int):
     flash(_l("Account reactivated.") if action == "reactivate"
           else _l("Account deactivated; the person is signed out everywhere."), "success")
     return redirect(url_for("users_admin.user", user_id=user_id), 303)
+
+
+@bp.route("/<int:user_id>/reset-link", methods=["POST"])
+@role_required("admin")
+def issue_reset_link(user_id: int):
+    """A one-time password link for the admin to hand over (people without email)."""
+    person = _user_or_404(user_id)
+    try:
+        link, reset = resets.issue_handover_link(person, current_user, request.form.get("reason", ""))
+    except AccountError as error:
+        return _refused(person, error)
+    return handover_page(person, link, reset, url_for("users_admin.user", user_id=user_id))
+
+
+def handover_page(person: User, link: str, reset, back: str):
+    response = make_response(render_template("accounts/reset_link_issued.html", person=person,
+                                             link=link, reset=reset, back=back))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/<int:user_id>/export", methods=["POST"])

@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, select, union
 from ..extensions import db
 from .models import AccountAudit, Role, User, utcnow
 from .services import AccountError
+from .signins import end_all_sessions
 
 SEARCH_LIMIT = 50
 REASON_MAX = 1000
@@ -134,6 +135,6 @@ def set_active(user: User, active: bool, reason: str, actor: User) -> None:
     audit(user.id, actor, "reactivated" if active else "deactivated", reason)
     user.active = active
     if not active:
-        # Sessions carry the version: bumping it signs the person out on every device.
-        user.session_version += 1
+        # Every sign-in session row ends and the cookie version is bumped: out everywhere.
+        end_all_sessions(user)
     db.session.commit()

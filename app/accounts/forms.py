@@ -39,3 +39,13 @@ class PasswordForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     language = RadioField(choices=LANGUAGE_CHOICES)
+
+
+class ForgotPasswordForm(FlaskForm):
+    login = StringField(_l("Email address or phone number"),
+                        validators=[DataRequired(), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField(_l("New password (at least 8 characters)"),
+                                 validators=[DataRequired(), Length(max=MAX_LENGTH)])

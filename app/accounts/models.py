@@ -82,3 +82,44 @@ class AccountAudit(db.Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignInSession(db.Model):
+    """One signed-in browser: the cookie carries a random key whose SHA-256 is stored here, so
+    logging out (or being signed out) ends that copy of the cookie wherever it went."""
+
+    __tablename__ = "sign_in_sessions"
+    __table_args__ = (Index("ix_sign_in_sessions_user_id", "user_id", "revoked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    # Words, not the raw header or address: "iphone"/"wechat", and the network part only.
+    device: Mapped[str] = mapped_column(String(16), default="unknown")
+    browser: Mapped[str] = mapped_column(String(16), default="unknown")
+    network: Mapped[str] = mapped_column(String(64), default="")
+
+
+class PasswordReset(db.Model):
+    """A one-time link to set a new password: mailed to the person, or handed over by their
+    mentor or an admin. Single use is the UPDATE … WHERE used_at IS NULL, not a check."""
+
+    __tablename__ = "password_resets"
+    __table_args__ = (
+        CheckConstraint("channel IN ('email', 'handover')", name="known_channel"),
+        Index("ix_password_resets_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Bound to the password it replaces: any password change makes older links useless.
+    password_fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()

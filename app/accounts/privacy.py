@@ -17,6 +17,7 @@ from .administration import audit, clean_reason
 from .models import AccountAudit, User, utcnow
 from .passwords import hash_password
 from .services import AccountError
+from .signins import end_all_sessions
 
 # Bilingual like the issuer's name: it is stored data, shown to admins and on certificates.
 ANONYMISED_NAME = "已匿名 · Anonymised"
@@ -233,7 +234,13 @@ def anonymise(user: User, reason: str, confirmation: str, actor: User) -> None:
     user.external_id = None
     user.password_hash = "!anonymised"  # no password hashes to this
     user.active = False
-    user.session_version += 1
+    end_all_sessions(user)  # signed out everywhere
+    from sqlalchemy import update
+
+    from .models import SignInSession
+
+    session.execute(update(SignInSession).where(SignInSession.user_id == user.id)
+                    .values(network=""))  # where they signed in from is theirs too
     user.anonymised_at = utcnow()
     audit(user.id, actor, "anonymised", _scrub(reason, traces))
     session.commit()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
@@ -11,9 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from .models import Role, User
 from .passwords import hash_password, password_problem, verify_password
+from .signins import end_all_sessions
 
-_CN_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
-_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+# re.ASCII: other scripts' digits (٣, ३) are not phone digits, whatever \d says.
+_CN_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$", re.ASCII)
+_E164 = re.compile(r"^\+[1-9]\d{7,14}$", re.ASCII)
+# What people type between digits: spaces, brackets and every kind of dash (after NFKC,
+# full-width ones are already plain).
+_PHONE_SEPARATORS = re.compile(r"[\s\-()\u2010-\u2015\u2212\u30fc]")
 
 
 class AccountError(ValueError):
@@ -31,15 +37,19 @@ class LoginName:
 
 
 def parse_login_name(raw: str) -> LoginName | None:
-    """A phone number (China mobile or +international) or an email, normalised; else None."""
-    text = (raw or "").strip()
+    """A phone number (China mobile or +international) or an email, normalised; else None.
+
+    NFKC first: a Chinese input method types full-width digits (１３８…), ＋ and ＠."""
+    text = unicodedata.normalize("NFKC", raw or "").strip()
     if "@" in text:
         try:
             email = validate_email(text, check_deliverability=False).normalized
         except EmailNotValidError:
             return None
         return LoginName("email", email.lower())
-    digits = re.sub(r"[\s\-()]", "", text)
+    digits = _PHONE_SEPARATORS.sub("", text)
+    if digits.startswith("00"):  # the international prefix dialled from China: 0086 …
+        digits = "+" + digits[2:]
     match = _CN_MOBILE.match(digits)
     if match:
         return LoginName("phone", "+86" + match.group(1))
@@ -96,14 +106,15 @@ def load_session_user(session_id: str) -> User | None:
     return user
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, keep_session: str | None = None) -> None:
+    """Set a new password; every other session of the user ends (the kept one stays)."""
     if not verify_password(user.password_hash, current):
         raise AccountError("wrong_password")
     problem = password_problem(new, user.login_name.split("@")[0].lstrip("+"), user.display_name)
     if problem:
         raise AccountError(problem)
     user.password_hash = hash_password(new)
-    user.session_version += 1
+    end_all_sessions(user, keep_key=keep_session)
 
 
 def update_profile(user: User, display_name: str, locale: str) -> None:

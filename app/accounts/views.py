@@ -1,17 +1,25 @@
-"""Registration, login, logout, profile and the language switcher."""
+"""Registration, login, logout, sign-in sessions, password reset, profile, language."""
 from __future__ import annotations
 
+import math
+import time
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect,
+                   render_template, request, session, url_for)
+from flask_babel import format_time, format_timedelta, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..errors import render_error
 from ..extensions import db, limiter, login_manager
+from ..mail import mail_configured
 from ..referrals import services as referrals
 from ..signin import page_to_come_back_to
-from .forms import LanguageForm, LoginForm, PasswordForm, ProfileForm, RegisterForm
+from . import resets, signins, throttle
+from .forms import (ForgotPasswordForm, LanguageForm, LoginForm, PasswordForm, ProfileForm,
+                    RegisterForm, ResetPasswordForm)
 from .services import (AccountError, authenticate, change_password, load_session_user,
                        parse_login_name, register_user, update_profile)
 
@@ -30,13 +38,59 @@ ERRORS = {
     "unknown_code": _l("We don't know this invite code. Please check it with your mentor."),
     "inactive_code": _l("This invite code is no longer active. Please ask your mentor or another mentor for a new one."),
     "self_invite": _l("You cannot invite yourself."),
+    "reset_invalid": _l("This link to set a new password has expired or was already used. Ask for a new one."),
+    "reset_unavailable": _l("This account cannot get a reset link (it is deactivated or anonymised)."),
 }
 LOGIN_FAILED = _l("Wrong phone number/email or password.")
+DEVICE_NAMES = {"iphone": _l("iPhone"), "ipad": _l("iPad"), "android": _l("Android phone"),
+                "harmony": _l("HarmonyOS phone"), "windows": _l("Windows computer"),
+                "mac": _l("Mac"), "linux": _l("Linux computer"), "unknown": _l("Unknown device")}
+BROWSER_NAMES = {"wechat": _l("WeChat"), "qq": _l("QQ Browser"), "uc": _l("UC Browser"),
+                 "edge": _l("Edge"), "firefox": _l("Firefox"), "chrome": _l("Chrome"),
+                 "safari": _l("Safari"), "unknown": _l("a browser")}
 
 
 @login_manager.user_loader
 def load_user(session_id: str):
-    return load_session_user(session_id)
+    """The cookie's user, only while its sign-in session row is live (not ended, not timed out)."""
+    user = load_session_user(session_id)
+    if user is None:
+        return None
+    signin = signins.live_session(user, session.get(signins.SESSION_KEY))
+    if signin is None:
+        return None
+    g.signin_id = signin.id
+    signins.record_activity(signin)
+    return user
+
+
+def sign_in(user) -> None:
+    """Start a sign-in session row for this browser and put its key in the cookie."""
+    key = signins.start_session(user, request.user_agent.string, request.remote_addr)
+    db.session.commit()
+    session.permanent = True
+    login_user(user)
+    session[signins.SESSION_KEY] = key
+
+
+def sign_out() -> None:
+    logout_user()
+    session.pop(signins.SESSION_KEY, None)
+    g.pop("signin_id", None)
+
+
+def too_many_attempts(seconds: int):
+    """429 that says when to try again, in the visitor's language."""
+    seconds = max(1, int(seconds))
+    at = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+    message = gettext("Too many failed attempts. Please try again in %(wait)s (after %(time)s).",
+                      wait=format_timedelta(timedelta(seconds=seconds), threshold=1.1,
+                                            add_direction=False),
+                      time=format_time(at, "short" if seconds >= 60 else "medium"))
+    body, status = render_error(429, message)
+    response = make_response(body, status)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def safe_next(target: str | None) -> str | None:
@@ -50,29 +104,40 @@ def safe_next(target: str | None) -> str | None:
     return page_to_come_back_to(target)
 
 
-def _login_key() -> str:
+def _account_name() -> str:
+    """The account a form names, normalised (unknown accounts count like known ones)."""
     login = parse_login_name(request.form.get("login", ""))
-    return "login:" + (login.value if login else request.form.get("login", "")[:64].lower())
+    return login.value if login else request.form.get("login", "")[:64].strip().lower()
 
 
 def _failed(response) -> bool:
     return response.status_code == 401
 
 
+def _address_throttled(limit):
+    return too_many_attempts(math.ceil(limit.reset_at - time.time()))
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: _login_limit(), methods=["POST"], deduct_when=_failed)
-@limiter.limit(lambda: _login_limit(), methods=["POST"], deduct_when=_failed, key_func=_login_key)
+# Strict per address; per account only growing waits for failing addresses (throttle.py).
+@limiter.limit(lambda: _login_limit(), methods=["POST"], deduct_when=_failed,
+               on_breach=_address_throttled)
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")) or url_for("learning.home"))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
+        account, address = _account_name(), request.remote_addr or ""
+        wait = throttle.wait_seconds(account, address)
+        if wait:
+            return too_many_attempts(wait)
         user = authenticate(form.login.data, form.password.data)
         if user is not None:
-            session.permanent = True
-            login_user(user)
+            throttle.record_success(account, address)
+            sign_in(user)
             return redirect(safe_next(request.args.get("next")) or url_for("learning.home"))
+        throttle.record_failure(account, address)
         flash(LOGIN_FAILED, "error")
         status = 401
     elif form.is_submitted():
@@ -119,8 +184,7 @@ def register():
             field.errors = [*field.errors, ERRORS[error.code]]
             status = 400
         else:
-            session.permanent = True
-            login_user(user)
+            sign_in(user)
             return redirect(safe_next(request.args.get("next")) or url_for("learning.home"))
     elif form.is_submitted():
         status = 400
@@ -129,8 +193,82 @@ def register():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
+    """Ends this browser's sign-in session in the database: a copy of the cookie stops too."""
+    signins.end_session_by_key(session.get(signins.SESSION_KEY))
+    db.session.commit()
+    sign_out()
     return redirect(url_for("learning.home"))
+
+
+@bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])
+@login_required
+def end_session(session_id: int):
+    if not signins.end_session(current_user, session_id):
+        abort(404)  # someone else's session looks like none
+    db.session.commit()
+    if session_id == g.get("signin_id"):
+        sign_out()
+        flash(_l("You are signed out."), "success")
+        return redirect(url_for("learning.home"), 303)
+    flash(_l("That device is signed out."), "success")
+    return redirect(url_for("accounts.account"), 303)
+
+
+@bp.route("/account/sessions/end-all", methods=["POST"])
+@login_required
+def end_all_sessions():
+    signins.end_all_sessions(current_user._get_current_object())
+    db.session.commit()
+    sign_out()
+    flash(_l("You are signed out on every device, this one too."), "success")
+    return redirect(url_for("learning.home"), 303)
+
+
+def _forgot_key() -> str:
+    return "forgot:" + _account_name()
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit("5 per hour", methods=["POST"], key_func=_forgot_key)
+def forgot_password():
+    form = ForgotPasswordForm()
+    mail_enabled = mail_configured(current_app.config)
+    if form.validate_on_submit():
+        # The same answer for every address, known or not; the mail goes out in the background.
+        resets.request_reset_by_email(form.login.data, request.host_url)
+        return render_template("accounts/forgot_sent.html", mail_enabled=mail_enabled)
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/forgot.html", form=form, mail_enabled=mail_enabled), status
+
+
+@bp.route("/password/reset/<key>", methods=["GET", "POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+def reset_password(key: str):
+    form = ResetPasswordForm()
+    status = 200
+    if resets.usable_reset(key) is None:
+        status = 410
+    elif form.validate_on_submit():
+        try:
+            resets.complete_reset(key, form.new_password.data)
+        except AccountError as error:
+            if error.code == "reset_invalid":
+                status = 410
+            else:
+                form.new_password.errors = [ERRORS[error.code]]
+                status = 400
+        else:
+            sign_out()
+            flash(_l("Your new password is set and you are signed out everywhere. Log in with it now."),
+                  "success")
+            return redirect(url_for("accounts.login"), 303)
+    elif form.is_submitted():
+        status = 400
+    response = make_response(render_template("accounts/reset.html", form=form,
+                                             invalid=status == 410), status)
+    response.headers["Cache-Control"] = "no-store"  # the link is a secret until it is used
+    return response
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -156,7 +294,8 @@ def account():
         if password.validate_on_submit():
             try:
                 change_password(current_user, password.current_password.data,
-                                password.new_password.data)
+                                password.new_password.data,
+                                keep_session=session.get(signins.SESSION_KEY))
                 db.session.commit()
                 login_user(current_user._get_current_object())  # this session stays valid
                 flash(_l("Your password was changed. Other devices are signed out."), "success")
@@ -169,7 +308,10 @@ def account():
         if request.method == "POST":
             profile.display_name.data = current_user.display_name
             profile.language.data = current_user.locale
-    return render_template("accounts/account.html", profile=profile, password=password), status
+    return render_template("accounts/account.html", profile=profile, password=password,
+                           signins=signins.active_sessions(current_user),
+                           this_session=g.get("signin_id"), describe=signins,
+                           device_names=DEVICE_NAMES, browser_names=BROWSER_NAMES), status
 
 
 @bp.route("/language", methods=["POST"])

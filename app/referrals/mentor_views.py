@@ -13,6 +13,10 @@ NUDGE_ERRORS = {
     "not_your_mentee": _l("You can only remind your own direct mentees."),
     "too_soon": _l("You already sent a reminder in the last 24 hours. Give them a little time."),
 }
+RESET_ERRORS = {
+    "reason_required": _l("Please say briefly why (kept in the audit record)."),
+    "reason_too_long": _l("The reason can have at most 1,000 characters."),
+}
 
 
 @bp.route("/mentor")
@@ -22,6 +26,32 @@ def dashboard():
     page = max(1, request.args.get("page", 1, type=int))
     rows, total = mentoring.mentee_rows(current_user.id, sort=sort, page=page)
     return render_template("referrals/mentor.html", rows=rows, total=total, sort=sort, page=page)
+
+
+@bp.route("/mentor/mentees/<int:mentee_id>/reset-link", methods=["POST"])
+@login_required
+@limiter.limit("20 per hour")
+def issue_reset_link(mentee_id: int):
+    """A direct mentor makes a one-time password link to hand to a mentee (audited)."""
+    from ..accounts import resets
+    from ..accounts.admin_views import handover_page
+    from ..accounts.models import User
+    from ..accounts.services import AccountError
+    from ..accounts.views import ERRORS
+    from ..extensions import db
+    from .models import TreeNode
+
+    node = db.session.get(TreeNode, mentee_id)
+    if node is None or node.mentor_id != current_user.id:
+        abort(404)  # only a direct mentor; anyone else's mentee looks like no one
+    person = db.session.get(User, mentee_id)
+    try:
+        link, reset = resets.issue_handover_link(person, current_user, request.form.get("reason", ""))
+    except AccountError as error:
+        db.session.rollback()
+        flash(ERRORS.get(error.code) or RESET_ERRORS[error.code], "error")
+        return redirect(url_for("mentoring.dashboard"), 303)
+    return handover_page(person, link, reset, url_for("mentoring.dashboard"))
 
 
 @bp.route("/mentor/nudge/<int:mentee_id>", methods=["POST"])

@@ -1,0 +1,144 @@
+"""Password resets: a one-time link by email, or handed over by the person's mentor or an admin."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import timedelta
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale, gettext
+from sqlalchemy import select, update
+
+from .. import mail
+from ..extensions import db
+from . import signins
+from .administration import audit, clean_reason
+from .models import PasswordReset, User
+from .passwords import hash_password, password_problem
+from .services import AccountError, find_user, parse_login_name
+
+EMAIL_LINK_LIFETIME = timedelta(minutes=30)
+log = logging.getLogger(__name__)
+
+
+def public_url(endpoint: str, **values) -> str:
+    """An absolute URL for a link that leaves the site (mail, a hand-over): PUBLIC_BASE_URL
+    when set, else the host of the request."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def password_fingerprint(user: User) -> str:
+    """Changes whenever the password does: a link made before a change no longer fits."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()
+
+
+def _issue(user: User, channel: str, lifetime: timedelta, issued_by: User | None = None) -> str:
+    key = secrets.token_urlsafe(32)
+    at = signins.now()
+    db.session.add(PasswordReset(key_hash=signins.key_hash(key), user_id=user.id, channel=channel,
+                                 issued_by_id=issued_by.id if issued_by else None,
+                                 password_fingerprint=password_fingerprint(user),
+                                 created_at=at, expires_at=at + lifetime))
+    return key
+
+
+def _can_reset(user: User | None) -> bool:
+    return user is not None and user.active and user.anonymised_at is None
+
+
+def request_reset_by_email(raw_login: str, base_url: str) -> None:
+    """What the "forgot password" page does for any input: hand it to the background and
+    return. Whether an account exists is decided off the request, so the page cannot show it
+    by its answer or by its timing."""
+    mail.run_in_background(current_app._get_current_object(), send_reset_mail, raw_login, base_url)
+
+
+def send_reset_mail(raw_login: str, base_url: str) -> None:
+    """Mail a 30-minute reset link to the account with this email address, if there is one."""
+    login = parse_login_name(raw_login)
+    if login is None or login.kind != "email":
+        return  # phone numbers: the mentor or an admin hands over a link
+    user = find_user(login)
+    if not _can_reset(user):
+        return
+    config = current_app.config
+    if not mail.mail_configured(config):
+        log.warning("Password reset asked for user %s, but MAIL_SERVER is not set", user.id)
+        return
+    key = _issue(user, "email", EMAIL_LINK_LIFETIME)
+    db.session.commit()
+    # Rendered in a request context of its own (url_for, the person's language); the database
+    # work above ran outside it, as a background write should.
+    with current_app.test_request_context(base_url=base_url), force_locale(user.locale):
+        link = public_url("accounts.reset_password", key=key)
+        values = {"name": user.display_name, "link": link,
+                  "minutes": int(EMAIL_LINK_LIFETIME.total_seconds() // 60)}
+        message = mail.build_message(config, user.email, gettext("Set a new password"),
+                                     render_template("accounts/email/reset.txt", **values),
+                                     render_template("accounts/email/reset.html", **values))
+    try:
+        mail.send_message(config, message)
+    except (OSError, mail.smtplib.SMTPException) as error:
+        log.error("Could not send the password-reset mail for user %s: %s", user.id, error)
+
+
+def issue_handover_link(person: User, actor: User, reason: str) -> tuple[str, PasswordReset]:
+    """A reset link for the person's mentor or an admin to pass on (audited); commits."""
+    reason = clean_reason(reason)
+    if not _can_reset(person):
+        raise AccountError("reset_unavailable")
+    hours = current_app.config["PASSWORD_RESET_HANDOVER_HOURS"]
+    key = _issue(person, "handover", timedelta(hours=hours), issued_by=actor)
+    audit(person.id, actor, "reset_link_issued", reason, hours=hours)
+    db.session.commit()
+    reset = db.session.scalar(select(PasswordReset).where(
+        PasswordReset.key_hash == signins.key_hash(key)))
+    return public_url("accounts.reset_password", key=key), reset
+
+
+def usable_reset(key: str) -> PasswordReset | None:
+    """The reset this link names, if it is unused, unexpired and fits the current password."""
+    if not key or len(key) > 100:
+        return None
+    reset = db.session.scalar(select(PasswordReset).where(
+        PasswordReset.key_hash == signins.key_hash(key)))
+    if reset is None or reset.used_at is not None or reset.expires_at <= signins.now():
+        return None
+    user = db.session.get(User, reset.user_id)
+    if not _can_reset(user) or not hmac.compare_digest(reset.password_fingerprint,
+                                                       password_fingerprint(user)):
+        return None
+    return reset
+
+
+def complete_reset(key: str, new_password: str) -> User:
+    """Set the new password through a reset link, once; every session of the person ends."""
+    reset = usable_reset(key)
+    if reset is None:
+        raise AccountError("reset_invalid")
+    user = db.session.get(User, reset.user_id)
+    problem = password_problem(new_password, user.login_name.split("@")[0].lstrip("+"),
+                               user.display_name)
+    if problem:
+        raise AccountError(problem)  # the link stays usable: nothing was spent
+    at = signins.now()
+    # Single use is this UPDATE: of two requests racing with one link only one gets the row.
+    spent = db.session.execute(
+        update(PasswordReset).where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None),
+                                    PasswordReset.expires_at > at)
+        .values(used_at=at).returning(PasswordReset.id)).first()
+    if spent is None:
+        db.session.rollback()
+        raise AccountError("reset_invalid")
+    user.password_hash = hash_password(new_password)
+    signins.end_all_sessions(user)
+    audit(user.id, None, "password_reset", "", channel=reset.channel,
+          issued_by=reset.issued_by_id)
+    db.session.commit()
+    return user
