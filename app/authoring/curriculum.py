@@ -4,6 +4,7 @@ Every problem is collected as `file:line: reason`, so a trainer sees all of them
 """
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from pathlib import Path
 from ..config import LANGUAGES
 from ..content import ContentError, Rendered, render_markdown, split_front_matter
 from ..quizzes.parser import merge_languages, parse_quiz_file
+from .limits import CourseLimits, current_limits, size_words
 from .uploads import CleanImage, ImageRejected, accept_image
 
 SLUG = re.compile(r"^(?=.{1,80}$)[a-z0-9]+(?:-[a-z0-9]+)*$")  # at most 80: the column's size
@@ -120,12 +122,19 @@ class CourseIndex:
         return url, f"{what} '{url}' points to nothing in this course", False
 
 
+class _TooLarge(Exception):
+    """The folder as a whole is over a limit: nothing in it is read."""
+
+
 class _Reader:
-    def __init__(self, root: Path, known_assets: dict[str, dict[str, str]] | None = None):
+    def __init__(self, root: Path, known_assets: dict[str, dict[str, str]] | None = None,
+                 limits: CourseLimits | None = None):
         self.root = root
         self.base = root.parent
         self.errors: list[ContentError] = []
         self.warnings: list[ContentError] = []
+        self.limits = limits or CourseLimits()
+        self.refused: set[Path] = set()  # files over the size limit: reported, never read
         # Drafts: images already stored (course folder name → {path: sha256}); files on disk
         # are then placeholders and are not read.
         self.known_assets = known_assets
@@ -141,6 +150,60 @@ class _Reader:
 
     def warn(self, path: Path, line: int, reason: str) -> None:
         self.warnings.append(ContentError(self.name(path), line, reason))
+
+    def survey(self) -> None:
+        """Apply the course limits from the files' sizes before reading any of them, as a
+        zip upload does: a folder is as much a stranger's file as a zip is."""
+        limits, count, images, total = self.limits, 0, 0, 0
+        for top, folders, names in os.walk(self.root):  # never follows symbolic links
+            folders[:] = sorted(f for f in folders if not f.startswith("."))
+            for name in sorted(names):
+                suffix = posixpath.splitext(name)[1].lower()
+                if name.startswith(".") or (suffix != ".md" and suffix not in IMAGE_SUFFIXES):
+                    continue
+                path = Path(top) / name
+                if path.is_symlink() or not path.is_file():
+                    continue
+                size = path.stat().st_size
+                count += 1
+                images += suffix != ".md"
+                total += size
+                limit = limits.text_bytes if suffix == ".md" else limits.image_bytes
+                if size > limit:
+                    self.refused.add(path)
+                    what = "lesson and quiz files" if suffix == ".md" else "images"
+                    self.fail(path, 1, f"the file is {size_words(size)}; {what} may be at most "
+                              f"{size_words(limit)}")
+                if count > limits.files:
+                    self.fail(self.root, 1, f"more than {limits.files} course files in one import")
+                    raise _TooLarge
+                if images > limits.images:
+                    self.fail(self.root, 1, f"more than {limits.images} images in one import")
+                    raise _TooLarge
+                if total > limits.total_bytes:
+                    self.fail(self.root, 1, f"the course files add up to more than "
+                              f"{size_words(limits.total_bytes)}")
+                    raise _TooLarge
+
+    def read_bytes(self, path: Path, limit: int) -> bytes | None:
+        if path in self.refused:
+            return None
+        with path.open("rb") as handle:  # read at most one byte past the limit, whatever stat said
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            self.fail(path, 1, f"the file is larger than {size_words(limit)}")
+            return None
+        return data
+
+    def read_text(self, path: Path) -> str | None:
+        data = self.read_bytes(path, self.limits.text_bytes)
+        if data is None:
+            return None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            self.fail(path, 1, "the file is not UTF-8 text")
+            return None
 
     def index(self, folder: Path, course: CourseSource) -> CourseIndex:
         known = None if self.known_assets is None else self.known_assets.get(folder.name, {})
@@ -158,8 +221,11 @@ class _Reader:
                     if relative in known:
                         course.assets[relative] = known[relative]
                     continue
+                data = self.read_bytes(child, self.limits.image_bytes)
+                if data is None:
+                    continue
                 try:
-                    image = accept_image(child.read_bytes())
+                    image = accept_image(data)
                 except ImageRejected as error:
                     self.fail(child, 1, str(error))
                     continue
@@ -181,10 +247,8 @@ class _Reader:
         return resolve
 
     def front_matter(self, path: Path, allowed: set[str], required: set[str]):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            self.fail(path, 1, "the file is not UTF-8 text")
+        text = self.read_text(path)
+        if text is None:
             return None
         try:
             return split_front_matter(text, self.name(path), allowed, required)
@@ -350,12 +414,13 @@ class _Reader:
     def quiz(self, files: dict[str, Path]) -> dict | None:
         parsed = {}
         for locale, path in files.items():
+            text = self.read_text(path)
+            if text is None:
+                continue
             try:
-                parsed[locale] = parse_quiz_file(path.read_text(encoding="utf-8"), self.name(path))
+                parsed[locale] = parse_quiz_file(text, self.name(path))
             except ContentError as error:
                 self.errors.append(error)
-            except UnicodeDecodeError:
-                self.fail(path, 1, "the file is not UTF-8 text")
         if len(parsed) != len(files):
             return None
         try:
@@ -391,17 +456,22 @@ def _line_of(text: str, needle: str, first_line: int) -> int:
     return first_line
 
 
-def read_curriculum(root: str | Path, known_assets: dict[str, dict[str, str]] | None = None
-                    ) -> list[CourseSource]:
+def read_curriculum(root: str | Path, known_assets: dict[str, dict[str, str]] | None = None,
+                    limits: CourseLimits | None = None) -> list[CourseSource]:
     """Every course under root (or root itself when it holds course.md), fully validated.
 
     Raises CurriculumError listing every error (and the warnings). Warnings alone (an
     untranslated lesson, say) don't stop a course: they are on each CourseSource.
+    The course limits (limits.py; by default the settings') apply before anything is read.
     """
     root = Path(root).resolve()
-    reader = _Reader(root, known_assets)
+    reader = _Reader(root, known_assets, limits or current_limits())
     if not root.is_dir():
         raise CurriculumError([ContentError(str(root), 1, "no such folder")])
+    try:
+        reader.survey()
+    except _TooLarge:
+        raise CurriculumError(reader.errors) from None
     folders = [root] if (root / "course.md").exists() else [
         child for child in sorted(root.iterdir())
         if child.is_dir() and not child.name.startswith(".")

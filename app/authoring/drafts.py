@@ -23,11 +23,15 @@ from ..extensions import db
 from ..learning.models import Course, Enrolment
 from .curriculum import LESSON_FILE, NUMBERED_DIR, SLUG, CourseSource, CurriculumError, read_curriculum
 from .files import FileDiff, FileSet, diff_files, write_folder
+from .limits import current_limits, size_words
 from .models import CourseGrant, CourseVersion, DraftAsset, DraftFile
 from .services import latest_version, publish_source, store_image
 from .uploads import CleanImage
 
-MAX_FILE_CHARS = 200_000  # one lesson; far beyond any real one, well below the request cap
+
+def too_large(text: str) -> bool:
+    """Over the course files' size limit, the one imports and zips apply too (limits.py)."""
+    return len(text.encode("utf-8")) > current_limits().text_bytes
 
 
 class AuthoringError(ValueError):
@@ -162,9 +166,9 @@ def save_file(course: Course, path: str, text: str, base_revision: int | None,
     check_path(path)
     base_revision = base_revision or None
     text = text.replace("\r\n", "\n")
-    if len(text) > MAX_FILE_CHARS:
-        raise AuthoringError(_("The text is longer than %(count)s characters. Split it into two "
-                               "lessons.", count=f"{MAX_FILE_CHARS:,}"))
+    if too_large(text):
+        raise AuthoringError(_("The text is larger than %(size)s. Split it into two lessons.",
+                               size=size_words(current_limits().text_bytes)))
     if base_revision is None:
         from ..database import insert_ignoring_duplicates
 

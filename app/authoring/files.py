@@ -12,6 +12,7 @@ import io
 import json
 import posixpath
 import stat
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +20,15 @@ from pathlib import Path
 from flask_babel import gettext as _
 
 from .curriculum import IMAGE_SUFFIXES
+from .limits import CourseLimits, size_words
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so the same course always gives the same zip bytes
-MAX_ENTRIES = 2000
-MAX_TEXT_BYTES = 512 * 1024  # one lesson or quiz file
-MAX_RATIO = 200  # compressed:uncompressed beyond this is a zip bomb, not a course
-MAX_IMAGES = 300  # each one is decoded to be checked: bound the work one upload can cause
-MAX_PATH = 200  # characters; the database keeps 255
+# The defaults; every reader takes a CourseLimits (limits.py) built from the settings.
+MAX_ENTRIES = CourseLimits.files
+MAX_TEXT_BYTES = CourseLimits.text_bytes
+MAX_RATIO = CourseLimits.ratio
+MAX_IMAGES = CourseLimits.images
+MAX_PATH = CourseLimits.path_chars
 
 
 class ArchiveRejected(ValueError):
@@ -71,16 +74,27 @@ def _strip_top_folder(paths: list[str]) -> str:
                             "layout)."))
 
 
-def read_zip(data: bytes, max_total: int, max_image: int) -> FileSet:
+def _same_name(path: str) -> str:
+    """Names a phone, Windows or macOS file system would take for one and the same file."""
+    return unicodedata.normalize("NFC", path).casefold()
+
+
+def read_zip(data: bytes, max_total: int | None = None, max_image: int | None = None, *,
+             limits: CourseLimits | None = None) -> FileSet:
     """A course from zip bytes; raises ArchiveRejected on anything that isn't plainly one."""
+    limits = (limits or CourseLimits()).with_overrides(total_bytes=max_total,
+                                                       image_bytes=max_image)
+    max_total = limits.total_bytes
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError):
         raise ArchiveRejected(_("This is not a zip file.")) from None
     entries = archive.infolist()
-    if len(entries) > MAX_ENTRIES:
-        raise ArchiveRejected(_("The zip holds more than %(count)s files.", count=MAX_ENTRIES))
+    if len(entries) > limits.files:
+        raise ArchiveRejected(_("The zip holds more than %(count)s files.", count=limits.files))
     kept: list[tuple[str, zipfile.ZipInfo]] = []
+    folders: set[str] = set()
+    seen: dict[str, str] = {}
     declared = 0
     for info in entries:
         mode = info.external_attr >> 16
@@ -89,23 +103,31 @@ def read_zip(data: bytes, max_total: int, max_image: int) -> FileSet:
         if info.flag_bits & 0x1:
             raise ArchiveRejected(_("'%(name)s' is encrypted.", name=info.filename))
         path = _clean_path(info.filename)
-        if len(path) > MAX_PATH:
+        if len(path) > limits.path_chars:
             raise ArchiveRejected(_("'%(name)s' is a very long file name.", name=info.filename[:80]))
-        if info.is_dir() or not path or any(p.startswith(".") or p == "__MACOSX"
-                                            for p in path.split("/")):
+        if info.is_dir() or not path:
+            folders.add(_same_name(path))
             continue
+        if any(p.startswith(".") or p == "__MACOSX" for p in path.split("/")):
+            continue
+        # Two entries that unpack to one file: which one wins would depend on the computer.
+        same = _same_name(path)
+        if same in seen:
+            raise ArchiveRejected(_("The zip holds '%(name)s' twice (names that differ only in "
+                                    "upper/lower case or accents count as the same).",
+                                    name=path))
+        seen[same] = path
         declared += info.file_size
         if declared > max_total:
             raise ArchiveRejected(_("The unpacked course would be too large."))
-        if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
+        if info.compress_size and info.file_size / info.compress_size > limits.ratio:
             raise ArchiveRejected(_("'%(name)s' is compressed suspiciously well (a zip bomb?).",
                                     name=info.filename))
         kept.append((path, info))
     prefix = _strip_top_folder([path for path, _ in kept])
     files, images, total = {}, {}, 0
-    lowered = {path.lower() for path, _info in kept}
-    for path, _info in kept:  # 'a.md' and 'a.md/b.md' can't both be files on disk
-        if any(parent in lowered for parent in _parents(path.lower())):
+    for same, path in seen.items():  # 'a.md' and 'a.md/b.md' can't both be files on disk
+        if same in folders or any(parent in seen for parent in _parents(same)):
             raise ArchiveRejected(_("'%(name)s' is both a file and a folder.", name=path))
     for path, info in kept:
         if not path.startswith(prefix):
@@ -114,15 +136,18 @@ def read_zip(data: bytes, max_total: int, max_image: int) -> FileSet:
         suffix = posixpath.splitext(inner)[1].lower()
         if suffix not in IMAGE_SUFFIXES and suffix != ".md":
             continue  # notes, licences, editor files: not part of the course format
-        if suffix != ".md" and len(images) >= MAX_IMAGES:
-            raise ArchiveRejected(_("The zip holds more than %(count)s images.", count=MAX_IMAGES))
-        limit = MAX_TEXT_BYTES if suffix == ".md" else max_image
+        if suffix != ".md" and len(images) >= limits.images:
+            raise ArchiveRejected(_("The zip holds more than %(count)s images.", count=limits.images))
+        limit = limits.text_bytes if suffix == ".md" else limits.image_bytes
         # Headers can lie about sizes: read at most one byte past the limit and judge that.
         with archive.open(info) as handle:
             content = handle.read(min(limit, max_total - total) + 1)
         total += len(content)
-        if len(content) > limit or total > max_total:
-            raise ArchiveRejected(_("'%(name)s' is too large.", name=info.filename))
+        if total > max_total:
+            raise ArchiveRejected(_("The unpacked course would be too large."))
+        if len(content) > limit:
+            raise ArchiveRejected(_("'%(name)s' is too large (at most %(size)s per file).",
+                                    name=info.filename, size=size_words(limit)))
         if suffix == ".md":
             try:
                 files[inner] = content.decode("utf-8")

@@ -5,7 +5,6 @@ would change — lessons and questions new, changed, removed — and confirms.
 """
 from __future__ import annotations
 
-import re
 import secrets
 import tempfile
 from collections import Counter
@@ -20,9 +19,10 @@ from ..extensions import db
 from ..learning.models import Course, Lesson, LessonText
 from ..quizzes.models import Quiz
 from ..learning.models import Module
+from .checking import read_upload  # noqa: F401  (the pure check; check_upload: budgeted)
 from .curriculum import CourseSource, CurriculumError, read_curriculum
 from .drafts import AuthoringError, can_edit
-from .files import ArchiveRejected, FileSet, read_zip, write_folder
+from .files import FileSet, write_folder
 from .models import CourseGrant, CourseVersion, StagedImport
 from .services import latest_version, publish_source, store_image
 from .storage import media_storage
@@ -46,24 +46,6 @@ def export_course(course: Course, number: int | None = None) -> FileSet:
     if version is None:
         raise AuthoringError(_("This course has no published version yet."))
     return version_fileset(version)
-
-
-def read_upload(data: bytes, max_total: int, max_image: int) -> tuple[CourseSource, FileSet]:
-    """Check a zip completely (format, then every course check). Pure: no database, so a
-    request can do it without holding the write lock."""
-    fileset = read_zip(data, max_total, max_image)
-    with tempfile.TemporaryDirectory(prefix="smallb-zip-") as tmp:
-        folder = Path(tmp) / (fileset.folder or "course")
-        folder.mkdir()
-        try:
-            write_folder(folder, fileset)
-        except OSError:
-            raise ArchiveRejected(_("The zip's file names can't be unpacked.")) from None
-        sources = read_curriculum(folder)  # raises CurriculumError with file:line problems
-    if not fileset.folder and not re.search(r"(?m)^slug:", fileset.files.get("course.md", "")):
-        raise ArchiveRejected(_("course.md has no slug: add a line 'slug: …' or zip the course "
-                                "folder itself."))
-    return sources[0], fileset
 
 
 def stage_upload(source: CourseSource, fileset: FileSet, user: User) -> StagedImport:

@@ -1,9 +1,17 @@
-"""YAML front matter with line numbers, so errors can say file:line: reason."""
+"""YAML front matter with line numbers, so errors can say file:line: reason.
+
+Front matter comes from strangers' files, so it is read as plain data only: no anchors,
+aliases or merge keys (a few hundred bytes of aliases expand to billions of strings), and
+its size and nesting are capped before PyYAML builds anything.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import yaml
+
+MAX_FRONT_MATTER_BYTES = 16 * 1024
+MAX_DEPTH = 10  # course.md needs 2 (title: zh: …); quizzes fewer
 
 
 class ContentError(ValueError):
@@ -12,6 +20,9 @@ class ContentError(ValueError):
     def __init__(self, path: str, line: int, reason: str):
         super().__init__(f"{path}:{line}: {reason}")
         self.path, self.line, self.reason = path, line, reason
+
+    def __reduce__(self):  # picklable: the zip checks run in a child process
+        return type(self), (self.path, self.line, self.reason)
 
 
 @dataclass
@@ -23,6 +34,29 @@ class FrontMatter:
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, 1)
+
+
+def _refuse_expansions(source: str, path: str) -> None:
+    """Walk the event stream (flat, no objects built) and refuse what could expand or nest."""
+    depth = 0
+    for event in yaml.parse(source, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 2  # +1 for 1-based, +1 for the opening '---'
+        if isinstance(event, yaml.AliasEvent):
+            raise ContentError(path, line, f"YAML aliases (*{event.anchor}) are not allowed in "
+                               "front matter: write the value out")
+        if getattr(event, "anchor", None) is not None:
+            raise ContentError(path, line, f"YAML anchors (&{event.anchor}) are not allowed in "
+                               "front matter: write the value out")
+        if (isinstance(event, yaml.ScalarEvent) and event.value == "<<"
+                and event.style is None and event.tag is None):
+            raise ContentError(path, line, "YAML merge keys (<<) are not allowed in front matter")
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ContentError(path, line, f"front matter is nested more than {MAX_DEPTH} "
+                                   "levels deep")
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
 
 
 def split_front_matter(text: str, path: str, allowed: set[str], required: set[str] = frozenset()
@@ -37,9 +71,17 @@ def split_front_matter(text: str, path: str, allowed: set[str], required: set[st
     except StopIteration:
         raise ContentError(path, 1, "front matter is not closed by a '---' line") from None
     source = "\n".join(lines[1:end])
+    if len(source.encode("utf-8")) > MAX_FRONT_MATTER_BYTES:
+        raise ContentError(path, 1, f"front matter is larger than "
+                           f"{MAX_FRONT_MATTER_BYTES // 1024} KiB; put text in the body")
     try:
-        node = yaml.compose(source, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(source) if node is not None else {}
+        _refuse_expansions(source, path)
+        loader = yaml.SafeLoader(source)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else {}
+        finally:
+            loader.dispose()
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = (mark.line + 2) if mark else 1
