@@ -47,7 +47,10 @@ def _positive_int(env, name: str, default: int) -> int:
 
 
 def _check_sessions_and_mail(cfg) -> None:
-    idle, days = cfg["SESSION_IDLE_MINUTES"], cfg["SESSION_MAX_DAYS"]
+    days = cfg["SESSION_MAX_DAYS"]
+    if cfg.get("SESSION_IDLE_MINUTES") is None and isinstance(days, int):
+        cfg["SESSION_IDLE_MINUTES"] = min(14 * 24 * 60, days * 24 * 60)
+    idle = cfg["SESSION_IDLE_MINUTES"]
     for name, value in (("SESSION_IDLE_MINUTES", idle), ("SESSION_MAX_DAYS", days)):
         if not isinstance(value, int) or value < 1:
             raise ConfigurationError(f"{name} must be a whole number of at least 1, not {value!r}")
@@ -91,7 +94,8 @@ def load_config(app, overrides: dict | None = None) -> None:
     cfg["MAX_CONTENT_LENGTH"] = int(env.get("MAX_CONTENT_LENGTH", 2 * 1024 * 1024))
     # Sign-in sessions (rows in sign_in_sessions): ended after this long without a visit,
     # and at the latest this many days after signing in. Phones stay signed in a month.
-    cfg["SESSION_IDLE_MINUTES"] = _positive_int(env, "SESSION_IDLE_MINUTES", 14 * 24 * 60)
+    # Unset: 14 days, or the absolute lifetime when that is shorter.
+    cfg["SESSION_IDLE_MINUTES"] = _positive_int(env, "SESSION_IDLE_MINUTES", 0) or None
     cfg["SESSION_MAX_DAYS"] = _positive_int(env, "SESSION_MAX_DAYS", 30)
     # Outgoing mail (password-reset links); without MAIL_SERVER no mail is sent.
     cfg["MAIL_SERVER"] = env.get("MAIL_SERVER", "")
