@@ -52,8 +52,8 @@ def current_limits() -> CourseLimits:
 
 def size_words(count: int) -> str:
     """'256 KiB', '5 MiB': limits the way people read them."""
-    if count >= MiB and count % MiB == 0:
-        return f"{count // MiB} MiB"
+    if count >= MiB:
+        return f"{count / MiB:.1f}".removesuffix(".0") + " MiB"
     if count >= KiB:
         return f"{count / KiB:.0f} KiB"
     return f"{count} bytes"
