@@ -1,4 +1,5 @@
-"""Response headers every page gets: CSP without inline script, no sniffing, no framing."""
+"""Response headers every page gets: CSP without inline script, no sniffing, no framing, no
+powers the portal never uses, no window shared with another site."""
 from flask import request
 from flask_login import current_user
 
@@ -7,6 +8,16 @@ CSP = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; object-src 'none'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
+# Browser features the portal never uses are off for it and anything it might embed, so a
+# script that slipped into a lesson could not ask for the camera, the position or a payment.
+# Copying to the clipboard stays allowed on our own pages: invite pages copy their link.
+PERMISSIONS_POLICY = ", ".join([
+    *(f"{feature}=()" for feature in (
+        "accelerometer", "bluetooth", "browsing-topics", "camera", "clipboard-read",
+        "display-capture", "geolocation", "gyroscope", "hid", "magnetometer", "microphone",
+        "midi", "payment", "screen-wake-lock", "serial", "usb", "xr-spatial-tracking")),
+    "clipboard-write=(self)",
+])
 
 
 def add_security_headers(response):
@@ -14,6 +25,9 @@ def add_security_headers(response):
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    # A page we open with window.open, or one that opens us, gets no handle on our window.
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if response.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", CSP)
     if request.is_secure:
