@@ -46,6 +46,8 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        if error.response is not None:  # a view's own answer (a 429 that says when to retry)
+            return error.response
         body, code = render_error(error.code or 500)
         headers = {}
         if getattr(error, "valid_methods", None):  # 405 keeps its Allow header (RFC 9110)

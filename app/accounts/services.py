@@ -53,7 +53,7 @@ def parse_login_name(raw: str) -> LoginName | None:
     match = _CN_MOBILE.match(digits)
     if match:
         return LoginName("phone", "+86" + match.group(1))
-    if _E164.match(digits):
+    if _E164.match(digits) and not digits.startswith("+86"):  # +86: mobiles only, as above
         return LoginName("phone", digits)
     return None
 

@@ -99,7 +99,8 @@ def test_sixth_failed_login_within_a_minute_gets_429(auth, make_user):
         assert auth.login("lin@example.com", "wrong-password-123").status_code == 401
     blocked = auth.login("lin@example.com", PASSWORD)
     assert blocked.status_code == 429
-    assert "尝试次数太多" in blocked.get_data(as_text=True)
+    assert "失败次数太多" in blocked.get_data(as_text=True)  # and when to try again:
+    assert "后再试" in blocked.get_data(as_text=True) and blocked.headers["Retry-After"].isdigit()
 
 
 def test_failed_logins_on_one_account_make_the_failing_addresses_wait(app, make_user):

@@ -1,0 +1,71 @@
+"""Login throttling holds attackers back without locking the owner out."""
+from __future__ import annotations
+
+import statistics
+import time
+
+from app.accounts import throttle
+from tests.conftest import PASSWORD, Auth
+
+ATTACKER, OWNER = "198.51.100.23", "101.6.8.77"
+
+
+def attempt(app, address: str, login: str, password: str, language: str = "zh"):
+    client = app.test_client()
+    client.environ_base.update(REMOTE_ADDR=address, HTTP_ACCEPT_LANGUAGE=language)
+    return Auth(client).login(login, password)
+
+
+def test_fifty_wrong_passwords_from_one_address_never_keep_the_owner_out(app, make_user):
+    make_user("lin@example.com")
+    statuses = [attempt(app, ATTACKER, "lin@example.com", f"guess-{n}-xyzzy").status_code
+                for n in range(50)]
+    assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}
+    # The owner, from her own phone, gets in at once with the right password.
+    assert attempt(app, OWNER, "lin@example.com", PASSWORD).status_code == 302
+    # The attacker's address stays throttled, even with the right password, and is told when.
+    blocked = attempt(app, ATTACKER, "lin@example.com", PASSWORD)
+    assert blocked.status_code == 429
+    assert int(blocked.headers["Retry-After"]) >= 1
+    page = blocked.get_data(as_text=True)
+    assert "失败次数太多" in page and "后再试" in page
+    english = attempt(app, ATTACKER, "lin@example.com", PASSWORD, "en").get_data(as_text=True)
+    assert "Too many failed attempts. Please try again in" in english
+
+
+def test_an_account_attacked_from_many_addresses_makes_them_wait_but_hears_the_owner(app, make_user):
+    make_user("lin@example.com")
+    for n in range(12):  # a botnet: two guesses from each of six addresses
+        attempt(app, f"198.51.100.{n // 2}", "lin@example.com", f"guess-{n}-xyzzy")
+    again = attempt(app, "198.51.100.0", "lin@example.com", PASSWORD)
+    assert again.status_code == 429 and "失败次数太多" in again.get_data(as_text=True)
+    assert attempt(app, OWNER, "lin@example.com", PASSWORD).status_code == 302
+
+
+def test_unknown_accounts_are_throttled_exactly_like_known_ones(app, make_user):
+    make_user("lin@example.com")
+    known = [attempt(app, ATTACKER, "lin@example.com", f"g-{n}-xyzzy").status_code for n in range(8)]
+    unknown = [attempt(app, "198.51.100.99", "nobody@example.com", f"g-{n}-xyzzy").status_code
+               for n in range(8)]
+    assert known == unknown
+
+
+def test_unknown_users_and_wrong_passwords_take_similar_time(app, make_user):
+    make_user("lin@example.com")
+
+    def timed(address, login):
+        started = time.perf_counter()
+        assert attempt(app, address, login, "wrong-password-123").status_code == 401
+        return time.perf_counter() - started
+
+    wrong = [timed(f"198.51.100.{n}", "lin@example.com") for n in range(5)]
+    unknown = [timed(f"198.51.101.{n}", f"nobody{n}@example.com") for n in range(5)]
+    # Both verify a scrypt hash; a shortcut for unknown users would be many times faster.
+    assert 0.5 < statistics.median(unknown) / statistics.median(wrong) < 2
+
+
+def test_the_waits_grow_and_are_capped():
+    waits = [throttle.backoff_seconds(n) for n in range(1, 40)]
+    assert waits[:throttle.FREE_FAILURES] == [0] * throttle.FREE_FAILURES
+    assert waits[throttle.FREE_FAILURES:throttle.FREE_FAILURES + 4] == [2, 4, 8, 16]
+    assert waits == sorted(waits) and max(waits) == throttle.MAX_WAIT_SECONDS
