@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..config import LANGUAGES
 from ..content import ContentError, Rendered, render_markdown, split_front_matter
+from ..content.render import content_id
 from ..quizzes.parser import merge_languages, parse_quiz_file
 from .limits import CourseLimits, current_limits, size_words
 from .uploads import CleanImage, ImageRejected, accept_image
@@ -111,7 +112,7 @@ class CourseIndex:
         joined = posixpath.normpath(posixpath.join(folder, target)) if target else ""
         if attribute == "href" and joined in self.lessons:
             link = LESSON_URL.format(course=self.slug, lesson=self.lessons[joined])
-            return link + (f"#{fragment}" if fragment else ""), None, False
+            return link + (f"#{content_id(fragment)}" if fragment else ""), None, False
         if joined in self.assets:
             return media_url(self.assets[joined], joined), None, False
         what = "image" if attribute == "src" else "link"

@@ -1,6 +1,7 @@
 """Markdown → HTML (Python-Markdown) → sanitised HTML (nh3). Nothing else renders Markdown."""
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import threading
@@ -10,6 +11,8 @@ from dataclasses import dataclass, field
 import markdown
 import nh3
 from markdown.extensions.toc import slugify_unicode
+from markdown.htmlparser import HTMLExtractor, inner_blank_line_re
+from markdown.preprocessors import Preprocessor
 
 EXTENSIONS = ["tables", "fenced_code", "toc", "admonition", "attr_list", "sane_lists"]
 EXTENSION_CONFIGS = {"toc": {"toc_depth": "2-3", "permalink": False, "slugify": slugify_unicode}}
@@ -37,6 +40,10 @@ ALLOWED_CLASSES = {
     "div": {"admonition", *_ADMONITIONS},
     "p": {"admonition-title"},
 }
+# Every id from lesson content gets this prefix (and same-page links and the TOC with it), so
+# a lesson's `id="login-form"` or `{#csrf_token}` can never stand in for one of the page's own
+# elements (DOM clobbering). The page templates use no id starting with it.
+ID_PREFIX = "c-"
 # Relative URLs (lesson links, uploaded images) pass; javascript:, data:, vbscript: never do.
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
@@ -74,9 +81,18 @@ def is_relative_url(value: str) -> bool:
 Resolver = Callable[[str, str], "str | None"]
 
 
+def content_id(value: str) -> str:
+    """The id a lesson's anchor gets on the page (see ID_PREFIX)."""
+    return ID_PREFIX + value
+
+
 def sanitize_html(html: str, resolve: Resolver | None = None) -> str:
     def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+        if attribute == "id":
+            return content_id(value) if value.strip() else None
         value = _url_filter(tag, attribute, value)
+        if value is not None and attribute == "href" and value.startswith("#") and len(value) > 1:
+            return "#" + content_id(value[1:])
         if value is not None and resolve and attribute in ("href", "src") and is_relative_url(value):
             return resolve(attribute, value)
         return value
@@ -102,9 +118,52 @@ def reading_minutes(text: str) -> int:
 
 def _flatten_toc(tokens: list[dict], out: list[dict]) -> list[dict]:
     for token in tokens:
-        out.append({"id": token["id"], "name": token["name"], "level": token["level"]})
+        out.append({"id": content_id(token["id"]), "name": token["name"], "level": token["level"]})
         _flatten_toc(token.get("children", []), out)
     return out
+
+
+class _ClosedRawHtml(HTMLExtractor):
+    """Python-Markdown's raw-HTML reader, except that a block tag never closed in the rest of
+    the lesson (`<table>` and no `</table>`) ends at its first blank line, closed there.
+
+    The stock reader takes everything after such a tag as raw HTML: the rest of the lesson
+    turned into one unrendered table cell. nh3 balances the tags either way; this keeps the
+    Markdown after the mistake rendered and outside the stray element.
+    """
+
+    def __init__(self, md, source: str):
+        super().__init__(md)
+        self.end_tags: dict[str, list[int]] = {}
+        for match in re.finditer(r"</([a-zA-Z][a-zA-Z0-9]*)", source):
+            self.end_tags.setdefault(match.group(1).lower(), []).append(match.start())
+
+    def _closes_later(self, position: int) -> bool:
+        tag = self.stack[0]
+        ends = self.end_tags.get(tag, [])
+        return len(ends) - bisect.bisect_right(ends, position) >= self.stack.count(tag)
+
+    def handle_data(self, data: str):
+        if self.inraw and self.stack:
+            blank = inner_blank_line_re.search(data)
+            if blank and not self._closes_later(self.line_offset + self.offset):
+                self._cache.append(data[:blank.start()])
+                self._cache.extend(f"</{tag}>" for tag in reversed(self.stack))
+                self.stack, self.inraw = [], False
+                self.cleandoc.append(self.md.htmlStash.store("".join(self._cache)))
+                self.cleandoc.append("\n\n")
+                self._cache = []
+                data = data[blank.start():]
+        super().handle_data(data)
+
+
+class _RawHtmlBlocks(Preprocessor):
+    def run(self, lines: list[str]) -> list[str]:
+        source = "\n".join(lines)
+        parser = _ClosedRawHtml(self.md, source)
+        parser.feed(source)
+        parser.close()
+        return "".join(parser.cleandoc).split("\n")
 
 
 _local = threading.local()
@@ -118,6 +177,7 @@ def _markdown() -> markdown.Markdown:
         md = _local.md = markdown.Markdown(extensions=EXTENSIONS,
                                            extension_configs=EXTENSION_CONFIGS,
                                            output_format="html")
+        md.preprocessors.register(_RawHtmlBlocks(md), "html_block", 20)  # replaces the stock one
     return md.reset()
 
 
@@ -134,6 +194,11 @@ def render_markdown(text: str, resolve: Resolver | None = None) -> Rendered:
 def render_inline(text: str) -> str:
     """Markdown for one line (an option, a heading): sanitised HTML without the outer <p>."""
     html = render_markdown(text).html.strip()
-    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+    # Only unwrap a single paragraph: `<p>a</p><p class=…>b</p>` must stay whole, or what
+    # is left would close a <p> it never opened.
+    if html.startswith("<p>") and html.endswith("</p>") and len(_P_TAG.findall(html)) == 2:
         html = html[3:-4]
     return html
+
+
+_P_TAG = re.compile(r"</?p[\s>]")
