@@ -68,6 +68,103 @@ class Balance(HTMLParser):
 
 
 
+def assert_contained(html: str, container: str = "div"):
+    parser = Balance()
+    parser.feed(f'<{container} id="lesson">')
+    parser.ids.clear()
+    parser.feed(html)
+    parser.goahead(True)  # flush what html.parser holds back, as the end of the page would
+    assert parser.problems == [], (parser.problems, html)
+    assert parser.stack == [container], (parser.stack, html)
+    parser.feed(f"</{container}>")
+    parser.close()
+    assert parser.stack == [] and parser.problems == []
+    for value in parser.ids:
+        assert value.startswith(ID_PREFIX), (value, html)
+        assert value not in PAGE_IDS
+        assert not any(value.startswith(prefix) for prefix in PAGE_ID_PREFIXES if prefix), value
+
+
+PIECES = [
+    "<table>", "</table>", "<tr>", "</tr>", "<td>", "</td>", "<th>", "<thead>", "<tbody>",
+    "<div>", "</div>", "</div></div></div>", "<p>", "</p>", "<span>", "</span>", "<ul>", "<li>",
+    "</li>", "<ol start=3>", "<pre>", "</pre>", "<code>", "`", "```", "<b>", "</i>", "<i>",
+    "<a href=\"#top\">", "<a href='#login-form'>", "</a>", "<img src=x>", "<br>", "<hr/>",
+    "<blockquote>", "<dl><dt>", "<caption>", "<template>", "</template>", "<svg>", "<math>",
+    "<textarea>", "</textarea>", "<title>", "<xmp>", "<plaintext>", "<noscript>", "<select>",
+    "<form id=\"login-form\">", "</form>", "<input name=\"csrf_token\">", "<button>",
+    "<iframe>", "<script>", "</script>", "<style>", "<!--", "-->", "<![CDATA[", "]]>",
+    "<span id=\"quiz-form\">", "<div id='csrf_token' name=\"password\">", "<h2 id=editor-form>",
+    "## Heading", "### Sub {#login-form}", "{: #preview }", "\n", "\n\n", "    ", "> ",
+    "- ", "1. ", "| a | b |\n|---|---|\n| 1 | 2 |", "!!! note \"x\"\n    ", "*", "**", "&",
+    "&amp;", "<", ">", "\"", "'", "text", "文字", "[link](#x)", "![i](p.png)", "<abbr title=a>",
+    "<object>", "<body>", "<html>", "</body>", "<head>", "<frameset>", "<p/>", "<div/>",
+    "<p title=\"x\">",
+]
+soup = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=6)), max_size=40).map("".join)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(soup)
+def test_lesson_html_is_balanced_and_contained(text):
+    assert_contained(render_markdown(text).html)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(soup)
+def test_inline_html_is_balanced_inside_a_span(text):
+    assert_contained(render_inline(text), "span")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(soup)
+def test_toc_anchors_are_ids_in_the_body(text):
+    rendered = render_markdown(text)
+    parser = Balance()
+    parser.feed(rendered.html)
+    for entry in rendered.toc:
+        assert entry["id"].startswith(ID_PREFIX) and entry["id"] in parser.ids
+
+
+def test_every_xss_payload_is_contained():
+    for payload in PAYLOADS.read_text(encoding="utf-8").splitlines():
+        if payload.strip():
+            assert_contained(render_markdown(payload).html)
+            assert_contained(render_inline(payload), "span")
+
+
+def test_the_page_ids_were_found_and_none_uses_the_prefix():
+    assert {"quiz-form", "editor-form", "preview"} <= PAGE_IDS
+    assert not any(value.startswith(ID_PREFIX) for value in PAGE_IDS | PAGE_ID_PREFIXES)
+
+
+def test_ids_that_would_clobber_the_page_are_prefixed_and_links_follow():
+    html = render_markdown('## Sign in {#login-form}\n\n<span id="csrf_token">x</span> '
+                           '[back](#login-form)\n').html
+    assert 'id="c-login-form"' in html and 'href="#c-login-form"' in html
+    assert 'id="c-csrf_token"' in html and 'id="login-form"' not in html
+
+
+def test_an_unclosed_table_no_longer_swallows_the_rest_of_the_lesson():
+    html = render_markdown("Intro\n\n<table>\n<tr><td>cell\n\n## Next part\n\n- item **bold**\n\n"
+                           "Last words.\n").html
+    assert '<h2 id="c-next-part">Next part</h2>' in html
+    assert "<strong>bold</strong>" in html and "<p>Last words.</p>" in html
+    assert html.index("</table>") < html.index("<h2")
+
+
+def test_raw_html_that_is_closed_later_is_kept_as_written():
+    html = render_markdown("<table>\n<tr><td>a</td></tr>\n\n<tr><td>b</td></tr>\n</table>\n\n"
+                           "after\n").html
+    assert html.count("<table>") == 1 and html.index("b</td>") < html.index("</table>")
+    assert "<p>after</p>" in html
+
+
+def test_unwrapping_one_paragraph_never_leaves_half_a_tag():
+    assert_contained(render_inline('a\n\n<p title="x">b</p>'), "span")
+    assert render_inline("just **one** paragraph") == "just <strong>one</strong> paragraph"
+
+
 class PageIds(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
