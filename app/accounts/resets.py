@@ -12,6 +12,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select, update
 
 from .. import mail
+from ..config import DEFAULT_LANGUAGE, LANGUAGES
 from ..extensions import db
 from . import signins
 from .administration import audit, clean_reason
@@ -75,7 +76,8 @@ def send_reset_mail(raw_login: str, base_url: str) -> None:
     db.session.commit()
     # Rendered in a request context of its own (url_for, the person's language); the database
     # work above ran outside it, as a background write should.
-    with current_app.test_request_context(base_url=base_url), force_locale(user.locale):
+    with current_app.test_request_context(base_url=base_url), \
+            force_locale(LANGUAGES.get(user.locale, LANGUAGES[DEFAULT_LANGUAGE])):
         link = public_url("accounts.reset_password", key=key)
         values = {"name": user.display_name, "link": link,
                   "minutes": int(EMAIL_LINK_LIFETIME.total_seconds() // 60)}
