@@ -14,7 +14,8 @@ from tests.quizzes.conftest import Learner
 ROLES = ["anonymous", "learner", "other_learner", "mentor", "trainer", "other_trainer", "admin"]
 # who: public (anyone), user (signed in), owner (the learner whose attempt it is), admin,
 # author (a trainer granted the course, or an admin; other_trainer is a trainer who wasn't),
-# writer (any trainer or admin: pages not about one course), uploader (who uploaded a zip).
+# writer (any trainer or admin: pages not about one course), uploader (who uploaded a zip),
+# coach (the learner's direct mentor, a trainer granted her quiz's course, or an admin).
 ACCESS = {
     ("learning.home", "GET"): "public",
     ("accounts.login", "GET"): "public",
@@ -25,6 +26,12 @@ ACCESS = {
     ("accounts.set_language", "POST"): "public",
     ("accounts.account", "GET"): "user",
     ("accounts.account", "POST"): "user",
+    ("accounts.end_session", "POST"): "owner",  # the learner's own sign-in session
+    ("accounts.end_all_sessions", "POST"): "user",
+    ("accounts.forgot_password", "GET"): "public",
+    ("accounts.forgot_password", "POST"): "public",
+    ("accounts.reset_password", "GET"): "public",
+    ("accounts.reset_password", "POST"): "public",
     ("learning.catalog", "GET"): "user",
     ("learning.course", "GET"): "user",
     ("learning.lesson", "GET"): "user",
@@ -35,6 +42,8 @@ ACCESS = {
     ("quizzes.result", "GET"): "owner",
     ("quizzes.save_answer", "POST"): "owner",
     ("quizzes.submit", "POST"): "owner",
+    ("quizzes.learner_quizzes", "GET"): "coach",
+    ("quizzes.grant_attempt", "POST"): "coach",
     ("certificates.mine", "GET"): "user",
     ("certificates.verify", "GET"): "public",
     ("certificates.credential", "GET"): "public",
@@ -50,6 +59,7 @@ ACCESS = {
     ("tiers.mine", "GET"): "user",
     ("mentoring.dashboard", "GET"): "user",
     ("mentoring.nudge", "POST"): "mentor",
+    ("mentoring.issue_reset_link", "POST"): "mentor",
     ("tree_admin.index", "GET"): "admin",
     ("tree_admin.node", "GET"): "admin",
     ("tree_admin.reassign", "POST"): "admin",
@@ -65,6 +75,7 @@ ACCESS = {
     ("users_admin.change_role", "POST"): "admin",
     ("users_admin.change_status", "POST"): "admin",
     ("users_admin.export", "POST"): "admin",
+    ("users_admin.issue_reset_link", "POST"): "admin",
     ("users_admin.anonymise", "GET"): "admin",
     ("users_admin.anonymise", "POST"): "admin",
     ("ledger.index", "GET"): "admin",
@@ -108,6 +119,8 @@ ACCESS = {
 def allowed(rule: str, role: str) -> bool:
     return {"public": True, "user": role != "anonymous", "owner": role == "learner",
             "mentor": role == "mentor", "admin": role == "admin",
+            # another attempt: the learner's direct mentor, the course's trainer, admins
+            "coach": role in ("mentor", "trainer", "admin"),
             # authoring: trainers granted the course, and admins; an upload is its uploader's
             "author": role in ("trainer", "admin"), "uploader": role == "trainer",
             "writer": role in ("trainer", "other_trainer", "admin"),
@@ -115,8 +128,9 @@ def allowed(rule: str, role: str) -> bool:
 
 
 def all_routes(app):
-    # Logging out last: it ends the session the other checks use.
-    rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint == "accounts.logout", r.rule))
+    # Signing out last: it ends the sessions the other checks use.
+    last = {"accounts.end_session": 1, "accounts.end_all_sessions": 2, "accounts.logout": 3}
+    rules = sorted(app.url_map.iter_rules(), key=lambda r: (last.get(r.endpoint, 0), r.rule))
     for rule in rules:
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule, method
@@ -134,7 +148,7 @@ def world(app, client, imported, make_user):
         make_user(f"{role}@example.com", role={"trainer": "trainer", "other_trainer": "trainer",
                                                "admin": "admin"}.get(role, "learner"))
     with app.app_context():
-        from app.accounts.models import User
+        from app.accounts.models import SignInSession, User
         from app.certificates.models import Certificate
         from app.ops import asset_url
         from app.referrals import services as tree
@@ -175,7 +189,9 @@ def world(app, client, imported, make_user):
                   "user_id": users["learner@example.com"].id, "external_id": "x",
                   "delivery_id": "00000000-0000-0000-0000-000000000000",
                   "path": "01-start/quiz.zh.md", "number": 1, "token": staged.id,
-                  "name": f"{image}.png"}
+                  "name": f"{image}.png", "key": "not-a-reset-link",
+                  "session_id": db.session.scalar(select(SignInSession.id).where(
+                      SignInSession.user_id == users["learner@example.com"].id))}
     clients = {"anonymous": app.test_client(), "learner": client}
     for role in ROLES[2:]:
         clients[role] = app.test_client()

@@ -95,14 +95,16 @@ def quiz_status(user: User, quiz: Quiz, now: datetime | None = None) -> QuizStat
     settings = quiz.current_version.settings
     passed = any(a.passed for a in attempts)
     limit = settings["max_attempts"]
-    granted = 0
+    granted, last_grant = 0, None
     if limit is not None:
-        granted = db.session.scalar(select(func.count()).select_from(AttemptGrant).where(
-            AttemptGrant.user_id == user.id, AttemptGrant.quiz_id == quiz.id)) or 0
+        granted, last_grant = db.session.execute(
+            select(func.count(), func.max(AttemptGrant.granted_at)).where(
+                AttemptGrant.user_id == user.id, AttemptGrant.quiz_id == quiz.id)).one()
     left = None if limit is None else max(0, limit + granted - len(attempts))
     next_start_at = None
     graded = [a for a in attempts if a.state == "graded"]
-    if graded:
+    # An attempt given since the last one may be taken at once: the giver decided.
+    if graded and not (last_grant is not None and last_grant >= graded[-1].submitted_at):
         # The wait grows with every failure (settings may override the schedule).
         failures = sum(1 for a in graded if not a.passed)
         ready = graded[-1].submitted_at + cooldown_after(failures, settings["cooldown_minutes"])

@@ -88,3 +88,15 @@ def quiz_learner(client, imported, learner):
     person = Learner(client)
     assert person.read("gamma", "intro").status_code == 303
     return person
+
+
+def set_quiz_settings(app, courses_dir, settings: str, module: str = "01-start", course: str = "gamma"):
+    """Replace the front matter of a fixture quiz (every language) and import it again."""
+    from app.authoring.services import import_curriculum
+
+    for path in (courses_dir / course / module).glob("quiz.*.md"):
+        text = path.read_text(encoding="utf-8")
+        body = text.split("\n---\n", 1)[1]
+        path.write_text(f"---\n{settings.strip()}\n---\n{body}", encoding="utf-8")
+    with app.app_context():
+        import_curriculum(courses_dir)
