@@ -34,6 +34,25 @@ def import_command(path):
     click.echo(f"Imported {path} ({summary}).")
 
 
+@courses_cli.command("render")
+@with_appcontext
+def render_command():
+    """Render every published course again (after an upgrade of the lesson sanitiser)."""
+    from collections import Counter
+
+    from .services import rerender_published
+
+    counter: Counter = Counter()
+    try:
+        rerender_published(counter)
+    except CurriculumError as error:
+        for problem in error.errors:
+            click.echo(str(problem), err=True)
+        raise click.ClickException("render refused: the database was not changed")
+    click.echo(f"Rendered {counter['courses rendered']} course(s) "
+               f"({counter['lesson texts changed']} lesson texts changed).")
+
+
 @courses_cli.command("check")
 @click.argument("path", required=False, type=click.Path(file_okay=False))
 @click.option("--strict", is_flag=True, help="Fail on warnings too (untranslated lessons...).")

@@ -190,3 +190,35 @@ def import_curriculum(root: str | Path, user_id: int | None = None) -> Counter:
         raise
     counter["courses read"] = len(sources)
     return counter
+
+
+def rerender_published(counter: Counter) -> None:
+    """Render every course's latest published version again into the learner rows.
+
+    Lesson HTML is stored at publish time; after the sanitiser changes, this brings courses
+    published in the browser or from a zip up to date (`flask courses import` already does so
+    for folders). No new version, drafts untouched; images stay as stored.
+    """
+    import tempfile
+
+    from .files import FileSet, write_folder
+
+    try:
+        for course in db.session.scalars(select(Course).order_by(Course.id)):
+            version = latest_version(course.id)
+            if version is None:
+                continue
+            with tempfile.TemporaryDirectory(prefix="smallb-render-") as tmp:
+                folder = Path(tmp) / course.slug
+                folder.mkdir()
+                write_folder(folder, FileSet(dict(version.files), {p: b"" for p in version.assets}),
+                             placeholders=True)
+                source = read_curriculum(folder, known_assets={course.slug: dict(version.assets)})[0]
+            publish_source(source, dict(version.files), version.published_by_id, version.source,
+                           counter)  # the same digest: rows re-rendered, no new version
+            counter["courses rendered"] += 1
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+

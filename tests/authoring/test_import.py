@@ -2,7 +2,7 @@
 import shutil
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.authoring.curriculum import CurriculumError, read_curriculum
 from app.authoring.services import import_curriculum
@@ -137,3 +137,24 @@ def test_a_single_course_folder_can_be_imported(app, courses_dir):
     with app.app_context():
         import_curriculum(courses_dir / "beta")
         assert db.session.scalars(select(Course.slug)).all() == ["beta"]
+
+
+def test_courses_render_brings_stored_html_up_to_date_without_a_new_version(app, runner, imported):
+    from app.authoring.models import CourseVersion
+
+    with app.app_context():
+        text = db.session.execute(select(LessonText).join(Lesson).where(
+            Lesson.slug == "first", LessonText.locale == "en")).scalar_one()
+        stale = text.body_html
+        text.body_html = stale.replace('id="c-', 'id="')  # as the sanitiser used to store it
+        text.toc = [dict(entry, id=entry["id"].removeprefix("c-")) for entry in text.toc]
+        db.session.commit()
+        versions = db.session.scalar(select(func.count()).select_from(CourseVersion))
+    result = runner.invoke(args=["courses", "render"])
+    assert result.exit_code == 0, result.output
+    assert "Rendered 3 course(s) (1 lesson texts changed)" in result.output
+    with app.app_context():
+        text = db.session.execute(select(LessonText).join(Lesson).where(
+            Lesson.slug == "first", LessonText.locale == "en")).scalar_one()
+        assert text.body_html == stale and all(e["id"].startswith("c-") for e in text.toc)
+        assert db.session.scalar(select(func.count()).select_from(CourseVersion)) == versions
