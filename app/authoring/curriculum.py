@@ -328,6 +328,7 @@ class _Reader:
                     continue
                 seen_modules[module.slug] = module.path
                 course.modules.append(module)
+                self.review_lessons(child, module, seen_lessons)
             elif child.suffix == ".md":
                 self.fail(child, 1, "unexpected file: lessons belong in a module folder")
         if not course.modules:
@@ -411,6 +412,16 @@ class _Reader:
                 self.warn(next(iter(quiz_files.values())), 1,
                           f"the quiz has no {missing[0]} version yet (add quiz.{missing[0]}.md)")
         return module
+
+    def review_lessons(self, folder: Path, module: ModuleSource, seen_lessons: dict) -> None:
+        """A question's `lesson=` must name a lesson of the course read so far (or this module)."""
+        for question in (module.quiz or {}).get("questions", []):
+            for slug in question.get("lessons", []):
+                if slug not in seen_lessons:
+                    self.fail(folder / "quiz.zh.md" if (folder / "quiz.zh.md").exists()
+                              else folder / "quiz.en.md", 1,
+                              f"question '{question['id']}': lesson={slug} is not a lesson of "
+                              "this course so far (use the lesson's slug, e.g. where-members-come-from)")
 
     def quiz(self, files: dict[str, Path]) -> dict | None:
         parsed = {}

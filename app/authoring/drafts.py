@@ -208,9 +208,9 @@ def delete_file(course: Course, path: str, base_revision: int) -> None:
 LESSON_TEMPLATE = "---\ntitle: {title}\n---\n{body}\n"
 MODULE_TEMPLATE = "---\ntitle:\n  zh: {zh}\n  en: {en}\n---\n"
 QUIZ_TEMPLATE = {
-    "zh": "---\npass_mark: 80\nreveal: after_pass\n---\n\n## 这里写第一题 {#first-question type=single}\n\n"
+    "zh": "---\npass_mark: 80\nreveal: feedback_after_attempt\n---\n\n## 这里写第一题 {#first-question type=single}\n\n"
           "- [x] 正确的选项\n  > Feedback: 说明为什么对。\n- [ ] 错误的选项\n  > Feedback: 说明为什么不对。\n",
-    "en": "---\npass_mark: 80\nreveal: after_pass\n---\n\n## Write the first question here {#first-question type=single}\n\n"
+    "en": "---\npass_mark: 80\nreveal: feedback_after_attempt\n---\n\n## Write the first question here {#first-question type=single}\n\n"
           "- [x] The right option\n  > Feedback: Say why it is right.\n- [ ] A wrong option\n  > Feedback: Say why it is wrong.\n",
 }
 NEW_LESSON_BODY = {"zh": "在这里写课文。", "en": "Write the lesson here."}

@@ -1,5 +1,6 @@
 """Attempt policy: waits that grow instead of a lock-out, audited extra attempts, feedback."""
 import re
+import shutil
 from datetime import timedelta
 from html.parser import HTMLParser
 
@@ -205,3 +206,26 @@ def test_after_pass_still_hides_all_feedback_until_passing(client, quiz_learner)
                       .headers["Location"]).get_data(as_text=True)
     for canary in CANARIES:
         assert canary not in page
+
+
+def test_the_course_check_refuses_a_lesson_that_does_not_exist(courses_dir):
+    from app.authoring.curriculum import CurriculumError, read_curriculum
+
+    gamma = courses_dir / "gamma"
+    for name in ("alpha", "beta"):
+        shutil.rmtree(courses_dir / name)
+
+    def name_lesson(slug):
+        for locale in ("zh", "en"):
+            path = gamma / "01-start" / f"quiz.{locale}.md"
+            text = re.sub(r"\{#first type=single points=2[^}]*\}", f"{{#first type=single points=2 lesson={slug}}}",
+                          path.read_text())
+            path.write_text(text)
+
+    name_lesson("intro")
+    quiz = read_curriculum(courses_dir)[0].modules[0].quiz
+    assert quiz["questions"][0]["lessons"] == ["intro"]
+    name_lesson("no-such-lesson")
+    with pytest.raises(CurriculumError) as refused:
+        read_curriculum(courses_dir)
+    assert "lesson=no-such-lesson is not a lesson of this course" in str(refused.value)
