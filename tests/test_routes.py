@@ -141,6 +141,7 @@ def world(app, client, imported, make_user):
     """The learner completed gamma (attempts, a certificate); everyone else has an account."""
     make_user("learner@example.com")
     Auth(client).login("learner@example.com")
+    Auth(app.test_client()).login("learner@example.com")  # her other device: a session to end
     person = Learner(client)
     person.read("gamma", "intro")
     complete_gamma(person)
@@ -191,7 +192,8 @@ def world(app, client, imported, make_user):
                   "path": "01-start/quiz.zh.md", "number": 1, "token": staged.id,
                   "name": f"{image}.png", "key": "not-a-reset-link",
                   "session_id": db.session.scalar(select(SignInSession.id).where(
-                      SignInSession.user_id == users["learner@example.com"].id))}
+                      SignInSession.user_id == users["learner@example.com"].id)
+                      .order_by(SignInSession.id.desc()).limit(1))}
     clients = {"anonymous": app.test_client(), "learner": client}
     for role in ROLES[2:]:
         clients[role] = app.test_client()
