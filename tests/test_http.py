@@ -1,4 +1,6 @@
 """HTTP behaviour: error codes with clear pages, size limits, security headers."""
+import re
+
 from tests.conftest import csrf_token
 
 
@@ -28,5 +30,6 @@ def test_personal_pages_are_not_cached(client, learner, imported):
 
 
 def test_pages_have_no_inline_script(client, learner, imported):
+    # Scripts are files (script-src 'self'); a <script> without src would be blocked.
     for url in ("/", "/courses", "/courses/alpha", "/courses/alpha/first", "/account"):
-        assert "<script" not in client.get(url).get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\ssrc=)", client.get(url).get_data(as_text=True)), url
