@@ -34,7 +34,7 @@ def test_lesson_page_shows_text_reading_time_toc_and_next(client, imported, lear
     page = client.get("/courses/alpha/first").get_data(as_text=True)
     assert "第一课的中文正文" in page
     assert "分钟" in page
-    assert 'href="#欢迎"' in page  # table of contents for a lesson with 3 sections
+    assert 'href="#c-欢迎"' in page  # table of contents for a lesson with 3 sections
     assert "/courses/alpha/second" in page  # next lesson
 
 
