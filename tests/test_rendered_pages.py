@@ -227,10 +227,14 @@ def test_every_page_every_visitor_sees_renders_its_attributes_and_forms_right(ap
     assert not problems, report(problems)
 
 
-def forms_with_errors(client, language: str):
+def forms_with_errors(client, language: str, reset_path: str):
     """The accounts forms' error branches, each as (what, response)."""
     auth = Auth(client)
     client.post("/language", data={"language": language, "csrf_token": csrf_token(client, "/")})
+    yield "forgot password, empty", client.post("/password/forgot", data={
+        "csrf_token": csrf_token(client, "/password/forgot")})
+    yield "reset link, too short", client.post(reset_path, data={
+        "new_password": "short", "csrf_token": csrf_token(client, reset_path)})
     yield "login, wrong password", auth.login("nobody@example.com", "wrong-password-123")
     yield "login, empty", client.post("/login", data={"csrf_token": csrf_token(client)})
     yield "register, everything wrong", auth.register("not a phone", name="", password="short",
@@ -250,15 +254,25 @@ def forms_with_errors(client, language: str):
 @pytest.mark.parametrize("language, show, hide", [("zh", "显示密码", "隐藏密码"),
                                                   ("en", "Show password", "Hide password")])
 def test_forms_with_errors_render_right_in_both_languages(app, make_user, language, show, hide):
-    make_user("learner@example.com")
+    from urllib.parse import urlsplit
+
+    from app.accounts.models import User
+    from app.accounts.resets import issue_handover_link
+    from app.extensions import db
+
+    learner, admin = make_user("learner@example.com"), make_user("admin@example.com", role="admin")
+    with app.test_request_context():  # a live reset link, as an admin hands one over
+        person, actor = db.session.get(User, learner), db.session.get(User, admin)
+        link, _reset = issue_handover_link(person, actor, "lost phone")
     client = app.test_client()
     problems, seen = [], 0
-    for what, response in forms_with_errors(client, language):
+    for what, response in forms_with_errors(client, language, urlsplit(link).path):
         html = response.get_data(as_text=True)
         assert response.status_code in (400, 401), (what, response.status_code)
         problems += sweep(response, what)
-        # Every one of these pages has a password box, with its toggle named in the language.
-        if not ('type="password"' in html and show in html and hide in html):
+        # Every page but "forgot" has a password box, with its toggle named in the language.
+        toggled = 'type="password"' in html and show in html and hide in html
+        if "forgot" not in what and not toggled:
             problems.append(f"{what}: no password box with a {show!r}/{hide!r} button")
         # Fields with errors are marked and point at their messages (a wrong password is
         # only a message at the top: it must not say which of the two was wrong).
@@ -267,7 +281,7 @@ def test_forms_with_errors_render_right_in_both_languages(app, make_user, langua
         if bool(marked) != (what != "login, wrong password"):
             problems.append(f"{what}: fields marked invalid: {bool(marked)}")
         seen += 1
-    assert seen == 7
+    assert seen == 9
     assert not problems, report(problems)
 
 
