@@ -457,6 +457,8 @@ class _Reader:
             self.fail(path, fm.body_line, "the lesson has no text")
         rendered = render_markdown(fm.body, self.resolver(path, path.parent.parent, fm.body, index,
                                                           fm.body_line))
+        for line, note in rendered.notes:
+            self.warn(path, fm.body_line + line - 1, note)
         return LessonTextSource(locale=locale, title=title, markdown=fm.body, rendered=rendered,
                                 minutes=minutes or rendered.minutes, path=self.name(path))
 

@@ -57,6 +57,8 @@ class Rendered:
     html: str
     toc: list[dict] = field(default_factory=list)  # [{"id", "name", "level"}]
     minutes: int = 1
+    # (line in the Markdown, 1-based; what the author should know): raw HTML left open
+    notes: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _url_filter(_tag: str, attribute: str, value: str) -> str | None:
@@ -138,6 +140,22 @@ class _ClosedRawHtml(HTMLExtractor):
         for match in re.finditer(r"</([a-zA-Z][a-zA-Z0-9]*)", source):
             self.end_tags.setdefault(match.group(1).lower(), []).append(match.start())
 
+    def handle_starttag(self, tag, attrs):
+        opening = not self.inraw
+        super().handle_starttag(tag, attrs)
+        if opening and self.inraw:
+            self.block = (self.lineno, tag)
+
+    def _note_unclosed(self) -> None:
+        line, tag = self.block
+        self.md.unclosed_html.append((line, f"<{tag}> is never closed: it ends, closed, at the "
+                                      "next blank line (or the end of the lesson)"))
+
+    def close(self):
+        if self.inraw and self.stack:
+            self._note_unclosed()
+        super().close()
+
     def _closes_later(self, position: int) -> bool:
         tag = self.stack[0]
         ends = self.end_tags.get(tag, [])
@@ -147,6 +165,7 @@ class _ClosedRawHtml(HTMLExtractor):
         if self.inraw and self.stack:
             blank = inner_blank_line_re.search(data)
             if blank and not self._closes_later(self.line_offset + self.offset):
+                self._note_unclosed()
                 self._cache.append(data[:blank.start()])
                 self._cache.extend(f"</{tag}>" for tag in reversed(self.stack))
                 self.stack, self.inraw = [], False
@@ -160,6 +179,7 @@ class _ClosedRawHtml(HTMLExtractor):
 class _RawHtmlBlocks(Preprocessor):
     def run(self, lines: list[str]) -> list[str]:
         source = "\n".join(lines)
+        self.md.unclosed_html = []
         parser = _ClosedRawHtml(self.md, source)
         parser.feed(source)
         parser.close()
@@ -188,7 +208,8 @@ def render_markdown(text: str, resolve: Resolver | None = None) -> Rendered:
     # toc names come from Markdown headings and are shown escaped by Jinja; strip any tags.
     for entry in toc:
         entry["name"] = nh3.clean(entry["name"], tags=set())
-    return Rendered(html=html, toc=toc, minutes=reading_minutes(text))
+    return Rendered(html=html, toc=toc, minutes=reading_minutes(text),
+                    notes=list(getattr(md, "unclosed_html", [])))
 
 
 def render_inline(text: str) -> str:

@@ -206,3 +206,19 @@ def test_on_the_lesson_page_toc_links_land_and_lesson_ids_cannot_clobber(app, cl
     assert response.status_code == 200, (other, response.status_code, response.headers)
     target.feed(response.get_data(as_text=True))
     assert other.split("#", 1)[1] in target.ids
+
+
+def test_the_checker_warns_where_raw_html_is_left_open(tmp_path):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from app.authoring.cli import check_command
+
+    shutil.copytree(Path(__file__).parents[1] / "fixtures" / "courses" / "alpha", tmp_path / "alpha")
+    lesson = tmp_path / "alpha" / "01-basics" / "01-first.en.md"
+    lesson.write_text("---\ntitle: First\n---\nIntro\n\n<table>\n<tr><td>cell\n\n## Next\n",
+                      encoding="utf-8")
+    result = CliRunner().invoke(check_command, [str(tmp_path / "alpha"), "--strict"])
+    assert "alpha/01-basics/01-first.en.md:6: warning: <table> is never closed" in result.output
+    assert result.exit_code == 1
