@@ -14,6 +14,7 @@ from ..config import LANGUAGES
 from ..content import ContentError, Rendered, render_markdown, split_front_matter
 from ..content.render import content_id
 from ..quizzes.parser import merge_languages, parse_quiz_file
+from . import item_writing
 from .limits import CourseLimits, current_limits, size_words
 from .uploads import CleanImage, ImageRejected, accept_image
 
@@ -25,7 +26,7 @@ COURSE_KEYS = {"slug", "order", "certificate", "gating", "title", "summary"}
 MODULE_KEYS = {"title", "summary"}
 LESSON_KEYS = {"title", "minutes"}
 GATINGS = ("sequential", "open")
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
 LESSON_URL = "/courses/{course}/{lesson}"  # learning.lesson; content is rendered outside requests
 MEDIA_URL = "/media/{sha256}.{extension}"  # authoring's media route
 
@@ -50,6 +51,7 @@ class LessonTextSource:
     rendered: Rendered
     minutes: int
     path: str
+    body_line: int = 1  # the first line of the Markdown body in its file
 
 
 @dataclass
@@ -228,7 +230,7 @@ class _Reader:
                 try:
                     image = accept_image(data)
                 except ImageRejected as error:
-                    self.fail(child, 1, str(error))
+                    self.fail(child, error.line, str(error))
                     continue
                 course.images[relative] = image
                 course.assets[relative] = image.sha256
@@ -308,10 +310,13 @@ class _Reader:
                               path=self.name(path), folder=folder)
         self.untranslated(path, fm, course.title, "title")
         self.modules(folder, course)
+        self.warnings += item_writing.course_truefalse_one_way(self.name(path),
+                                                               self.truefalse_keys)
         return course
 
     def modules(self, folder: Path, course: CourseSource) -> None:
         path = folder / "course.md"
+        self.truefalse_keys: list[bool] = []  # every quiz's, for the course-level warning
         index = self.index(folder, course)
         seen_lessons: dict[str, str] = {}
         seen_modules: dict[str, str] = {}
@@ -399,6 +404,8 @@ class _Reader:
         if not module.lessons:
             self.fail(path, 1, "the module has no lessons")
         for lesson in module.lessons:
+            self.same_checklists(lesson)
+        for lesson in module.lessons:
             for language in LANGUAGES:
                 if lesson.texts and language not in lesson.texts:
                     some = next(iter(lesson.texts.values()))
@@ -436,10 +443,32 @@ class _Reader:
         if len(parsed) != len(files):
             return None
         try:
-            return merge_languages(parsed)
+            merged = merge_languages(parsed)
         except ContentError as error:
             self.errors.append(error)
             return None
+        self.warnings += item_writing.quiz_warnings(parsed)
+        first = parsed["zh"] if "zh" in parsed else next(iter(parsed.values()))
+        self.truefalse_keys += [is_true for _line, is_true in item_writing.truefalse_keys(first)]
+        return merged
+
+    def same_checklists(self, lesson: LessonSource) -> None:
+        """A tick is kept by item id, whatever the language: every language lists the same."""
+        texts = sorted(lesson.texts.values(), key=lambda t: (t.locale != "zh", t.locale))
+        if len(texts) < 2:
+            return
+        first = [item for _line, item in texts[0].rendered.checklist]
+        for other in texts[1:]:
+            ids = [item for _line, item in other.rendered.checklist]
+            if ids != first:
+                line = next((l for (l, item), mine in zip(other.rendered.checklist, first)
+                             if item != mine), other.rendered.checklist[-1][0]
+                            if other.rendered.checklist else 1)
+                self.errors.append(ContentError(
+                    other.path, other.body_line + line - 1 if other.rendered.checklist else 1,
+                    f"the checklist ids differ from {texts[0].path} ({', '.join(first) or 'none'} "
+                    f"there, {', '.join(ids) or 'none'} here): every language ticks the same "
+                    "items"))
 
     def lesson_text(self, path: Path, locale: str, index: CourseIndex) -> LessonTextSource | None:
         fm = self.front_matter(path, LESSON_KEYS, {"title"})
@@ -459,8 +488,12 @@ class _Reader:
                                                           fm.body_line))
         for line, note in rendered.notes:
             self.warn(path, fm.body_line + line - 1, note)
+        for line, problem in rendered.problems:
+            self.fail(path, fm.body_line + line - 1, problem)
+        self.warnings += item_writing.wide_tables(fm.body, self.name(path), fm.body_line)
         return LessonTextSource(locale=locale, title=title, markdown=fm.body, rendered=rendered,
-                                minutes=minutes or rendered.minutes, path=self.name(path))
+                                minutes=minutes or rendered.minutes, path=self.name(path),
+                                body_line=fm.body_line)
 
 
 def _line_of(text: str, needle: str, first_line: int) -> int:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .svg import SvgRejected, check_svg, looks_like_svg
+
 FORMATS = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg"),
            "GIF": ("image/gif", "gif"), "WEBP": ("image/webp", "webp")}
 SAME_AS = {"MPO": "JPEG"}  # phones' multi-picture JPEGs: the first picture is an ordinary JPEG
@@ -22,6 +24,8 @@ MAX_SIDE = 2400  # wider than any phone; bigger pictures are scaled down
 
 class ImageRejected(ValueError):
     """The upload is not an image we accept; the message is for the trainer."""
+
+    line = 1  # where in the file (an SVG's line); pictures are judged whole
 
 
 @dataclass
@@ -53,6 +57,8 @@ def clean_image(data: bytes, reencode: bool = True) -> CleanImage:
     comments); otherwise the image is re-encoded."""
     if not data:
         raise ImageRejected(_("The file is empty."))
+    if looks_like_svg(data):
+        return _svg(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -79,6 +85,16 @@ def clean_image(data: bytes, reencode: bool = True) -> CleanImage:
         raise ImageRejected(_("This is not an image we can read (PNG, JPEG, GIF or WebP).")) from None
     except (OSError, SyntaxError, ValueError):
         raise ImageRejected(_("The image is damaged or incomplete.")) from None
+
+
+def _svg(data: bytes) -> CleanImage:
+    try:
+        width, height = check_svg(data)
+    except SvgRejected as error:
+        rejected = ImageRejected(str(error))
+        rejected.line = error.line
+        raise rejected from None
+    return CleanImage(data, "image/svg+xml", "svg", width, height)
 
 
 def _encode(image: Image.Image, kind: str) -> CleanImage:

@@ -24,6 +24,11 @@ class ContentError(ValueError):
     def __reduce__(self):  # picklable: the zip checks run in a child process
         return type(self), (self.path, self.line, self.reason)
 
+    def localized(self) -> str:
+        """The reason in the reader's language where it has a translation (item-writing
+        advice does); course-format errors are English, like a compiler's."""
+        return self.reason
+
 
 @dataclass
 class FrontMatter:

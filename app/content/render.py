@@ -37,9 +37,17 @@ ALLOWED_ATTRIBUTES = {
 _ADMONITIONS = {"note", "tip", "hint", "important", "warning", "caution", "danger", "attention",
                 "error"}
 ALLOWED_CLASSES = {
-    "div": {"admonition", *_ADMONITIONS},
+    "div": {"admonition", *_ADMONITIONS, "template-block"},
     "p": {"admonition-title"},
+    # ```template and ```checklist blocks (below): copied by static/js/lesson.js, ticked on
+    # the lesson page. Nothing else of the page's own look is open to lesson Markdown.
+    "ul": {"checklist"},
+    "li": {"checklist-item"},
 }
+# A checklist item's id: stable across edits and languages, it keys the learner's tick.
+CHECKLIST_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CHECKLIST_ID_MAX = 60
+CHECKLIST_ITEM_PREFIX = "check-"  # the <li>'s id on the page: c-check-<item id>
 # Every id from lesson content gets this prefix (and same-page links and the TOC with it), so
 # a lesson's `id="login-form"` or `{#csrf_token}` can never stand in for one of the page's own
 # elements (DOM clobbering). The page templates use no id starting with it.
@@ -59,6 +67,10 @@ class Rendered:
     minutes: int = 1
     # (line in the Markdown, 1-based; what the author should know): raw HTML left open
     notes: list[tuple[int, str]] = field(default_factory=list)
+    # (line, reason): a ```checklist or ```template block that cannot be read
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    checklist: list[tuple[int, str]] = field(default_factory=list)  # (line, item id) in order
+    templates: int = 0  # ```template blocks
 
 
 def _url_filter(_tag: str, attribute: str, value: str) -> str | None:
@@ -186,7 +198,101 @@ class _RawHtmlBlocks(Preprocessor):
         return "".join(parser.cleandoc).split("\n")
 
 
+_FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\s]*)[ \t]*$")
+_CHECKLIST_LINE = re.compile(r"^\s*[-*+]\s+(?P<id>[^:：\s]+)\s*[:：]\s*(?P<text>\S.*)$")
+
+
+class _LessonBlocks(Preprocessor):
+    """```template (a message to copy) and ```checklist (`- id: text` items to tick) fences.
+
+    They become stashed HTML (escaped text, our own classes) before fenced_code sees them;
+    the sanitiser still judges the result. Each block keeps its line count, so the lines
+    reported after it stay right.
+    """
+
+    def run(self, lines: list[str]) -> list[str]:
+        self.md.lesson_blocks = {"problems": [], "checklist": [], "templates": 0}
+        out: list[str] = []
+        index = 0
+        while index < len(lines):
+            opening = _FENCE.match(lines[index])
+            if not opening:
+                out.append(lines[index])
+                index += 1
+                continue
+            fence, info = opening.group("fence"), opening.group("info").lower()
+            end = next((j for j in range(index + 1, len(lines))
+                        if lines[j].strip().startswith(fence[0] * len(fence))
+                        and not lines[j].strip().strip(fence[0])), None)
+            if info not in ("template", "checklist"):
+                # Any other fenced block (code) passes whole: its text is not ours to read.
+                stop = len(lines) if end is None else end + 1
+                out.extend(lines[index:stop])
+                index = stop
+                continue
+            if end is None:
+                self.md.lesson_blocks["problems"].append(
+                    (index + 1, f"the ```{info} block is never closed (end it with {fence})"))
+                out.extend(lines[index:])
+                break
+            body = lines[index + 1:end]
+            html = (self._template(body) if info == "template"
+                    else self._checklist(body, index + 2))
+            out.extend(["", self.md.htmlStash.store(html)] + [""] * (end - index - 1))
+            index = end + 1
+        return out
+
+    def _template(self, body: list[str]) -> str:
+        self.md.lesson_blocks["templates"] += 1
+        text = "\n".join(body).strip("\n")
+        return f'<div class="template-block"><pre><code>{_escape(text)}</code></pre></div>'
+
+    def _checklist(self, body: list[str], first_line: int) -> str:
+        blocks = self.md.lesson_blocks
+        items = []
+        for offset, row in enumerate(body):
+            line = first_line + offset
+            if not row.strip():
+                continue
+            match = _CHECKLIST_LINE.match(row)
+            if not match:
+                blocks["problems"].append((line, "a checklist line reads '- id: what to do' "
+                                           "(e.g. '- list-30-names: Write down 30 names')"))
+                continue
+            item_id = match.group("id")
+            if not CHECKLIST_ID.match(item_id) or len(item_id) > CHECKLIST_ID_MAX:
+                blocks["problems"].append((line, f"checklist id '{item_id}' may only use a-z, "
+                                           f"0-9 and '-' (up to {CHECKLIST_ID_MAX})"))
+                continue
+            if any(seen == item_id for _line, seen in blocks["checklist"]):
+                blocks["problems"].append((line, f"checklist id '{item_id}' is used twice in "
+                                           "this lesson (each item needs its own id)"))
+                continue
+            blocks["checklist"].append((line, item_id))
+            items.append(f'<li class="checklist-item" id="{CHECKLIST_ITEM_PREFIX}{item_id}">'
+                         f'{_inline_html(match.group("text"))}</li>')
+        if not items:
+            blocks["problems"].append((first_line - 1, "the checklist has no items"))
+        return '<ul class="checklist">' + "".join(items) + "</ul>"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 _local = threading.local()
+
+
+def _inline_html(text: str) -> str:
+    """One checklist item's Markdown (bold, links…), from a second instance: the main one
+    is busy converting the lesson that holds it. Sanitised with the lesson afterwards."""
+    md = getattr(_local, "inline_md", None)
+    if md is None:
+        md = _local.inline_md = markdown.Markdown(output_format="html")
+    html = md.reset().convert(text).strip()
+    if html.startswith("<p>") and html.endswith("</p>") and len(_P_TAG.findall(html)) == 2:
+        html = html[3:-4]
+    return html
 
 
 def _markdown() -> markdown.Markdown:
@@ -198,6 +304,7 @@ def _markdown() -> markdown.Markdown:
                                            extension_configs=EXTENSION_CONFIGS,
                                            output_format="html")
         md.preprocessors.register(_RawHtmlBlocks(md), "html_block", 20)  # replaces the stock one
+        md.preprocessors.register(_LessonBlocks(md), "lesson_blocks", 27)  # before fenced_code
     return md.reset()
 
 
@@ -208,8 +315,12 @@ def render_markdown(text: str, resolve: Resolver | None = None) -> Rendered:
     # toc names come from Markdown headings and are shown escaped by Jinja; strip any tags.
     for entry in toc:
         entry["name"] = nh3.clean(entry["name"], tags=set())
+    blocks = getattr(md, "lesson_blocks", {})
     return Rendered(html=html, toc=toc, minutes=reading_minutes(text),
-                    notes=list(getattr(md, "unclosed_html", [])))
+                    notes=list(getattr(md, "unclosed_html", [])),
+                    problems=list(blocks.get("problems", [])),
+                    checklist=list(blocks.get("checklist", [])),
+                    templates=blocks.get("templates", 0))
 
 
 def render_inline(text: str) -> str:

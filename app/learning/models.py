@@ -106,3 +106,22 @@ class LessonProgress(db.Model):
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id"), primary_key=True,
                                            index=True)
     read_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChecklistTick(db.Model):
+    """A learner ticked one item of a lesson's ```checklist.
+
+    Keyed by the course's and lesson's slugs and the item's id, never by rows or text, so a
+    tick survives re-imports, edits and a change of language; an item removed from the
+    lesson keeps its row (it is only not shown). Unique, so a double click ticks once.
+    """
+
+    __tablename__ = "checklist_ticks"
+    __table_args__ = (UniqueConstraint("user_id", "course_slug", "lesson_slug", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    course_slug: Mapped[str] = mapped_column(String(80))
+    lesson_slug: Mapped[str] = mapped_column(String(80))
+    item_id: Mapped[str] = mapped_column(String(60))
+    ticked_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,16 +1,19 @@
 """Reading path rules: outlines, progress, "continue where you left off", marking as read."""
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from markupsafe import Markup
+from sqlalchemy import delete, func, select, update
 
 from ..accounts.models import User, utcnow
 from ..database import insert_ignoring_duplicates
 from ..extensions import db
 from . import gating
-from .models import Course, Enrolment, Lesson, LessonProgress, LessonText, Module
+from .models import ChecklistTick, Course, Enrolment, Lesson, LessonProgress, LessonText, Module
 from .signals import course_completed
 
 
@@ -228,3 +231,58 @@ def record_completion_if_done(user: User, course_id: int) -> bool:
         course_completed.send(current_app._get_current_object(), **event)
         return True
     return False
+
+
+# Checklists ------------------------------------------------------------------------------
+
+# A ```checklist item as the content pipeline stores it (app/content/render.py).
+_CHECKLIST_ITEM = re.compile(r'<li class="checklist-item" id="c-check-([a-z0-9-]+)">(.*?)</li>',
+                             re.DOTALL)
+
+
+class UnknownChecklistItem(LookupError):
+    """The lesson (in no language) has a checklist item with that id."""
+
+
+def checklist_ids(lesson: Lesson) -> set[str]:
+    """The ids of the lesson's checklist items, as published (the same in every language)."""
+    return {match.group(1) for text in lesson.texts
+            for match in _CHECKLIST_ITEM.finditer(text.body_html)}
+
+
+def ticked_items(user: User, course: Course, lesson: Lesson) -> set[str]:
+    """Every item the learner ticked in this lesson, including items no longer in it."""
+    return set(db.session.scalars(select(ChecklistTick.item_id).where(
+        ChecklistTick.user_id == user.id, ChecklistTick.course_slug == course.slug,
+        ChecklistTick.lesson_slug == lesson.slug)))
+
+
+def set_tick(user: User, course: Course, lesson: Lesson, item_id: str, done: bool,
+             outline: Outline) -> bool:
+    """Tick (or untick) one checklist item; the state asked for, so repeats change nothing.
+
+    Raises LockedError when the lesson's module is not open, UnknownChecklistItem when the
+    lesson has no such item. Returns whether the item is ticked now.
+    """
+    if not outline.module_of(lesson).unlocked:
+        raise LockedError()
+    if item_id not in checklist_ids(lesson):
+        raise UnknownChecklistItem(item_id)
+    if done:
+        insert_ignoring_duplicates(ChecklistTick, user_id=user.id, course_slug=course.slug,
+                                   lesson_slug=lesson.slug, item_id=item_id, ticked_at=utcnow())
+    else:
+        db.session.execute(delete(ChecklistTick).where(
+            ChecklistTick.user_id == user.id, ChecklistTick.course_slug == course.slug,
+            ChecklistTick.lesson_slug == lesson.slug, ChecklistTick.item_id == item_id))
+    db.session.commit()
+    return done
+
+
+def body_with_checklist(body_html: str, ticked: set[str],
+                        item: Callable[[str, str, bool], str]) -> Markup:
+    """The stored lesson HTML with each checklist item drawn by `item(id, html, ticked)`
+    (the page's tick form). The HTML was sanitised at import; `item` escapes its own."""
+    return Markup(_CHECKLIST_ITEM.sub(
+        lambda match: str(item(match.group(1), Markup(match.group(2)),
+                               match.group(1) in ticked)), body_html))

@@ -1,5 +1,6 @@
-"""Learner pages: home, catalog, course, lesson, mark as read."""
-from flask import Blueprint, Response, abort, redirect, render_template, url_for
+"""Learner pages: home, catalog, course, lesson, mark as read, checklist ticks."""
+from flask import (Blueprint, Response, abort, get_template_attribute, redirect,
+                   render_template, request, url_for)
 from flask_login import current_user, login_required
 
 from ..i18n import current_language
@@ -69,9 +70,32 @@ def lesson(slug: str, lesson_slug: str):
         return _locked(course, outline, module_entry)
     before, after = outline.neighbours(lesson)
     entry = next(e for e in outline.lessons if e.lesson.id == lesson.id)
+    text = services.lesson_text(lesson, language)
+    item = get_template_attribute("learning/_checklist.html", "checklist_item")
+    body = services.body_with_checklist(
+        text.body_html, services.ticked_items(current_user, course, lesson),
+        lambda item_id, html, done: item(course.slug, lesson.slug, item_id, html, done))
     return render_template("learning/lesson.html", course=course, outline=outline, entry=entry,
-                           text=services.lesson_text(lesson, language), before=before,
-                           after=after)
+                           text=text, body=body, before=before, after=after)
+
+
+@bp.route("/courses/<slug>/<lesson_slug>/checklist/<item_id>", methods=["POST"])
+@login_required
+def tick(slug: str, lesson_slug: str, item_id: str):
+    """Tick or untick one checklist item (`done` = 1 or 0): a form post, or fetch with JSON."""
+    course, lesson = _lesson_or_404(slug, lesson_slug)
+    outline = services.course_outline(course, current_user, current_language())
+    done = request.form.get("done", "1") != "0"
+    try:
+        services.set_tick(current_user, course, lesson, item_id, done, outline)
+    except services.LockedError:
+        return _locked(course, outline, outline.module_of(lesson))
+    except services.UnknownChecklistItem:
+        abort(404)
+    if request.accept_mimetypes.best == "application/json":
+        return {"item": item_id, "done": done}
+    return redirect(url_for("learning.lesson", slug=slug, lesson_slug=lesson_slug,
+                            _anchor=f"c-check-{item_id}"), 303)
 
 
 @bp.route("/courses/<slug>/<lesson_slug>/read", methods=["POST"])
