@@ -32,7 +32,7 @@ def personal_data(user: User) -> dict:
     """Everything the portal holds about one person, as plain JSON-ready data."""
     from ..api.models import WebhookDelivery
     from ..certificates.models import Certificate
-    from ..learning.models import Course, Enrolment, Lesson, LessonProgress, Module
+    from ..learning.models import ChecklistTick, Course, Enrolment, Lesson, LessonProgress, Module
     from ..notifications.models import Notification
     from ..quizzes.models import Attempt, AttemptAnswer, Quiz
     from ..referrals.models import MentorChange, TierChange, TreeNode
@@ -102,6 +102,11 @@ def personal_data(user: User) -> dict:
                                      .order_by(Enrolment.started_at))],
         "lessons_read": [{"course": courses[course_id].slug, "lesson": slug, "read_at": _when(at)}
                          for at, slug, course_id in progress],
+        "checklist_ticks": [
+            {"course": t.course_slug, "lesson": t.lesson_slug, "item": t.item_id,
+             "ticked_at": _when(t.ticked_at)}
+            for t in session.scalars(select(ChecklistTick).where(ChecklistTick.user_id == user.id)
+                                     .order_by(ChecklistTick.ticked_at, ChecklistTick.id))],
         "quiz_attempts": attempts,
         "certificates": [
             {"code": c.code, "course": courses[c.course_id].slug, "name_on_certificate": c.learner_name,
@@ -158,7 +163,7 @@ def anonymise(user: User, reason: str, confirmation: str, actor: User) -> None:
     Removed: name (also on certificates and in mentees' reminders from them), phone, email,
     external id, password (unusable), invite code (unfindable), free-text mentions in audit
     reasons, webhook payloads and typed quiz answers. Kept: the user row and every training
-    row keyed to it, the tree node and tier, certificates (valid, without the name), so
+    row keyed to it (checklist ticks too: item ids, no personal text), the tree node and tier, certificates (valid, without the name), so
     totals do not change.
     """
     from ..api.models import WebhookDelivery

@@ -41,6 +41,7 @@ WIDE_NUMERIC = _l("the accepted answers %(spec)s span %(width)s, more than the v
 WIDE_TABLE = _l("this table has %(columns)s columns: on a phone 360 px wide it cannot be "
                 "read; keep tables to at most 4 columns (split it, or turn it into a list)")
 
+KEY_WORDS = {True: _l("true"), False: _l("false")}  # translated where shown, like the message
 CATCH_ALL_PHRASES = ("all of the above", "none of the above", "以上都对", "以上都不对", "以上皆是",
                      "以上皆非", "以上都是", "以上都不是", "以上全对", "以上全错")
 # A stem asking for the wrong answer: English "NOT"/"EXCEPT" in capitals, or "which … not"
@@ -67,7 +68,9 @@ class ItemWarning(ContentError):
     def localized(self) -> str:
         from flask_babel import gettext
 
-        return gettext(self.message, **self.params)
+        words = set(KEY_WORDS.values())
+        return gettext(self.message, **{name: gettext(value) if value in words else value
+                                        for name, value in self.params.items()})
 
 
 def _rebuild(path, line, message, params):
@@ -112,7 +115,7 @@ def truefalse_one_way(quiz: ParsedQuiz) -> list[ItemWarning]:
     keys = truefalse_keys(quiz)
     if len(keys) >= 3 and len({is_true for _line, is_true in keys}) == 1:
         return [ItemWarning(quiz.path, keys[0][0], TRUEFALSE_ONE_WAY, total=len(keys),
-                            key="true" if keys[0][1] else "false",
+                            key=KEY_WORDS[keys[0][1]],
                             lines=_lines([line for line, _ in keys]))]
     return []
 
@@ -120,7 +123,7 @@ def truefalse_one_way(quiz: ParsedQuiz) -> list[ItemWarning]:
 def course_truefalse_one_way(path: str, keys: list[bool]) -> list[ItemWarning]:
     if len(keys) >= 3 and len(set(keys)) == 1:
         return [ItemWarning(path, 1, COURSE_TRUEFALSE_ONE_WAY, total=len(keys),
-                            key="true" if keys[0] else "false")]
+                            key=KEY_WORDS[keys[0]])]
     return []
 
 
