@@ -91,7 +91,7 @@ def test_invited_small_b_learns_fails_passes_is_certified_and_the_mentor_sees_it
     page.locator(".card.result ul a").first.click()  # "what to review"
     assert page.locator("article.lesson").is_visible()
 
-    # The cooldown passes (10 minutes in the shipped quiz).
+    # Time passes (the first retry of a shipped quiz has no wait; later ones wait longer).
     server.sql("UPDATE quiz_attempts SET submitted_at = datetime(submitted_at, '-1 hour')")
     page.goto(f"{base}/courses/{COURSE}/{modules[0]}/quiz")
     take_quiz(page, modules[0], right=True)
