@@ -36,6 +36,7 @@ ACCESS = {
     ("learning.course", "GET"): "user",
     ("learning.lesson", "GET"): "user",
     ("learning.mark_read", "POST"): "user",
+    ("learning.tick", "POST"): "user",  # a checklist item of a lesson she can see
     ("quizzes.overview", "GET"): "user",
     ("quizzes.start", "POST"): "user",
     ("quizzes.attempt", "GET"): "owner",
@@ -182,6 +183,7 @@ def world(app, client, imported, make_user):
         with app.test_request_context():
             digest = asset_url("css/app.css").split("/")[2]
         values = {"slug": "gamma", "lesson_slug": "intro", "module_slug": "start",
+                  "item_id": "write-welcome",  # tests/fixtures/courses/gamma: intro's checklist
                   "attempt_id": db.session.scalar(select(Attempt.id).order_by(Attempt.id)),
                   "quiz_id": db.session.scalar(select(Attempt.quiz_id).order_by(Attempt.id)),
                   "code": db.session.scalar(select(Certificate.code)),

@@ -240,6 +240,13 @@ _CHECKLIST_ITEM = re.compile(r'<li class="checklist-item" id="c-check-([a-z0-9-]
                              re.DOTALL)
 
 
+def checklist_element_id(item_id: str) -> str:
+    """The item's id on the page, as the content pipeline gave it (c-check-<id>)."""
+    from ..content.render import CHECKLIST_ITEM_PREFIX, content_id
+
+    return content_id(CHECKLIST_ITEM_PREFIX + item_id)
+
+
 class UnknownChecklistItem(LookupError):
     """The lesson (in no language) has a checklist item with that id."""
 

@@ -74,7 +74,8 @@ def lesson(slug: str, lesson_slug: str):
     item = get_template_attribute("learning/_checklist.html", "checklist_item")
     body = services.body_with_checklist(
         text.body_html, services.ticked_items(current_user, course, lesson),
-        lambda item_id, html, done: item(course.slug, lesson.slug, item_id, html, done))
+        lambda item_id, html, done: item(course.slug, lesson.slug, item_id,
+                                         services.checklist_element_id(item_id), html, done))
     return render_template("learning/lesson.html", course=course, outline=outline, entry=entry,
                            text=text, body=body, before=before, after=after)
 
@@ -95,7 +96,7 @@ def tick(slug: str, lesson_slug: str, item_id: str):
     if request.accept_mimetypes.best == "application/json":
         return {"item": item_id, "done": done}
     return redirect(url_for("learning.lesson", slug=slug, lesson_slug=lesson_slug,
-                            _anchor=f"c-check-{item_id}"), 303)
+                            _anchor=services.checklist_element_id(item_id)), 303)
 
 
 @bp.route("/courses/<slug>/<lesson_slug>/read", methods=["POST"])

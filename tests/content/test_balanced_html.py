@@ -100,6 +100,8 @@ PIECES = [
     "&amp;", "<", ">", "\"", "'", "text", "文字", "[link](#x)", "![i](p.png)", "<abbr title=a>",
     "<object>", "<body>", "<html>", "</body>", "<head>", "<frameset>", "<p/>", "<div/>",
     "<p title=\"x\">",
+    # lesson blocks: a template or checklist fence, its items, its end (closed or not)
+    "\n```template\n", "\n```checklist\n", "- an-id: text\n", "- Bad_Id: x\n", "\n```\n",
 ]
 soup = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=6)), max_size=40).map("".join)
 

@@ -3,9 +3,10 @@
 // ordinary form post.
 (function () {
   "use strict";
-  var body = document.querySelector(".lesson-body");
+  var article = document.querySelector("article.lesson");
+  var body = article && article.querySelector(".lesson-body");
   if (!body) return;
-  var labels = body.dataset;
+  var labels = article.dataset;  // in the page's language, which may differ from the lesson's
 
   function selectText(element) {
     var range = document.createRange();
