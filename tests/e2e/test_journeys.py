@@ -1,4 +1,5 @@
 """User journeys in a real browser, on a phone-sized and a laptop viewport."""
+import html
 import io
 import re
 from pathlib import Path
@@ -13,29 +14,39 @@ PHONES = {"phone": "13900000001", "laptop": "13900000002"}
 PASSWORD = "lantern-river-quiet-88"
 
 
+def plain(text: dict) -> str:
+    """An option's Chinese text as the page shows it (the key is HTML)."""
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", text["zh"]))).strip()
+
+
+def right_answer(question: dict) -> list[str]:
+    """The labels a person who knows the answer chooses, in order (the browser sees no key)."""
+    if question["type"] == "order":
+        return [plain(item["text"]) for item in question["items"]]
+    return [plain(option["text"]) for option in question["options"] if option["correct"]]
+
+
 def answer_quiz(page, quiz: dict, right: bool) -> None:
-    """Fill the attempt page from the answer key the test knows (the browser never sees it)."""
+    """Answer by the options' visible text, as a person who knows (or doesn't) would: the
+    page's option ids are opaque, per attempt."""
     questions = {q["id"]: q for q in quiz["questions"]}
     for fieldset in page.locator("fieldset[data-question]").all():
         q = questions[fieldset.get_attribute("data-question")]
         kind = q["type"]
-        if kind in ("single", "truefalse"):
-            pick = next(o["id"] for o in q["options"] if o["correct"] == right)
-            fieldset.locator(f'input[value="{pick}"]').check()
-        elif kind == "multiple":
-            for option in q["options"]:
-                if option["correct"] == right:
-                    fieldset.locator(f'input[value="{option["id"]}"]').check()
+        if kind in ("single", "truefalse", "multiple"):
+            labels = [plain(o["text"]) for o in q["options"] if o["correct"] == right]
+            for label in labels[:1] if kind != "multiple" else labels:
+                fieldset.get_by_label(label, exact=True).check()
         elif kind == "text":
             fieldset.locator("input[type=text]").fill(q["accepted"][0] if right else "不知道")
         elif kind == "numeric":
             value = q["ranges"][0].get("value", q["ranges"][0]["min"])
             fieldset.locator("input[type=text]").fill(f"{value:g}" if right else "-12345")
         elif kind == "order":
-            ids = [item["id"] for item in q["items"]]
-            order = ids if right else ids[::-1]
-            for select, item_id in zip(fieldset.locator("select").all(), order):
-                select.select_option(item_id)
+            labels = right_answer(q)
+            for select, label in zip(fieldset.locator("select").all(),
+                                     labels if right else labels[::-1]):
+                select.select_option(label=label)
 
 
 def read_module_and_open_quiz(page) -> None:

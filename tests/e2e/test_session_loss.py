@@ -1,30 +1,17 @@
 """A quiz in a real browser when the session ends mid-way (logout on another device, an expired
 cookie) or the connection drops: the page says which it is and no answer is lost."""
-import html
 import re
 
 import pytest
 
 from tests.e2e.conftest import new_page, screenshot
-from tests.e2e.test_journeys import COURSE, KEYS, read_module_and_open_quiz
+from tests.e2e.test_journeys import COURSE, KEYS, plain, read_module_and_open_quiz, right_answer
 
 PASSWORD = "willow-ferry-candle-64"
 SIGNED_OUT = "你已退出登录——请重新登录后继续。"
 OFFLINE = "网络断了"
 MODULE = next(iter(KEYS))
 QUESTIONS = {q["id"]: q for q in KEYS[MODULE]["questions"]}
-
-
-def plain(text: dict) -> str:
-    """An option's Chinese text as the page shows it (the key is HTML)."""
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", text["zh"]))).strip()
-
-
-def right_answer(question: dict) -> list[str]:
-    """The labels a person who knows the answer chooses, in order (the browser sees no key)."""
-    if question["type"] == "order":
-        return [plain(item["text"]) for item in question["items"]]
-    return [plain(option["text"]) for option in question["options"] if option["correct"]]
 
 
 def answer(fieldset, question: dict) -> None:
