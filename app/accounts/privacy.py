@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 
 from ..extensions import db
 from .administration import audit, clean_reason
-from .models import AccountAudit, User, utcnow
+from .models import AccountAudit, PasswordReset, SignInSession, User, utcnow
 from .passwords import hash_password
 from .services import AccountError
 from .signins import end_all_sessions
@@ -34,7 +34,7 @@ def personal_data(user: User) -> dict:
     from ..certificates.models import Certificate
     from ..learning.models import ChecklistTick, Course, Enrolment, Lesson, LessonProgress, Module
     from ..notifications.models import Notification
-    from ..quizzes.models import Attempt, AttemptAnswer, Quiz
+    from ..quizzes.models import Attempt, AttemptAnswer, AttemptGrant, Quiz
     from ..referrals.models import MentorChange, TierChange, TreeNode
 
     session = db.session
@@ -127,6 +127,23 @@ def personal_data(user: User) -> dict:
             {"action": a.action, "details": a.details, "reason": a.reason, "at": _when(a.created_at)}
             for a in session.scalars(select(AccountAudit).where(AccountAudit.user_id == user.id)
                                      .order_by(AccountAudit.created_at, AccountAudit.id))],
+        "sign_in_sessions": [
+            {"device": s.device, "browser": s.browser, "network": s.network,
+             "signed_in_at": _when(s.created_at), "last_seen_at": _when(s.last_seen_at),
+             "ended_at": _when(s.revoked_at)}
+            for s in session.scalars(select(SignInSession).where(SignInSession.user_id == user.id)
+                                     .order_by(SignInSession.created_at, SignInSession.id))],
+        "password_resets": [
+            {"channel": r.channel, "issued_by_id": r.issued_by_id, "created_at": _when(r.created_at),
+             "expires_at": _when(r.expires_at), "used_at": _when(r.used_at)}
+            for r in session.scalars(select(PasswordReset).where(PasswordReset.user_id == user.id)
+                                     .order_by(PasswordReset.created_at, PasswordReset.id))],
+        "extra_quiz_attempts_given": [
+            {"course": getattr(courses.get(quiz_courses.get(g.quiz_id)), "slug", None),
+             "module": quiz_modules.get(g.quiz_id), "after_attempts": g.after_attempts,
+             "granted_by_id": g.granted_by_id, "reason": g.reason, "granted_at": _when(g.granted_at)}
+            for g in session.scalars(select(AttemptGrant).where(AttemptGrant.user_id == user.id)
+                                     .order_by(AttemptGrant.granted_at, AttemptGrant.id))],
     }
 
 
@@ -169,7 +186,7 @@ def anonymise(user: User, reason: str, confirmation: str, actor: User) -> None:
     from ..api.models import WebhookDelivery
     from ..certificates.models import Certificate
     from ..notifications.models import Notification
-    from ..quizzes.models import Attempt, AttemptAnswer
+    from ..quizzes.models import Attempt, AttemptAnswer, AttemptGrant
     from ..referrals.models import MentorChange, TierChange, TreeNode
 
     reason = clean_reason(reason)
@@ -219,6 +236,8 @@ def anonymise(user: User, reason: str, confirmation: str, actor: User) -> None:
         payload = _scrub_json(dict(delivery.payload), traces)
         payload["external_id"] = None
         delivery.payload = payload
+    for grant in session.scalars(select(AttemptGrant).where(AttemptGrant.user_id == user.id)):
+        grant.reason = _scrub(grant.reason, traces) or "-"  # the table requires a reason
     for entry in session.scalars(select(AccountAudit).where(AccountAudit.user_id == user.id)):
         entry.reason = _scrub(entry.reason, traces)
         entry.details = _scrub_json(entry.details, traces)
@@ -241,8 +260,6 @@ def anonymise(user: User, reason: str, confirmation: str, actor: User) -> None:
     user.active = False
     end_all_sessions(user)  # signed out everywhere
     from sqlalchemy import update
-
-    from .models import SignInSession
 
     session.execute(update(SignInSession).where(SignInSession.user_id == user.id)
                     .values(network=""))  # where they signed in from is theirs too

@@ -151,7 +151,7 @@ def person(app, client, imported, make_user):
     """Someone with a full history: mentor, mentee, lessons, attempts, a certificate, a
     reminder they sent, a webhook about them, an admin's note naming them."""
     from app.api.models import WebhookDelivery
-    from app.quizzes.models import Attempt, AttemptAnswer
+    from app.quizzes.models import Attempt, AttemptAnswer, AttemptGrant
     from app.referrals import mentoring
     from app.referrals import services as tree
 
@@ -180,6 +180,9 @@ def person(app, client, imported, make_user):
         db.session.add(WebhookDelivery(id="d" * 36, event="tier.changed", status="delivered", payload={
             "user_id": person, "external_id": "shop-778899", "from_tier": "trainee",
             "to_tier": "certified", "reason": "certificate issued"}))
+        # Her mentor gave her one more attempt, naming her in the free-text reason.
+        db.session.add(AttemptGrant(quiz_id=attempt.quiz_id, user_id=person, granted_by_id=mentor,
+                                    after_attempts=1, reason=f"{NAME} was ill on the day"))
         db.session.commit()
     return {"id": person, "mentor": mentor, "mentee": mentee}
 
@@ -207,6 +210,11 @@ def test_personal_data_export(app, client, admin, person):
     assert "certificate_issued" in {n["kind"] for n in data["notifications"]}
     assert [m["reason"] for m in data["mentor_changes"]] == ["joined her mentor's group"]
     assert data["shared_with_the_shop"][0]["payload"]["external_id"] == "shop-778899"
+    # Where she is signed in, and what was done for her access, are hers to see too.
+    assert [s["ended_at"] for s in data["sign_in_sessions"]] == [None]
+    assert data["password_resets"] == []
+    assert [(g["course"], g["granted_by_id"], g["reason"]) for g in
+            data["extra_quiz_attempts_given"]] == [("gamma", person["mentor"], f"{NAME} was ill on the day")]
     with app.app_context():
         entry = db.session.scalars(select(AccountAudit)).one()
         assert (entry.action, entry.reason, entry.actor_id) == ("exported", "PIPL request #12", admin)
@@ -265,7 +273,7 @@ def test_anonymisation_keeps_totals_and_removes_every_trace(app, client, admin, 
         before = _totals()
         assert {t[0] for t in _traces()} >= {"users", "certificates", "notifications",
                                             "mentor_changes", "webhook_deliveries",
-                                            "quiz_answers"}
+                                            "quiz_answers", "quiz_attempt_grants"}
         code = db.session.get(TreeNode, person["id"]).invite_code
     confirm = client.get(f"/admin/users/{person['id']}/anonymise")
     assert confirm.status_code == 200 and "cannot be undone" in confirm.get_data(as_text=True)
