@@ -34,7 +34,7 @@ CATCH_ALL_OPTION = _l("'%(option)s' gives the answer away (with it, one known wr
                       "rules it out): write a real choice instead")
 NEGATIVE_STEM = _l("the question asks for the wrong one ('%(word)s') without emphasis: "
                    "write it as **%(word)s** so a learner in a hurry does not misread it")
-REPEATED_OPTION = _l("this option repeats one of question '%(other)s' (line %(line)s): one "
+REPEATED_OPTION = _l("this option repeats one of question '%(other)s' (line %(other_line)s): one "
                      "question must not answer another")
 WIDE_NUMERIC = _l("the accepted answers %(spec)s span %(width)s, more than the value itself: "
                   "almost any guess passes; narrow the tolerance or range")
@@ -171,7 +171,7 @@ def repeated_options(quiz: ParsedQuiz) -> list[ItemWarning]:
             if key in seen:
                 other, line = seen[key]
                 found.append(ItemWarning(quiz.path, option.line, REPEATED_OPTION, other=other,
-                                         line=line))
+                                         other_line=line))
             else:
                 seen[key] = (question.id, question.line)
     return found
