@@ -28,6 +28,7 @@ ERRORS = {
     "anonymised": _l("This account was anonymised; nothing about it can be changed any more."),
     "confirm_anonymise": _l("To confirm, type the person's user number exactly as shown."),
     "reset_unavailable": _l("This account cannot get a reset link (it is deactivated or anonymised)."),
+    "reset_staff_account": _l("Only an admin can make a reset link for a trainer's or an admin's account."),
 }
 ROLE_NAMES = {Role.LEARNER: _l("Learner"), Role.TRAINER: _l("Trainer"), Role.ADMIN: _l("Admin")}
 ACTION_NAMES = {"role_changed": _l("Role changed"), "deactivated": _l("Deactivated"),

@@ -16,7 +16,7 @@ from ..config import DEFAULT_LANGUAGE, LANGUAGES
 from ..extensions import db
 from . import signins
 from .administration import audit, clean_reason
-from .models import PasswordReset, User
+from .models import PasswordReset, Role, User
 from .passwords import hash_password, password_problem
 from .services import AccountError, find_user, parse_login_name
 
@@ -95,6 +95,10 @@ def issue_handover_link(person: User, actor: User, reason: str) -> tuple[str, Pa
     reason = clean_reason(reason)
     if not _can_reset(person):
         raise AccountError("reset_unavailable")
+    # A mentee can be made a trainer or an admin; her mentor's link would then take over a
+    # staff account. Only an admin hands over a link to anyone but a learner.
+    if person.role != Role.LEARNER and not actor.has_role(Role.ADMIN):
+        raise AccountError("reset_staff_account")
     hours = current_app.config["PASSWORD_RESET_HANDOVER_HOURS"]
     key = _issue(person, "handover", timedelta(hours=hours), issued_by=actor)
     audit(person.id, actor, "reset_link_issued", reason, hours=hours)

@@ -40,6 +40,7 @@ ERRORS = {
     "self_invite": _l("You cannot invite yourself."),
     "reset_invalid": _l("This link to set a new password has expired or was already used. Ask for a new one."),
     "reset_unavailable": _l("This account cannot get a reset link (it is deactivated or anonymised)."),
+    "reset_staff_account": _l("Only an admin can make a reset link for a trainer's or an admin's account."),
 }
 LOGIN_FAILED = _l("Wrong phone number/email or password.")
 DEVICE_NAMES = {"iphone": _l("iPhone"), "ipad": _l("iPad"), "android": _l("Android phone"),

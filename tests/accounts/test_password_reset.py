@@ -299,6 +299,22 @@ def test_only_a_direct_mentor_or_an_admin_may_make_a_link(app, people):
         assert db.session.scalar(select(PasswordReset.id)) is None
 
 
+@pytest.mark.parametrize("role", ["trainer", "admin"])
+def test_a_mentor_cannot_take_over_a_mentee_who_became_staff(app, people, role):
+    with app.app_context():
+        db.session.get(User, people["mentee"]).role = role
+        db.session.commit()
+    mentor = signed_in_as(app, "mentor@example.com")
+    response = handover(mentor, f"/mentor/mentees/{people['mentee']}/reset-link")
+    assert response.status_code == 303
+    assert "只有管理员" in mentor.get(response.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(PasswordReset.id)) is None
+    # An admin still can, and it is audited as before.
+    admin = signed_in_as(app, "admin@example.com")
+    assert handover(admin, f"/admin/users/{people['mentee']}/reset-link").status_code == 200
+
+
 def test_a_link_needs_a_reason(app, people):
     admin = signed_in_as(app, "admin@example.com")
     response = handover(admin, f"/admin/users/{people['mentee']}/reset-link", reason="  ")
