@@ -73,11 +73,14 @@ def _init_background(app: Flask) -> None:
 
     celery_init_app(app)
     from .api import webhooks  # noqa: F401
-    from .certificates import tasks as certificate_tasks  # noqa: F401
+    from .certificates import tasks as certificate_tasks
+    from .outbox import tasks as outbox_tasks
     from .referrals import tasks as referral_tasks  # noqa: F401
     from .statistics import tasks as statistics_tasks
 
     statistics_tasks.schedule_refresh(app)
+    outbox_tasks.schedule_relay(app)
+    certificate_tasks.schedule_backfill(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -111,10 +114,11 @@ def _register_cli(app: Flask) -> None:
     from .authoring.cli import courses_cli
     from .api.cli import api_cli
     from .certificates.cli import certificates_cli
+    from .outbox.cli import outbox_cli
     from .quizzes.cli import quizzes_cli
     from .referrals.cli import tiers_cli
     from .statistics.cli import demo_cli, statistics_cli
 
     for group in (users_cli, courses_cli, quizzes_cli, certificates_cli, tiers_cli, api_cli,
-                  statistics_cli, demo_cli):
+                  statistics_cli, demo_cli, outbox_cli):
         app.cli.add_command(group)

@@ -84,6 +84,12 @@ def load_config(app, overrides: dict | None = None) -> None:
     cfg["REDIS_URL"] = env.get("REDIS_URL")
     cfg["CELERY_BROKER_URL"] = env.get("CELERY_BROKER_URL")
     cfg["CELERY_VISIBILITY_TIMEOUT"] = int(env.get("CELERY_VISIBILITY_TIMEOUT", 1800))
+    # How side effects leave the outbox (app/outbox/services.py): published to the broker
+    # when there is one, else run by a thread of the web process after the response; the
+    # test suite runs them in place so results are visible at once.
+    cfg["OUTBOX_RELAY"] = env.get("OUTBOX_RELAY")  # default chosen below, after overrides
+    cfg["OUTBOX_RELAY_SECONDS"] = _positive_int(env, "OUTBOX_RELAY_SECONDS", 10)
+    cfg["CERTIFICATE_BACKFILL_MINUTES"] = _positive_int(env, "CERTIFICATE_BACKFILL_MINUTES", 10)
     cfg["ISSUER_NAME"] = env.get("ISSUER_NAME", "SmallB Academy · 小B学院")
     # Where verification links point (QR codes, credentials); default: the request's host.
     cfg["PUBLIC_BASE_URL"] = env.get("PUBLIC_BASE_URL", "").rstrip("/")
@@ -148,6 +154,13 @@ def load_config(app, overrides: dict | None = None) -> None:
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     cfg.update(overrides)
     _check_sessions_and_mail(cfg)
+    if not cfg["OUTBOX_RELAY"]:
+        cfg["OUTBOX_RELAY"] = ("celery" if cfg["CELERY_BROKER_URL"]
+                               else "inline" if testing else "thread")
+    if cfg["OUTBOX_RELAY"] not in ("celery", "thread", "inline"):
+        raise ConfigurationError("OUTBOX_RELAY must be celery, thread or inline")
+    if cfg["OUTBOX_RELAY"] == "celery" and not cfg["CELERY_BROKER_URL"]:
+        raise ConfigurationError("OUTBOX_RELAY=celery needs CELERY_BROKER_URL")
 
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Busy timeout in seconds: writers queue behind each other instead of failing.

@@ -4,6 +4,7 @@ from .learning.models import Course, Enrolment, Lesson, LessonProgress, LessonTe
 from .quizzes.models import Attempt, AttemptAnswer, Quiz, QuizVersion  # noqa: F401
 from .certificates.models import Certificate  # noqa: F401
 from .notifications.models import Notification  # noqa: F401
+from .outbox.models import OutboxMessage  # noqa: F401
 from .referrals.models import MentorChange, RulesVersion, TierChange, TreeNode  # noqa: F401
 from .api.models import ApiToken, WebhookDelivery  # noqa: F401
 from .ledger import models as ledger_indexes  # noqa: F401  (indexes on the tables above)

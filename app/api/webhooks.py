@@ -1,8 +1,10 @@
 """Tier-change webhooks to the shop: HMAC-signed JSON, a delivery id, retries, a log.
 
-Deliveries are rows written in the same transaction as the tier change (so none is lost),
-then sent by a Celery task that retries with exponential backoff up to MAX_ATTEMPTS; what
-still fails stays in the log for admins, who can send it again.
+Deliveries are rows written in the same transaction as the tier change, each with its
+sending in the outbox (so none is lost, whatever the broker does); a try that fails writes
+the next try into the outbox, with exponential backoff, up to MAX_ATTEMPTS — retries wait in
+the database, not in the broker. What still fails stays in the log for admins, who can send
+it again.
 """
 from __future__ import annotations
 
@@ -19,8 +21,11 @@ from sqlalchemy import select
 
 from ..accounts.models import User, utcnow
 from ..extensions import db
-from ..referrals.signals import tier_changed, tiers_committed
+from ..outbox import services as outbox
+from ..referrals.signals import tier_changed
 from .models import WebhookDelivery
+
+DELIVER_TASK = "webhooks.deliver"
 
 MAX_ATTEMPTS = 12  # 30 s, 1, 2, 4 ... minutes, then hourly: about 7 hours in all
 TIMEOUT = 10
@@ -45,17 +50,12 @@ def _record(_sender, change, rules_digest: str, **_):
         "rules_version": rules_digest,
         "changed_at": change.changed_at.replace(microsecond=0).isoformat() + "Z"})
     db.session.add(delivery)
-    db.session.info.setdefault("webhooks", []).append(delivery.id)
-
-
-@tiers_committed.connect
-def _dispatch(_sender, **_):
-    for delivery_id in db.session.info.pop("webhooks", []):
-        deliver_webhook_task.delay(delivery_id)
+    outbox.add(DELIVER_TASK, delivery.id)
 
 
 def attempt(delivery_id: str) -> str:
-    """Send once: 'delivered', 'retry' or 'done' (already delivered / unknown)."""
+    """Send once: 'delivered', 'retry' (the next try is in the outbox), 'failed' (no tries
+    left) or 'done' (already delivered, unknown, or no WEBHOOK_URL)."""
     delivery = db.session.get(WebhookDelivery, delivery_id)
     url, secret = current_app.config.get("WEBHOOK_URL"), current_app.config.get("WEBHOOK_SECRET") or ""
     if delivery is None or delivery.status == "delivered" or not url:
@@ -67,31 +67,39 @@ def attempt(delivery_id: str) -> str:
         "Content-Type": "application/json", "User-Agent": "SmallB-Academy-Webhooks/1",
         "X-SmallB-Event": delivery.event, "X-SmallB-Delivery": delivery.id,
         "X-SmallB-Signature": signature(secret, body)})
-    delivery.attempts += 1
+    # No transaction stays open while the shop answers (on SQLite it would hold the write
+    # lock for every learner for up to TIMEOUT seconds).
+    db.session.rollback()
+    result = {"last_status_code": None, "last_error": None}
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            delivery.last_status_code = response.status
-        delivery.status, delivery.delivered_at, delivery.last_error = "delivered", utcnow(), None
+            result.update(last_status_code=response.status, status="delivered",
+                          delivered_at=utcnow())
     except urllib.error.HTTPError as error:
-        delivery.last_status_code, delivery.last_error = error.code, f"HTTP {error.code}"
+        result.update(last_status_code=error.code, last_error=f"HTTP {error.code}")
     except (urllib.error.URLError, OSError, TimeoutError) as error:
-        delivery.last_status_code, delivery.last_error = None, str(getattr(error, "reason", error))[:500]
+        result["last_error"] = str(getattr(error, "reason", error))[:500]
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery.status == "delivered":  # a twin run got there first
+        db.session.rollback()
+        return "done"
+    for name, value in result.items():
+        setattr(delivery, name, value)
+    delivery.attempts += 1
     outcome = "delivered" if delivery.status == "delivered" else "retry"
-    if outcome == "retry" and delivery.attempts >= MAX_ATTEMPTS:
-        delivery.status = "failed"
+    if outcome == "retry":
+        if delivery.attempts >= MAX_ATTEMPTS:
+            delivery.status, outcome = "failed", "failed"
+        else:  # the next try waits in the outbox, committed with this one's result
+            outbox.add(DELIVER_TASK, delivery.id, delay_seconds=backoff(delivery.attempts - 1))
     db.session.commit()
     return outcome
 
 
-@shared_task(bind=True, acks_late=True, max_retries=MAX_ATTEMPTS - 1)
-def deliver_webhook_task(self, delivery_id: str):
-    outcome = attempt(delivery_id)
-    if outcome == "retry":
-        if self.request.is_eager:
-            return "pending"  # no worker to wait with: it stays pending in the admin log
-        if self.request.retries < self.max_retries:
-            raise self.retry(countdown=backoff(self.request.retries))
-    return outcome
+@shared_task(name=DELIVER_TASK, acks_late=True)
+def deliver_webhook_task(delivery_id: str):
+    # A delivery already made is not made again (attempt() checks), so running twice is safe.
+    return attempt(delivery_id)
 
 
 def recent(limit: int = 100) -> list[WebhookDelivery]:
@@ -104,6 +112,7 @@ def send_again(delivery_id: str) -> bool:
     if delivery is None or delivery.status == "delivered":
         return False
     delivery.status, delivery.attempts = "pending", 0
+    outbox.add(DELIVER_TASK, delivery.id)
     db.session.commit()
-    deliver_webhook_task.delay(delivery_id)
+    outbox.release()
     return True

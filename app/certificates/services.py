@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from ..accounts.models import User, utcnow
 from ..database import insert_ignoring_duplicates
 from ..extensions import db
 from ..learning.models import Course, Enrolment
 from ..notifications.services import notify
+from ..outbox import services as outbox
 from .models import Certificate
 from .signals import certificate_changed
 
 CODE_BYTES = 18  # 144 random bits -> 24 URL-safe characters
+ISSUE_TASK = "certificates.issue"  # the Celery task (tasks.py) that runs issue_certificate
 
 
 class CertificateError(Exception):
@@ -48,9 +51,10 @@ def issue_certificate(user_id: int, course_id: int) -> Certificate | None:
         completed_at=completed_at)
     if inserted:
         notify(user_id, "certificate_issued", code=code, course_title=course.title)
-    db.session.commit()
-    if inserted:
+        # Receivers write their follow-ups (the tier to re-evaluate) into this transaction.
         certificate_changed.send(None, user_id=user_id, course_id=course_id, change="issued")
+    db.session.commit()
+    outbox.release()
     return db.session.execute(select(Certificate).where(
         Certificate.user_id == user_id, Certificate.course_id == course_id)
         .order_by(Certificate.generation.desc()).limit(1)).scalar_one()
@@ -78,11 +82,10 @@ def revoke(certificate: Certificate, reason: str, admin: User | None) -> None:
     certificate.revoked_by_id = admin.id if admin else None
     notify(certificate.user_id, "certificate_revoked", code=certificate.code,
            course_title=certificate.course_title)
-    event = {"user_id": certificate.user_id, "course_id": certificate.course_id}
+    certificate_changed.send(None, change="revoked", user_id=certificate.user_id,
+                             course_id=certificate.course_id)
     db.session.commit()
-    # Plain values: touching the expired row here would reopen a transaction that an eager
-    # task started by a receiver would then wait on.
-    certificate_changed.send(None, change="revoked", **event)
+    outbox.release()
 
 
 def reissue(certificate: Certificate) -> Certificate:
@@ -98,7 +101,30 @@ def reissue(certificate: Certificate) -> Certificate:
                         course_title=course.title, completed_at=certificate.completed_at)
     db.session.add(fresh)
     notify(user.id, "certificate_issued", code=fresh.code, course_title=course.title)
-    event = {"user_id": user.id, "course_id": course.id}
+    certificate_changed.send(None, change="reissued", user_id=user.id, course_id=course.id)
     db.session.commit()
-    certificate_changed.send(None, change="reissued", **event)
+    outbox.release()
     return fresh
+
+
+def backfill(min_age_seconds: int = 60) -> list[tuple[int, int]]:
+    """Repair "completed a certificate course, holds no certificate, nothing on its way":
+    write the missing issue into the outbox and start it. Completions younger than
+    min_age_seconds are left to the relay that is already handling them. Returns the
+    (user id, course id) pairs repaired. A revoked certificate is a decision, not a gap."""
+    cutoff = utcnow() - timedelta(seconds=min_age_seconds)
+    gaps = db.session.execute(
+        select(Enrolment.user_id, Enrolment.course_id)
+        .join(Course, Course.id == Enrolment.course_id)
+        .where(Enrolment.completed_at.is_not(None), Enrolment.completed_at <= cutoff,
+               Course.grants_certificate.is_(True),
+               ~exists().where(Certificate.user_id == Enrolment.user_id,
+                               Certificate.course_id == Enrolment.course_id))
+        .order_by(Enrolment.completed_at)).all()
+    repaired = [(user_id, course_id) for user_id, course_id in gaps
+                if not outbox.pending(ISSUE_TASK, user_id, course_id)]
+    for user_id, course_id in repaired:
+        outbox.add(ISSUE_TASK, user_id, course_id)
+    db.session.commit()
+    outbox.release()
+    return repaired

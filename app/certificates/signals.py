@@ -1,4 +1,5 @@
-"""Sent after a certificate is issued, revoked or re-issued (committed): tiers listen."""
+"""Sent when a certificate is issued, revoked or re-issued, inside that transaction:
+receivers only write rows (the tier to re-evaluate, into the outbox)."""
 from blinker import Namespace
 
 _signals = Namespace()

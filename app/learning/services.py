@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from ..accounts.models import User, utcnow
 from ..database import insert_ignoring_duplicates
 from ..extensions import db
+from ..outbox import services as outbox
 from . import gating
 from .models import ChecklistTick, Course, Enrolment, Lesson, LessonProgress, LessonText, Module
 from .signals import course_completed
@@ -213,7 +214,8 @@ def record_completion_if_done(user: User, course_id: int) -> bool:
     """Record the course as completed when every lesson is read and every quiz passed.
 
     True exactly once per learner and course (compare-and-set on completed_at), and only
-    then is `course_completed` sent — the hook certificates and tiers listen to.
+    then is `course_completed` sent — inside the transaction, so what its receivers write
+    into the outbox (the certificate) commits with the completion or not at all.
     """
     course = db.session.get(Course, course_id)
     if course is None or not course_outline(course, user, "en").complete:
@@ -224,13 +226,13 @@ def record_completion_if_done(user: User, course_id: int) -> bool:
         Enrolment.user_id == user.id, Enrolment.course_id == course_id,
         Enrolment.completed_at.is_(None)).values(completed_at=event["completed_at"],
                                                  last_activity_at=event["completed_at"])).rowcount
-    db.session.commit()
     if changed == 1:
-        # Plain values only, sent after the commit: receivers may start tasks that run
-        # eagerly right here, and must not find this request holding a transaction.
+        # Inside the transaction: receivers write their side effects (the certificate to
+        # issue) into the outbox, so the completion never commits without them.
         course_completed.send(current_app._get_current_object(), **event)
-        return True
-    return False
+    db.session.commit()
+    outbox.release()
+    return changed == 1
 
 
 # Checklists ------------------------------------------------------------------------------

@@ -8,7 +8,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User, utcnow
 from ..extensions import db
+from ..outbox import services as outbox
 from .models import MentorChange, TreeNode
+
+REEVALUATE_TASK = "referrals.reevaluate_tier"  # the Celery task (tasks.py) running tiers.reevaluate
 
 # No 0/O, 1/I/L: codes are read aloud, typed from posters and copied by hand.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -175,16 +178,21 @@ def reassign_mentor(user_id: int, new_mentor_id: int | None, reason: str,
     if not reason:
         raise ReferralError("reason_required")
     old_mentor = db.session.scalar(select(TreeNode.mentor_id).where(TreeNode.user_id == user_id))
-    change = _structural(lambda: _move(user_id, new_mentor_id, reason, changed_by))
-    _reevaluate_mentors([old_mentor, new_mentor_id])
+
+    def action():
+        change = _move(user_id, new_mentor_id, reason, changed_by)
+        _reevaluate_mentors([old_mentor, new_mentor_id])
+        return change
+
+    change = _structural(action)
+    outbox.release()
     return change
 
 
 def _reevaluate_mentors(user_ids) -> None:
-    from .tasks import reevaluate_tier_task  # tasks build on these services
-
-    for user_id in {u for u in user_ids if u is not None}:
-        reevaluate_tier_task.delay(user_id, "mentor reassigned")
+    """Both mentors' tiers to re-evaluate, written into the move's own transaction."""
+    for user_id in sorted({u for u in user_ids if u is not None}):
+        outbox.add(REEVALUATE_TASK, user_id, "mentor reassigned")
 
 
 def reparent_mentees(mentor_user_id: int, reason: str, changed_by: User | None) -> int:
@@ -202,10 +210,11 @@ def reparent_mentees(mentor_user_id: int, reason: str, changed_by: User | None) 
             TreeNode.mentor_id == mentor_user_id)))
         for mentee in mentees:
             _move(mentee, grand, reason, changed_by)
-        return len(mentees), grand
+        _reevaluate_mentors([mentor_user_id, grand])
+        return len(mentees)
 
-    moved, grand = _structural(action)
-    _reevaluate_mentors([mentor_user_id, grand])
+    moved = _structural(action)
+    outbox.release()
     return moved
 
 

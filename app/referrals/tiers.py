@@ -14,10 +14,11 @@ from ..accounts.models import User, utcnow
 from ..certificates.models import Certificate
 from ..database import insert_ignoring_duplicates
 from ..extensions import db
+from ..outbox import services as outbox
 from ..learning.models import Course
 from .models import RulesVersion, TierChange, TreeNode
 from .rules import Facts, Rules, RulesError, evaluate_tier, parse_rules, requirement_progress
-from .signals import tier_changed, tiers_committed
+from .signals import tier_changed
 
 log = logging.getLogger(__name__)
 DEFAULT_RULES = Path(__file__).with_name("tier_rules.yml")
@@ -116,8 +117,7 @@ def reevaluate(user_id: int, reason: str) -> list[int]:
         db.session.flush()
         current = db.session.get(User, node.mentor_id) if node.mentor_id else None
     db.session.commit()
-    if changed:
-        tiers_committed.send(None)
+    outbox.release()
     return changed
 
 
@@ -172,7 +172,7 @@ def recompute_all(batch_size: int = 5000, progress=None) -> int:
                 for change in history[start:start + batch_size]:
                     tier_changed.send(None, change=SimpleNamespace(**change), rules_digest=version.digest)
             db.session.commit()
-            tiers_committed.send(None)
+            outbox.release()
         changes += len(updates)
         if progress is not None:
             progress(len(rows))

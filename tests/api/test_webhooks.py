@@ -106,38 +106,31 @@ def test_backoff_grows_and_is_capped():
     assert backoff(20) == 3600
 
 
-def test_a_worker_retries_with_backoff_then_gives_up_visibly(app, certified_person, shop_server,
-                                                            monkeypatch):
-    """The retry branch as a worker runs it (not eager): Retry with the backoff countdown,
-    and after the last attempt the delivery is marked failed, not lost."""
-    from celery.exceptions import Retry
-
-    from app.api.webhooks import MAX_ATTEMPTS, deliver_webhook_task
+def test_retries_wait_in_the_outbox_with_backoff_then_give_up_visibly(app, certified_person,
+                                                                      shop_server):
+    """Each failed try writes the next one into the outbox, due after the backoff (not a
+    broker countdown); after the last try the delivery is marked failed, not lost."""
+    from app.api.webhooks import DELIVER_TASK, MAX_ATTEMPTS
+    from app.outbox import services as outbox
+    from app.outbox.models import OutboxMessage
 
     app.config.update(WEBHOOK_URL=shop_server, WEBHOOK_SECRET="s3cret")
     Shop.status = 500
-    countdowns = []
-
-    def retry(countdown):
-        countdowns.append(countdown)
-        return Retry(when=countdown)
-
-    monkeypatch.setattr(deliver_webhook_task, "retry", retry)
+    delays = []
     with app.app_context():
-        tiers.reevaluate(certified_person, "certificate issued")  # attempt 1 (eager: stays pending)
+        tiers.reevaluate(certified_person, "certificate issued")  # try 1, at once
         delivery_id = db.session.execute(select(WebhookDelivery.id)).scalar_one()
-        for retries in range(0, MAX_ATTEMPTS - 2):
-            deliver_webhook_task.push_request(retries=retries, is_eager=False, id="t")
-            try:
-                with pytest.raises(Retry):
-                    deliver_webhook_task.run(delivery_id)
-            finally:
-                deliver_webhook_task.pop_request()
-        assert countdowns == [backoff(n) for n in range(MAX_ATTEMPTS - 2)]
-        deliver_webhook_task.push_request(retries=MAX_ATTEMPTS - 1, is_eager=False, id="t")
-        try:
-            assert deliver_webhook_task.run(delivery_id) == "retry"
-        finally:
-            deliver_webhook_task.pop_request()
+        while True:
+            waiting = db.session.scalars(select(OutboxMessage).where(
+                OutboxMessage.task == DELIVER_TASK, OutboxMessage.sent_at.is_(None))).all()
+            if not waiting:
+                break
+            (row,) = waiting
+            delays.append(round((row.available_at - row.created_at).total_seconds()))
+            row.available_at = row.created_at  # as if the backoff had passed
+            db.session.commit()
+            outbox.drain()
         delivery = db.session.get(WebhookDelivery, delivery_id)
         assert delivery.status == "failed" and delivery.attempts == MAX_ATTEMPTS
+    assert delays == [backoff(n) for n in range(MAX_ATTEMPTS - 1)]
+    assert len(Shop.received) == MAX_ATTEMPTS

@@ -128,7 +128,7 @@ def test_a_worker_killed_mid_task_still_ends_in_one_certificate(app, imported, m
     first, log = start_worker("doomed")
     with broker_app.app_context():
         issue_certificate_task.delay(user_id, course_id)
-    _wait_for(lambda: "issue_certificate_task" in log.read_text() and "received" in log.read_text(),
+    _wait_for(lambda: "certificates.issue" in log.read_text() and "received" in log.read_text(),
               60, "the first worker to take the task")
     time.sleep(1.5)  # the task is now waiting on the lock, mid-transaction
     os.killpg(first.pid, signal.SIGKILL)

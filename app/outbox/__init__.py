@@ -1,0 +1,1 @@
+"""The transactional outbox: side effects of a committed fact, written with the fact."""
