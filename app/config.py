@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,6 +69,27 @@ def _check_sessions_and_mail(cfg) -> None:
                                  "(e.g. MAIL_FROM='SmallB Academy <academy@example.com>')")
 
 
+def _public_base_url(cfg, env, mode: str, relaxed: bool) -> str:
+    base = cfg["PUBLIC_BASE_URL"]
+    if not base:
+        if mode == "production" and not relaxed:
+            raise ConfigurationError(
+                "PUBLIC_BASE_URL is not set. In production set it to the address people use "
+                "(e.g. PUBLIC_BASE_URL=https://academy.example.com): reset mails, QR codes and "
+                "signed credentials link there, never to the Host a request names.")
+        if cfg.get("TESTING"):
+            return "http://localhost"  # the test client's host
+        # Development: where `python app.py` serves, fixed at start-up.
+        host = env.get("HOST", "127.0.0.1")
+        host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        return f"http://{host}:{env.get('PORT', '5000')}"
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigurationError(f"PUBLIC_BASE_URL must look like https://academy.example.com "
+                                 f"(got {base!r})")
+    return base.rstrip("/")
+
+
 def load_config(app, overrides: dict | None = None) -> None:
     """Fill app.config from the environment, then from overrides (tests)."""
     env = os.environ
@@ -91,8 +113,12 @@ def load_config(app, overrides: dict | None = None) -> None:
     cfg["OUTBOX_RELAY_SECONDS"] = _positive_int(env, "OUTBOX_RELAY_SECONDS", 10)
     cfg["CERTIFICATE_BACKFILL_MINUTES"] = _positive_int(env, "CERTIFICATE_BACKFILL_MINUTES", 10)
     cfg["ISSUER_NAME"] = env.get("ISSUER_NAME", "SmallB Academy · 小B学院")
-    # Where verification links point (QR codes, credentials); default: the request's host.
-    cfg["PUBLIC_BASE_URL"] = env.get("PUBLIC_BASE_URL", "").rstrip("/")
+    # The origin of every link that leaves the site (reset mail, QR codes, credentials);
+    # never taken from a request. Required in production; see _public_base_url below.
+    cfg["PUBLIC_BASE_URL"] = env.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
+    # Host names the portal answers to (Flask answers others 400); optional, comma-separated.
+    trusted = [h.strip() for h in env.get("TRUSTED_HOSTS", "").split(",") if h.strip()]
+    cfg["TRUSTED_HOSTS"] = trusted or None
     cfg["CERTIFICATE_SIGNING_KEY"] = env.get("CERTIFICATE_SIGNING_KEY")
     cfg["CERTIFICATE_FONT"] = env.get("CERTIFICATE_FONT")
     # Without DATABASE_URL the portal sets itself up (schema, curriculum, demo accounts).
@@ -154,6 +180,7 @@ def load_config(app, overrides: dict | None = None) -> None:
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     cfg.update(overrides)
     _check_sessions_and_mail(cfg)
+    cfg["PUBLIC_BASE_URL"] = _public_base_url(cfg, env, mode, testing or app.debug)
     if not cfg["OUTBOX_RELAY"]:
         cfg["OUTBOX_RELAY"] = ("celery" if cfg["CELERY_BROKER_URL"]
                                else "inline" if testing else "thread")

@@ -2,6 +2,7 @@
 from contextlib import nullcontext
 
 from flask import render_template, request
+from flask.globals import request_ctx
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -18,7 +19,30 @@ MESSAGES = {
 }
 
 
+# Pages that need nothing: no template, no database, no session user, no URL building.
+# For requests the app cannot route at all (a Host outside TRUSTED_HOSTS).
+STATIC_PAGES = {
+    400: ("请求有误", "Bad request", "这个请求有些地方不对，请返回重试。",
+          "Something in that request was not right. Please go back and try again."),
+}
+STATIC_PAGE = """<!doctype html>
+<html lang="zh-Hans"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{zh_title} · {en_title}</title>
+<style>body{{font:16px/1.6 system-ui,sans-serif;margin:2rem auto;max-width:32rem;padding:0 1rem;color:#222}}</style>
+</head><body><main><h1>{zh_title}</h1><p>{zh_text}</p>
+<h2 lang="en">{en_title}</h2><p lang="en">{en_text}</p></main></body></html>
+"""
+
+
+def static_page(code: int) -> tuple[str, int, dict]:
+    zh_title, en_title, zh_text, en_text = STATIC_PAGES[code]
+    body = STATIC_PAGE.format(zh_title=zh_title, en_title=en_title, zh_text=zh_text, en_text=en_text)
+    return body, code, {"Content-Type": "text/html; charset=utf-8"}
+
+
 def render_error(code: int, message=None):
+    if request_ctx.url_adapter is None and code in STATIC_PAGES:
+        return static_page(code)[:2]
     title, default = MESSAGES.get(code, MESSAGES[400 if code < 500 else 500])
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
         # The API speaks JSON even when no route matched (routing errors are the app's).

@@ -44,7 +44,8 @@ def main():
     if not args.database:
         parser.error("set DATABASE_URL or --database")
     os.environ.update(DATABASE_URL=args.database, SECRET_KEY=os.environ.get("SECRET_KEY", "bench"),
-                      SMALLB_ENV="production")
+                      SMALLB_ENV="production",
+                      PUBLIC_BASE_URL=os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1"))
     from flask import url_for
     from sqlalchemy import func, select, text
     from werkzeug.datastructures import MultiDict

@@ -4,7 +4,7 @@ answers, and opening their dashboards.
 Serve the portal with gunicorn first (rate limits off: every simulated user comes from one
 address), then run Locust headless, e.g. 50 users for 5 minutes:
 
-    export DATABASE_URL=sqlite:////tmp/load.sqlite3 SECRET_KEY=load RATELIMIT_ENABLED=false
+    export DATABASE_URL=sqlite:////tmp/load.sqlite3 SECRET_KEY=load PUBLIC_BASE_URL=http://127.0.0.1:8000 RATELIMIT_ENABLED=false
     flask --app app db upgrade && flask --app app courses import
     gunicorn "app:create_app()" -c gunicorn.conf.py --bind 127.0.0.1:8000 2> /tmp/gunicorn.log &
     locust -f bench/locustfile.py --headless -u 50 -r 10 -t 5m --host http://127.0.0.1:8000 --csv /tmp/load

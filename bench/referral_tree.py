@@ -43,7 +43,8 @@ def paths(parent, depth):
 def load(url: str, n: int):
     import os
 
-    os.environ.update(DATABASE_URL=url, SECRET_KEY="bench", SMALLB_ENV="production")
+    os.environ.update(DATABASE_URL=url, SECRET_KEY="bench", SMALLB_ENV="production",
+                      PUBLIC_BASE_URL=os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1"))
     from app import create_app
     from app.extensions import db
 

@@ -170,3 +170,16 @@ def learner(make_user, auth):
     response = auth.login("learner@example.com")
     assert response.status_code == 302
     return "learner@example.com"
+
+
+def client_at(app, origin: str):
+    """A test client whose every request names `origin` as its Host (a browser that reached
+    our server under another name, cookies and all): for Host-header poisoning tests."""
+    from flask.testing import FlaskClient
+
+    class ClientAt(FlaskClient):
+        def open(self, *args, **kwargs):
+            kwargs.setdefault("base_url", origin)
+            return super().open(*args, **kwargs)
+
+    return ClientAt(app, app.response_class, use_cookies=True)

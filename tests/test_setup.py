@@ -11,7 +11,8 @@ from tests.conftest import FIXTURES
 
 @pytest.fixture
 def bare_env(monkeypatch, tmp_path):
-    for name in ("DATABASE_URL", "SECRET_KEY", "SMALLB_ENV", "REDIS_URL"):
+    for name in ("DATABASE_URL", "SECRET_KEY", "SMALLB_ENV", "REDIS_URL", "PUBLIC_BASE_URL",
+                 "TRUSTED_HOSTS", "HOST", "PORT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("COURSES_PATH", str(FIXTURES / "courses"))
@@ -24,10 +25,32 @@ def test_production_without_secret_key_refuses_to_start(bare_env, monkeypatch):
         create_app()
 
 
+def test_production_without_public_base_url_refuses_to_start(bare_env, monkeypatch):
+    """Links that leave the site (reset mail, QR codes, credentials) need a configured
+    origin: the request's Host is the client's to choose."""
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///" + str(bare_env / "x.db"))
+    monkeypatch.setenv("SECRET_KEY", "a" * 64)
+    with pytest.raises(ConfigurationError, match="PUBLIC_BASE_URL is not set"):
+        create_app()
+    for bad in ("academy.example.com", "ftp://academy.example.com", "https://x.example/?a=1"):
+        monkeypatch.setenv("PUBLIC_BASE_URL", bad)
+        with pytest.raises(ConfigurationError, match="PUBLIC_BASE_URL must look like"):
+            create_app()
+
+
+def test_development_derives_public_base_url_once_from_where_it_serves(bare_env, monkeypatch):
+    monkeypatch.setenv("SMALLB_ENV", "development")
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///" + str(bare_env / "x.db"))
+    monkeypatch.setenv("PORT", "5123")
+    assert create_app().config["PUBLIC_BASE_URL"] == "http://127.0.0.1:5123"
+
+
 def test_production_with_secret_key_starts(bare_env, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "sqlite:///" + str(bare_env / "x.db"))
     monkeypatch.setenv("SECRET_KEY", "a" * 64)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://academy.example.com/")
     app = create_app()
+    assert app.config["PUBLIC_BASE_URL"] == "https://academy.example.com"
     assert app.config["SECRET_KEY"] == "a" * 64 and not app.config["AUTO_SETUP"]
     assert not app.debug
 

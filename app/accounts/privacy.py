@@ -15,7 +15,6 @@ from sqlalchemy import or_, select
 from ..extensions import db
 from .administration import audit, clean_reason
 from .models import AccountAudit, PasswordReset, SignInSession, User, utcnow
-from .passwords import hash_password
 from .services import AccountError
 from .signins import end_all_sessions
 

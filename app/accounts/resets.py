@@ -7,11 +7,12 @@ import logging
 import secrets
 from datetime import timedelta
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 from sqlalchemy import select, update
 
 from .. import mail
+from ..urls import public_url
 from ..config import DEFAULT_LANGUAGE, LANGUAGES
 from ..extensions import db
 from . import signins
@@ -22,15 +23,6 @@ from .services import AccountError, find_user, parse_login_name
 
 EMAIL_LINK_LIFETIME = timedelta(minutes=30)
 log = logging.getLogger(__name__)
-
-
-def public_url(endpoint: str, **values) -> str:
-    """An absolute URL for a link that leaves the site (mail, a hand-over): PUBLIC_BASE_URL
-    when set, else the host of the request."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        return base + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
 
 
 def password_fingerprint(user: User) -> str:
@@ -53,14 +45,14 @@ def _can_reset(user: User | None) -> bool:
     return user is not None and user.active and user.anonymised_at is None
 
 
-def request_reset_by_email(raw_login: str, base_url: str) -> None:
+def request_reset_by_email(raw_login: str) -> None:
     """What the "forgot password" page does for any input: hand it to the background and
     return. Whether an account exists is decided off the request, so the page cannot show it
     by its answer or by its timing."""
-    mail.run_in_background(current_app._get_current_object(), send_reset_mail, raw_login, base_url)
+    mail.run_in_background(current_app._get_current_object(), send_reset_mail, raw_login)
 
 
-def send_reset_mail(raw_login: str, base_url: str) -> None:
+def send_reset_mail(raw_login: str) -> None:
     """Mail a 30-minute reset link to the account with this email address, if there is one."""
     login = parse_login_name(raw_login)
     if login is None or login.kind != "email":
@@ -74,9 +66,10 @@ def send_reset_mail(raw_login: str, base_url: str) -> None:
         return
     key = _issue(user, "email", EMAIL_LINK_LIFETIME)
     db.session.commit()
-    # Rendered in a request context of its own (url_for, the person's language); the database
-    # work above ran outside it, as a background write should.
-    with current_app.test_request_context(base_url=base_url), \
+    # Rendered in a request context of its own (templates, the person's language); the
+    # database work above ran outside it, as a background write should. The link's origin is
+    # PUBLIC_BASE_URL, never the Host of the request that asked.
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_BASE_URL"]), \
             force_locale(LANGUAGES.get(user.locale, LANGUAGES[DEFAULT_LANGUAGE])):
         link = public_url("accounts.reset_password", key=key)
         values = {"name": user.display_name, "link": link,

@@ -237,7 +237,7 @@ def forgot_password():
     mail_enabled = mail_configured(current_app.config)
     if form.validate_on_submit():
         # The same answer for every address, known or not; the mail goes out in the background.
-        resets.request_reset_by_email(form.login.data, request.host_url)
+        resets.request_reset_by_email(form.login.data)
         return render_template("accounts/forgot_sent.html", mail_enabled=mail_enabled)
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/forgot.html", form=form, mail_enabled=mail_enabled), status

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
 from ..accounts.models import User, utcnow
@@ -12,6 +12,7 @@ from ..extensions import csrf, db, limiter
 from ..referrals import tiers
 from ..referrals.services import node_of
 from .openapi import openapi_document
+from ..urls import public_url
 from .services import check_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -93,7 +94,6 @@ def certificates(user_id: int):
     user, missing = _learner_or_404(db.session.get(User, user_id) if user_id <= MAX_ID else None)
     if missing:
         return missing
-    base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
     rows = db.session.scalars(select(Certificate).where(Certificate.user_id == user.id)
                               .order_by(Certificate.issued_at))
     return jsonify(user_id=user.id, certificates=[{
@@ -101,7 +101,7 @@ def certificates(user_id: int):
         "issued_at": c.issued_at.replace(microsecond=0).isoformat() + "Z",
         "status": "valid" if c.valid else "revoked",
         "revoked_at": c.revoked_at.replace(microsecond=0).isoformat() + "Z" if c.revoked_at else None,
-        "verify_url": f"{base}/verify/{c.code}"} for c in rows])
+        "verify_url": public_url("certificates.verify", code=c.code)} for c in rows])
 
 
 @bp.route("/openapi.json")

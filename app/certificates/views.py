@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect,
+from flask import (Blueprint, Response, abort, flash, jsonify, redirect,
                    render_template, request, url_for)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..authz import role_required
 from ..extensions import limiter
+from ..urls import public_url
 from . import services
 
 bp = Blueprint("certificates", __name__)
@@ -18,10 +19,7 @@ RENDER_VERSION = "1"  # bump when the PDF or poster layout changes (invalidates 
 
 
 def verification_url(code: str) -> str:
-    base = current_app.config["PUBLIC_BASE_URL"]
-    if base:
-        return f"{base}{url_for('certificates.verify', code=code)}"
-    return url_for("certificates.verify", code=code, _external=True)
+    return public_url("certificates.verify", code=code)
 
 
 def _certificate_or_404(code: str):

@@ -6,15 +6,14 @@ from PIL import Image, ImageDraw
 from ..extensions import limiter
 from ..fonts import font_files
 from ..images import centered_text, png_bytes, qr_image
+from ..urls import public_url
 from . import services
 
 bp = Blueprint("referrals", __name__)
 
 
 def join_url(code: str) -> str:
-    base = current_app.config["PUBLIC_BASE_URL"]
-    path = url_for("referrals.join", code=code)
-    return f"{base}{path}" if base else url_for("referrals.join", code=code, _external=True)
+    return public_url("referrals.join", code=code)
 
 
 @bp.route("/join/<code>")

@@ -17,7 +17,7 @@ from app import mail
 from app.accounts import signins
 from app.accounts.models import AccountAudit, PasswordReset, User
 from app.extensions import db
-from tests.conftest import PASSWORD, Auth, csrf_token
+from tests.conftest import PASSWORD, Auth, client_at, csrf_token
 
 NEW_PASSWORD = "amber-falcon-harbour-77"
 
@@ -321,3 +321,16 @@ def test_a_link_needs_a_reason(app, people):
     assert response.status_code == 400
     with app.app_context():
         assert db.session.scalar(select(PasswordReset.id)) is None
+
+
+def test_the_mailed_link_ignores_the_host_the_request_names(app, inbox, make_user):
+    """Host-header poisoning: a forgot-password request naming another Host still mails a
+    link to the portal's own address (PUBLIC_BASE_URL; in tests the derived default)."""
+    make_user("lin@example.com")
+    client = client_at(app, "http://evil.example")
+    client.post("/password/forgot", data={"login": "lin@example.com",
+                                          "csrf_token": csrf_token(client, "/password/forgot")})
+    mail.wait_for_background()
+    (message,) = inbox.messages
+    assert link_in(message).startswith(app.config["PUBLIC_BASE_URL"] + "/password/reset/")
+    assert "evil.example" not in message.as_string()

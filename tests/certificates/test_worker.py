@@ -51,6 +51,7 @@ def start_worker(database_url, tmp_path):
         handles.append(handle)
         env = dict(os.environ, DATABASE_URL=database_url, CELERY_BROKER_URL=REDIS_URL,
                    CELERY_VISIBILITY_TIMEOUT="3", SECRET_KEY="worker-test-secret",
+                   PUBLIC_BASE_URL="http://localhost",
                    INSTANCE_PATH=str(tmp_path / "instance"), SMALLB_ENV="production")
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "app.worker", "worker", "--pool=solo",

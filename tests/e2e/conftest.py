@@ -79,7 +79,8 @@ def server(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "CELERY_BROKER_URL")}
     env.update(DATABASE_URL=f"sqlite:///{database}", SECRET_KEY="e2e-secret-key",
                INSTANCE_PATH=str(home / "instance"), COURSES_PATH=str(ROOT / "courses"),
-               WEB_CONCURRENCY="2", HOST="127.0.0.1", PORT=str(port), LOGIN_RATE_LIMIT="100 per minute")
+               WEB_CONCURRENCY="2", HOST="127.0.0.1", PORT=str(port), LOGIN_RATE_LIMIT="100 per minute",
+               PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
     # Shorter tier rules for the journey: Certified = the Rules course, Mentor = one mentee
     # Certified (a configuration the real rules file allows; the guard checks it too).
     rules = home / "tier_rules.yml"
