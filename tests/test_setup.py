@@ -16,6 +16,7 @@ def bare_env(monkeypatch, tmp_path):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("COURSES_PATH", str(FIXTURES / "courses"))
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://academy.example.com")
     return tmp_path / "instance"
 
 
@@ -30,6 +31,7 @@ def test_production_without_public_base_url_refuses_to_start(bare_env, monkeypat
     origin: the request's Host is the client's to choose."""
     monkeypatch.setenv("DATABASE_URL", "sqlite:///" + str(bare_env / "x.db"))
     monkeypatch.setenv("SECRET_KEY", "a" * 64)
+    monkeypatch.delenv("PUBLIC_BASE_URL")
     with pytest.raises(ConfigurationError, match="PUBLIC_BASE_URL is not set"):
         create_app()
     for bad in ("academy.example.com", "ftp://academy.example.com", "https://x.example/?a=1"):
@@ -41,6 +43,7 @@ def test_production_without_public_base_url_refuses_to_start(bare_env, monkeypat
 def test_development_derives_public_base_url_once_from_where_it_serves(bare_env, monkeypatch):
     monkeypatch.setenv("SMALLB_ENV", "development")
     monkeypatch.setenv("DATABASE_URL", "sqlite:///" + str(bare_env / "x.db"))
+    monkeypatch.delenv("PUBLIC_BASE_URL")
     monkeypatch.setenv("PORT", "5123")
     assert create_app().config["PUBLIC_BASE_URL"] == "http://127.0.0.1:5123"
 
