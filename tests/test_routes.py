@@ -159,6 +159,11 @@ def world(app, client, imported, make_user):
         mentor = tree.node_of(users["mentor@example.com"])
         learner_node = tree.node_of(users["learner@example.com"])
         tree.reassign_mentor(learner_node.user_id, mentor.user_id, "test world", None)
+        # A mentor gives attempts only for a course she is certified in herself.
+        gamma_id = db.session.scalar(select(Certificate.course_id))
+        db.session.add(Certificate(code="MENTOR-CERT", user_id=mentor.user_id, course_id=gamma_id,
+                                   generation=1, learner_name="mentor", course_title={"zh": "g"},
+                                   issued_at=users["mentor@example.com"].created_at))
         from app.api.models import WebhookDelivery
 
         db.session.add(WebhookDelivery(id="00000000-0000-0000-0000-000000000000", event="tier.changed",
@@ -186,7 +191,8 @@ def world(app, client, imported, make_user):
                   "item_id": "write-welcome",  # tests/fixtures/courses/gamma: intro's checklist
                   "attempt_id": db.session.scalar(select(Attempt.id).order_by(Attempt.id)),
                   "quiz_id": db.session.scalar(select(Attempt.quiz_id).order_by(Attempt.id)),
-                  "code": db.session.scalar(select(Certificate.code)),
+                  "code": db.session.scalar(select(Certificate.code).where(
+                      Certificate.user_id == users["learner@example.com"].id)),
                   "digest": digest, "filename": "css/app.css",
                   "mentee_id": users["learner@example.com"].id,
                   "user_id": users["learner@example.com"].id, "external_id": "x",

@@ -287,8 +287,14 @@ def may_show_own_feedback(revealed: bool, reveal: str) -> bool:
 
 # Another attempt, given by people who know the learner ---------------------------------
 
+MENTOR_GRANTS_PER_QUIZ = 2  # beyond these, a trainer or an admin decides
+
+
 def may_grant(actor: User, learner: User, quiz: Quiz) -> bool:
-    """Her direct mentor, the course's trainers (owner or granted) and admins."""
+    """Admins, the course's trainers (owner or granted), and her direct mentor when the
+    mentor holds a valid certificate of the course herself: anyone can sign up a second
+    account and make it "mentor" of the first, and a grant from that would be worth nothing.
+    A mentor also has a cap (grant_attempt)."""
     from ..authoring.drafts import can_edit  # authoring sits above quizzes
     from ..referrals.models import TreeNode  # so does the mentor tree
 
@@ -296,10 +302,46 @@ def may_grant(actor: User, learner: User, quiz: Quiz) -> bool:
         return False
     if actor.has_role("admin"):
         return True
-    node = db.session.get(TreeNode, learner.id)
-    if node is not None and node.mentor_id == actor.id:
+    course = module_of_quiz(quiz.id).course
+    if actor.has_role("trainer") and can_edit(actor, course):
         return True
-    return actor.has_role("trainer") and can_edit(actor, module_of_quiz(quiz.id).course)
+    node = db.session.get(TreeNode, learner.id)
+    return node is not None and node.mentor_id == actor.id and _certified(actor, course.id)
+
+
+def _certified(person: User, course_id: int) -> bool:
+    from ..certificates.models import Certificate  # certificates sit above quizzes
+
+    return db.session.scalar(select(func.count()).select_from(Certificate).where(
+        Certificate.user_id == person.id, Certificate.course_id == course_id,
+        Certificate.revoked_at.is_(None))) > 0
+
+
+def _grants_by(actor: User, learner: User, quiz: Quiz) -> int:
+    return db.session.scalar(select(func.count()).select_from(AttemptGrant).where(
+        AttemptGrant.user_id == learner.id, AttemptGrant.quiz_id == quiz.id,
+        AttemptGrant.granted_by_id == actor.id))
+
+
+def _is_staff_for(actor: User, quiz: Quiz) -> bool:
+    from ..authoring.drafts import can_edit
+
+    return actor.has_role("admin") or (
+        actor.has_role("trainer") and can_edit(actor, module_of_quiz(quiz.id).course))
+
+
+def grants_used_up(actor: User, learner: User, quiz: Quiz) -> bool:
+    """A mentor who gave this learner MENTOR_GRANTS_PER_QUIZ attempts at it gives no more."""
+    return not _is_staff_for(actor, quiz) and _grants_by(actor, learner, quiz) >= MENTOR_GRANTS_PER_QUIZ
+
+
+def mentor_who_may_grant(learner: User, quiz: Quiz) -> User | None:
+    """Her mentor, if the mentor may give her another attempt at this quiz now (the result
+    page names only people who can)."""
+    mentor = mentor_of(learner)
+    if mentor is None or not may_grant(mentor, learner, quiz) or grants_used_up(mentor, learner, quiz):
+        return None
+    return mentor
 
 
 def mentor_of(learner: User) -> User | None:
@@ -326,6 +368,8 @@ def grant_attempt(actor: User, learner: User, quiz: Quiz, reason: str,
     """Give a learner who used every attempt one more, recorded with who, when and why."""
     if not may_grant(actor, learner, quiz):
         raise QuizError("not_found")
+    if grants_used_up(actor, learner, quiz):
+        raise QuizError("mentor_grant_limit")
     status = quiz_status(learner, quiz, now)
     if status.passed:
         raise QuizError("already_passed")

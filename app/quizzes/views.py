@@ -29,6 +29,7 @@ MESSAGES = {
     "bad_answer": _l("That answer could not be read. Please try again."),
     "has_attempts": _l("This learner still has attempts left (or the quiz has no limit): there is nothing to give yet."),
     "already_granted": _l("Someone has just given this learner another attempt."),
+    "mentor_grant_limit": _l("You have already given this learner two more attempts at this quiz. A trainer of the course can give more."),
     "reason_required": _l("Please give the reason (kept in the audit record)."),
     "reason_too_long": _l("The reason can have at most 500 characters."),
 }
@@ -189,7 +190,7 @@ def result(attempt_id: int):
                            questions=_shown_questions(attempt), answers=services.answers_of(attempt),
                            status=status, reveal=reveal, entry=entry, outline=outline,
                            own_feedback=services.may_show_own_feedback(reveal, rule),
-                           review=review, mentor=services.mentor_of(current_user))
+                           review=review, mentor=services.mentor_who_may_grant(current_user, quiz))
 
 
 # Another attempt for a learner who used them all: mentor, the course's trainers, admins ----
@@ -206,7 +207,8 @@ def _grantable(learner: User) -> list[dict]:
         module = services.module_of_quiz(quiz.id)
         rows.append({"quiz": quiz, "module": module, "course": module.course,
                      "status": services.quiz_status(learner, quiz),
-                     "grants": services.grants_for(learner, quiz)})
+                     "grants": services.grants_for(learner, quiz),
+                     "used_up": services.grants_used_up(current_user, learner, quiz)})
     return rows
 
 

@@ -70,9 +70,24 @@ def test_the_next_attempt_time_is_shown_and_counts_down(client, quiz_learner, ap
     assert "You can try again at" in english and 'data-left="You can try again in %(left)s."' in english
 
 
+def certify(app, user_id: int, slug: str = "gamma"):
+    """The person holds the course's certificate (the row issuing writes)."""
+    from app.accounts.models import utcnow
+    from app.certificates.models import Certificate
+    from app.learning.models import Course
+
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == slug))
+        db.session.add(Certificate(code=f"CERT-{user_id}-{slug}", user_id=user_id,
+                                   course_id=course.id, generation=1, learner_name="x",
+                                   course_title=course.title, issued_at=utcnow()))
+        db.session.commit()
+
+
 @pytest.fixture
 def mentored(app, make_user, quiz_learner):
-    """The learner's direct mentor is 王姐; a stranger and a trainer without the course exist."""
+    """The learner's direct mentor is 王姐, certified in gamma; a stranger and a trainer
+    without the course exist."""
     from app.accounts.models import User
     from app.referrals import services as tree
 
@@ -86,7 +101,9 @@ def mentored(app, make_user, quiz_learner):
         tree.reassign_mentor(users["learner@example.com"].id, users["mentor@example.com"].id,
                              "test", None)
         db.session.commit()
-        return {email: user.id for email, user in users.items()}
+        ids = {email: user.id for email, user in users.items()}
+    certify(app, ids["mentor@example.com"])
+    return ids
 
 
 def use_every_attempt(app, person):
@@ -139,6 +156,44 @@ def test_a_mentor_gives_another_attempt_once_and_it_is_audited(client, quiz_lear
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
+
+
+def test_a_mentor_without_the_certificate_gives_no_attempts(client, quiz_learner, app, mentored):
+    """A second account signed up as her "mentor" holds no certificate: no grant from it, and
+    the result page does not send her there."""
+    from app.certificates.models import Certificate
+
+    with app.app_context():
+        db.session.execute(Certificate.__table__.delete())
+        db.session.commit()
+    page = client.get(use_every_attempt(app, quiz_learner).headers["Location"]).get_data(as_text=True)
+    assert "作答次数已经用完" in page and "王姐" not in page
+    with app.app_context():
+        quiz_id = db.session.scalar(select(Attempt.quiz_id))
+    learner_id = mentored["learner@example.com"]
+    mentor = signed_in(app, "mentor@example.com")
+    token = csrf_token(mentor, "/courses")
+    assert mentor.post(f"/learners/{learner_id}/quizzes/{quiz_id}/grant",
+                       data={"csrf_token": token, "reason": "x"}).status_code == 404
+
+
+def test_a_mentor_gives_at_most_two_attempts_per_quiz(client, quiz_learner, app, mentored):
+    use_every_attempt(app, quiz_learner)
+    with app.app_context():
+        quiz_id = db.session.scalar(select(Attempt.quiz_id))
+    learner_id = mentored["learner@example.com"]
+    url = f"/learners/{learner_id}/quizzes/{quiz_id}/grant"
+    mentor = signed_in(app, "mentor@example.com")
+    token = csrf_token(mentor, f"/learners/{learner_id}/quizzes")
+    for n in range(2):
+        assert mentor.post(url, data={"csrf_token": token, "reason": f"try {n}"}).status_code == 303
+        wait_out(app)
+        last = quiz_learner.submit(quiz_learner.start_attempt_id(), WRONG)
+    refused = mentor.post(url, data={"csrf_token": token, "reason": "once more"})
+    assert refused.status_code == 409 and "讲师" in refused.get_data(as_text=True)
+    assert 'name="reason"' not in mentor.get(f"/learners/{learner_id}/quizzes").get_data(as_text=True)
+    result = client.get(last.headers["Location"]).get_data(as_text=True)
+    assert "王姐" not in result  # she is sent to a trainer now
 
 
 def test_the_course_trainer_and_an_admin_may_give_attempts(client, quiz_learner, app, mentored, make_user):
