@@ -29,6 +29,7 @@ ERRORS = {
     "confirm_anonymise": _l("To confirm, type the person's user number exactly as shown."),
     "reset_unavailable": _l("This account cannot get a reset link (it is deactivated or anonymised)."),
     "reset_staff_account": _l("Only an admin can make a reset link for a trainer's or an admin's account."),
+    "reset_use_email": _l("This person logs in with an email address: “Forgot password” on the login page mails her a link. Only an admin can make one to hand over."),
 }
 ROLE_NAMES = {Role.LEARNER: _l("Learner"), Role.TRAINER: _l("Trainer"), Role.ADMIN: _l("Admin")}
 ACTION_NAMES = {"role_changed": _l("Role changed"), "deactivated": _l("Deactivated"),

@@ -22,6 +22,7 @@ from .passwords import hash_password, password_problem
 from .services import AccountError, find_user, parse_login_name
 
 EMAIL_LINK_LIFETIME = timedelta(minutes=30)
+RESET_MAILS_PER_HOUR = 3  # per account, whoever asks
 log = logging.getLogger(__name__)
 
 
@@ -39,6 +40,16 @@ def _issue(user: User, channel: str, lifetime: timedelta, issued_by: User | None
                                  password_fingerprint=password_fingerprint(user),
                                  created_at=at, expires_at=at + lifetime))
     return key
+
+
+def _mail_budget_left(user: User) -> bool:
+    from limits import parse
+
+    from ..extensions import limiter
+
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return True
+    return limiter.limiter.hit(parse(f"{RESET_MAILS_PER_HOUR}/hour"), "smallb-reset-mail", str(user.id))
 
 
 def _can_reset(user: User | None) -> bool:
@@ -63,6 +74,12 @@ def send_reset_mail(raw_login: str) -> None:
     config = current_app.config
     if not mail.mail_configured(config):
         log.warning("Password reset asked for user %s, but MAIL_SERVER is not set", user.id)
+        return
+    if not _mail_budget_left(user):
+        # Quietly: the page said "check your mail" as it does for everyone; a stranger who
+        # keeps asking neither floods her inbox nor blocks her own request with a 429.
+        log.info("Reset mail for user %s skipped: %s already sent this hour", user.id,
+                 RESET_MAILS_PER_HOUR)
         return
     key = _issue(user, "email", EMAIL_LINK_LIFETIME)
     db.session.commit()
@@ -92,6 +109,10 @@ def issue_handover_link(person: User, actor: User, reason: str) -> tuple[str, Pa
     # staff account. Only an admin hands over a link to anyone but a learner.
     if person.role != Role.LEARNER and not actor.has_role(Role.ADMIN):
         raise AccountError("reset_staff_account")
+    # Someone with an email address resets her password herself, by mail. A mentor's link
+    # would let the mentor into her account (and her quizzes, which raise the mentor's tier).
+    if person.email and not actor.has_role(Role.ADMIN):
+        raise AccountError("reset_use_email")
     hours = current_app.config["PASSWORD_RESET_HANDOVER_HOURS"]
     key = _issue(person, "handover", timedelta(hours=hours), issued_by=actor)
     audit(person.id, actor, "reset_link_issued", reason, hours=hours)
@@ -140,4 +161,27 @@ def complete_reset(key: str, new_password: str) -> User:
     audit(user.id, None, "password_reset", "", channel=reset.channel,
           issued_by=reset.issued_by_id)
     db.session.commit()
+    if reset.channel == "handover" and user.email:
+        # Someone else held the link: tell the owner, where she reads it, that it was used.
+        mail.run_in_background(current_app._get_current_object(), send_changed_notice,
+                               user.id, reset.issued_by_id)
     return user
+
+
+def send_changed_notice(user_id: int, issued_by_id: int | None) -> None:
+    """Mail "your password was changed with a link X made" (hand-over links only)."""
+    user, config = db.session.get(User, user_id), current_app.config
+    issuer = db.session.get(User, issued_by_id) if issued_by_id else None
+    if user is None or not user.email or not mail.mail_configured(config):
+        return
+    with current_app.test_request_context(base_url=config["PUBLIC_BASE_URL"]), \
+            force_locale(LANGUAGES.get(user.locale, LANGUAGES[DEFAULT_LANGUAGE])):
+        values = {"name": user.display_name, "by": issuer.display_name if issuer else "",
+                  "link": public_url("accounts.forgot_password")}
+        message = mail.build_message(config, user.email, gettext("Your password was changed"),
+                                     render_template("accounts/email/password_changed.txt", **values),
+                                     render_template("accounts/email/password_changed.html", **values))
+    try:
+        mail.send_message(config, message)
+    except (OSError, mail.smtplib.SMTPException) as error:
+        log.error("Could not send the password-changed notice for user %s: %s", user.id, error)

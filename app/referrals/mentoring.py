@@ -29,6 +29,9 @@ class MenteeRow:
     courses: dict = field(default_factory=dict)  # course slug -> percent read
     completed: int = 0
     stuck: list[str] = field(default_factory=list)  # failed_quiz_twice, inactive, never_started
+    # Whether she logs in with an email address (she resets her password herself then; the
+    # address itself is not shown to the mentor).
+    has_email: bool = False
 
     @property
     def progress(self) -> int:
@@ -46,11 +49,12 @@ def mentee_rows(mentor_id: int, sort: str = "activity", page: int = 1, per_page:
     order = {"name": User.display_name, "progress": func.coalesce(last.c.at, TreeNode.joined_at).desc(),
              "activity": func.coalesce(last.c.at, TreeNode.joined_at).desc()}[sort if sort in SORTS else "activity"]
     rows = db.session.execute(
-        select(TreeNode.user_id, User.display_name, TreeNode.tier, TreeNode.joined_at, last.c.at)
+        select(TreeNode.user_id, User.display_name, TreeNode.tier, TreeNode.joined_at, last.c.at,
+               User.email.is_not(None))
         .join(User, User.id == TreeNode.user_id).outerjoin(last, last.c.user_id == TreeNode.user_id)
         .where(TreeNode.mentor_id == mentor_id).order_by(order, TreeNode.user_id)
         .offset((page - 1) * per_page).limit(per_page)).all()
-    mentees = {r[0]: MenteeRow(r[0], r[1], r[2], r[3], r[4]) for r in rows}
+    mentees = {r[0]: MenteeRow(r[0], r[1], r[2], r[3], r[4], has_email=bool(r[5])) for r in rows}
     ids = list(mentees)
     if ids:
         totals = dict(db.session.execute(

@@ -334,3 +334,39 @@ def test_the_mailed_link_ignores_the_host_the_request_names(app, inbox, make_use
     (message,) = inbox.messages
     assert link_in(message).startswith(app.config["PUBLIC_BASE_URL"] + "/password/reset/")
     assert "evil.example" not in message.as_string()
+
+
+def test_a_mentor_makes_no_link_for_a_mentee_with_an_email(app, people, inbox):
+    """She resets by mail herself; a mentor's link would let the mentor into her account.
+    An admin's link still works, and the owner is told by mail when it is used."""
+    with app.app_context():
+        db.session.get(User, people["mentee"]).email = "xiaomei@example.com"
+        db.session.commit()
+    mentor = signed_in_as(app, "mentor@example.com")
+    assert "忘记密码" in mentor.get("/mentor").get_data(as_text=True)
+    assert 'reset-link"' not in mentor.get("/mentor").get_data(as_text=True)
+    response = handover(mentor, f"/mentor/mentees/{people['mentee']}/reset-link")
+    assert response.status_code == 303
+    assert "邮箱" in mentor.get(response.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(PasswordReset.id)) is None
+    admin = signed_in_as(app, "admin@example.com")
+    page = handover(admin, f"/admin/users/{people['mentee']}/reset-link").get_data(as_text=True)
+    link = re.search(r"<code>(http[^<]+)</code>", page).group(1)
+    assert set_password(app, link).status_code == 303
+    mail.wait_for_background()
+    (notice,) = inbox.messages
+    assert notice["X-Envelope-To"] == "xiaomei@example.com"
+    body = notice.get_body(("plain",)).get_content()
+    assert "密码" in body and "/password/forgot" in body and link not in body
+
+
+def test_strangers_cannot_block_or_flood_the_owner_reset(app, inbox, make_user):
+    """The page answers the same to every address; mails per account are capped quietly,
+    so six requests from six addresses send three mails and no one gets a 429."""
+    make_user("lin@example.com")
+    statuses = [ask_for_reset(app, "lin@example.com", address=f"203.0.113.{n}").status_code
+                for n in range(6)]
+    mail.wait_for_background()
+    assert statuses == [200] * 6
+    assert len(inbox.messages) == 3
