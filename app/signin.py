@@ -44,6 +44,10 @@ def page_to_come_back_to(target: str) -> str | None:
     parts = urlsplit(target)
     root = request.script_root if has_request_context() else ""
     path = unquote(parts.path)
+    # What the path decodes to must be a plain path too: "/%2F%2Fevil.example" is "//evil…",
+    # and a prefix of it handed back would be a protocol-relative URL (or an empty one).
+    if not _plain_path(path):
+        return None
     if root and (path == root or path.startswith(root + "/")):
         path = path[len(root):] or "/"
     if _answers_get(path):
@@ -53,6 +57,11 @@ def page_to_come_back_to(target: str) -> str | None:
         if path != "/" and _answers_get(path):
             return root + path
     return None
+
+
+def _plain_path(path: str) -> bool:
+    return (path.startswith("/") and not path.startswith("//") and "\\" not in path
+            and not any(ord(ch) < 32 or ord(ch) == 127 for ch in path))
 
 
 def _wants_json() -> bool:

@@ -4,9 +4,11 @@ The class: no way into the login page (a form post, a script's fetch, with or wi
 session's CSRF token) may carry a `next=` that only takes POST, and `safe_next` refuses every
 such target, since a GET of it after signing in can only say "not allowed".
 """
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
@@ -184,3 +186,27 @@ def test_attempt_page_keeps_answers_per_person_and_attempt_and_links_back(app, c
     person.submit(attempt_id, {})
     result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
     assert f'data-forget-answers="smallb.quiz.{user_id}.{attempt_id}"' in result
+
+
+_PIECES = ["/", "//", "%2F", "%2f", "%252F", "\\", "%5C", "evil.example", "courses", "gamma",
+           "attempts", "7", "submit", "@", ":", "%09", "%0a", "\t", ".", "..", "?next=//x", "#"]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=8))
+def test_safe_next_only_ever_gives_a_plain_path_on_this_site(app, pieces):
+    """Whatever `next=` holds (encoded slashes, backslashes, control characters), what the
+    login redirects to is None or a path of ours: it starts with one slash, decodes to a
+    path that does too, and names no host."""
+    from app.accounts.views import safe_next
+
+    target = "/" + "".join(pieces)
+    with app.test_request_context():
+        kept = safe_next(target)
+    if kept is None:
+        return
+    decoded = unquote(urlsplit(kept).path)
+    assert kept.startswith("/") and not kept.startswith("//"), kept
+    assert decoded.startswith("/") and not decoded.startswith("//"), kept
+    assert not urlsplit(kept).netloc and "\\" not in decoded, kept
+    assert not any(ord(ch) < 32 for ch in kept + decoded), kept
