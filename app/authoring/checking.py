@@ -7,6 +7,7 @@ a zip over budget is refused with a message, and the web worker carries on.
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import re
 import resource
@@ -20,6 +21,9 @@ from .curriculum import CourseSource, CurriculumError, read_curriculum
 from .files import ArchiveRejected, FileSet, read_zip, write_folder
 from .limits import CourseLimits, size_words
 from ..content import ContentError
+
+
+log = logging.getLogger(__name__)
 
 
 class BudgetExceeded(ArchiveRejected):
@@ -91,6 +95,10 @@ def check_upload(data: bytes, limits: CourseLimits, locale: str) -> tuple[Course
         return value
     if outcome == "rejected":
         raise ArchiveRejected(value)
+    if outcome == "failed":
+        raise ArchiveRejected(_("This zip could not be read to the end (it may be damaged, or "
+                                "one of its files is built to break the checks); nothing was "
+                                "changed. Make the zip again from the course folder."))
     if outcome == "problems":
         errors, warnings = ([ContentError(*problem) for problem in group] for group in value)
         raise CurriculumError(errors, warnings)
@@ -111,8 +119,11 @@ def _check_in_child(sender, data: bytes, limits: CourseLimits, locale: str) -> N
     except CurriculumError as error:
         result = ("problems", ([(e.path, e.line, e.reason) for e in error.errors],
                                [(e.path, e.line, e.reason) for e in error.warnings]))
-    except (MemoryError, RecursionError):
+    except MemoryError:
         result = ("memory", None)
+    except Exception as error:  # anything else is the file's fault, not the memory's
+        log.warning("A course zip could not be checked: %s: %s", type(error).__name__, error)
+        result = ("failed", type(error).__name__)
     try:
         sender.send(result)
     except MemoryError:

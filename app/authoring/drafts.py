@@ -487,7 +487,10 @@ def preview_file(course: Course, path: str, text: str) -> FilePreview:
                 return resolved
 
             result.settings = {"title": str(fm.data.get("title", ""))}
-            result.html = render_markdown(fm.body, resolve).html
+            rendered = render_markdown(fm.body, resolve)
+            result.html = rendered.html
+            result.problems += [(fm.body_line + line - 1, problem, True)
+                                for line, problem in rendered.problems]
         else:
             keys = COURSE_KEYS if path == "course.md" else MODULE_KEYS
             result.settings = split_front_matter(text, shown, keys, {"title"}).data

@@ -11,6 +11,7 @@ where a browser runs no script and loads nothing anyway.
 """
 from __future__ import annotations
 
+import math
 import re
 import xml.parsers.expat as expat
 
@@ -51,6 +52,7 @@ _LOCAL_URL = re.compile(r"^\s*url\(\s*#[A-Za-z_][\w.-]*\s*\)\s*$")
 _LOCAL_HREF = re.compile(r"^#[A-Za-z_][\w.-]*$")
 _FONT_FAMILY = re.compile(r"^[\w\s,'\"-]+$")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+MAX_VIEWBOX = 100_000
 _VIEWBOX = re.compile(rf"^\s*({_NUMBER})[\s,]+({_NUMBER})[\s,]+({_NUMBER})[\s,]+({_NUMBER})\s*$")
 
 
@@ -117,6 +119,10 @@ def check_svg(data: bytes) -> tuple[int, int]:
             box = _VIEWBOX.match(attributes.get("viewBox", ""))
             if not box or float(box.group(3)) <= 0 or float(box.group(4)) <= 0:
                 refuse(_("The <svg> needs a viewBox, e.g. viewBox=\"0 0 360 240\"."))
+            # 1e308 or 1e999 would overflow the size we keep (and no diagram is that big).
+            if not all(math.isfinite(float(box.group(n))) and abs(float(box.group(n))) <= MAX_VIEWBOX
+                       for n in range(1, 5)):
+                refuse(_("The viewBox numbers may be at most %(max)s.", max=MAX_VIEWBOX))
             state["size"] = (max(1, round(float(box.group(3)))), max(1, round(float(box.group(4)))))
 
     def end(_name):
@@ -158,6 +164,10 @@ def _check_attribute(key: str, value: str, tag: str, refuse) -> None:
                      name=name, tag=tag))
         refuse(_("The attribute %(name)s on <%(tag)s> is not allowed in a diagram.",
                  name=name, tag=tag))
+    if "\\" in value:
+        # CSS escapes: "u\\72 l(" is url( to a browser and not to the checks below.
+        refuse(_("%(name)s=\"%(value)s\" has a backslash: a diagram's attributes need none.",
+                 name=name, value=value[:60]))
     if name == "href":
         if not _LOCAL_HREF.match(value.strip()):
             refuse(_("A link in a diagram may only point inside it (href=\"#id\"), not to "

@@ -6,6 +6,7 @@ its size and nesting are capped before PyYAML builds anything.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -118,6 +119,14 @@ def split_front_matter(text: str, path: str, allowed: set[str], required: set[st
         line = (mark.line + 2) if mark else 1
         reason = getattr(error, "problem", None) or str(error)
         raise ContentError(path, line, f"invalid YAML in front matter: {reason}") from None
+    except ContentError:
+        raise
+    except (ValueError, OverflowError) as error:
+        # A value YAML reads but Python cannot hold: a whole number of 5,000 digits is over
+        # Python's limit for turning text into int (ValueError), a float like 1e999 is not.
+        long_number = re.search(r"\d{100,}", source)
+        line = source[:long_number.start()].count("\n") + 2 if long_number else 2
+        raise ContentError(path, line, f"a value in front matter cannot be read: {error}") from None
     if not isinstance(data, dict):
         raise ContentError(path, 2, "front matter must be a set of 'key: value' lines")
     key_lines = {}

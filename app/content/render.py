@@ -4,6 +4,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
+import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -100,7 +101,23 @@ def content_id(value: str) -> str:
     return ID_PREFIX + value
 
 
-def sanitize_html(html: str, resolve: Resolver | None = None) -> str:
+BLOCK_CLASSES = {"template-block", "checklist", "checklist-item"}  # only the pipeline's own
+_CLASS_ATTRIBUTE = re.compile(r'class="([^"]*)"')
+
+
+def _own_blocks_only(html: str, mark: str | None) -> str:
+    """Keep BLOCK_CLASSES only on elements our blocks made (they carry `mark`), drop the mark."""
+    def fix(match: re.Match) -> str:
+        classes = match.group(1).split()
+        if mark is None or mark not in classes:
+            classes = [c for c in classes if c not in BLOCK_CLASSES]
+        classes = [c for c in classes if c != mark]
+        return f'class="{" ".join(classes)}"' if classes else ""
+
+    return _CLASS_ATTRIBUTE.sub(fix, html)
+
+
+def sanitize_html(html: str, resolve: Resolver | None = None, block_mark: str | None = None) -> str:
     def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
         if attribute == "id":
             return content_id(value) if value.strip() else None
@@ -111,16 +128,18 @@ def sanitize_html(html: str, resolve: Resolver | None = None) -> str:
             return resolve(attribute, value)
         return value
 
-    return nh3.clean(
+    classes = ALLOWED_CLASSES if block_mark is None else {
+        tag: names | {block_mark} for tag, names in ALLOWED_CLASSES.items()}
+    return _own_blocks_only(nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
-        allowed_classes=ALLOWED_CLASSES,
+        allowed_classes=classes,
         attribute_filter=attribute_filter,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
-    )
+    ), block_mark)
 
 
 def reading_minutes(text: str) -> int:
@@ -212,6 +231,9 @@ class _LessonBlocks(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         self.md.lesson_blocks = {"problems": [], "checklist": [], "templates": 0}
+        # Our blocks carry this render's random mark; raw HTML in the lesson cannot know
+        # it, so a hand-written <li class="checklist-item"> is not taken for one of ours.
+        self.md.block_mark = "b-" + secrets.token_hex(8)
         out: list[str] = []
         index = 0
         while index < len(lines):
@@ -245,7 +267,8 @@ class _LessonBlocks(Preprocessor):
     def _template(self, body: list[str]) -> str:
         self.md.lesson_blocks["templates"] += 1
         text = "\n".join(body).strip("\n")
-        return f'<div class="template-block"><pre><code>{_escape(text)}</code></pre></div>'
+        return (f'<div class="template-block {self.md.block_mark}"><pre><code>{_escape(text)}'
+                '</code></pre></div>')
 
     def _checklist(self, body: list[str], first_line: int) -> str:
         blocks = self.md.lesson_blocks
@@ -269,11 +292,12 @@ class _LessonBlocks(Preprocessor):
                                            "this lesson (each item needs its own id)"))
                 continue
             blocks["checklist"].append((line, item_id))
-            items.append(f'<li class="checklist-item" id="{CHECKLIST_ITEM_PREFIX}{item_id}">'
+            items.append(f'<li class="checklist-item {self.md.block_mark}" '
+                         f'id="{CHECKLIST_ITEM_PREFIX}{item_id}">'
                          f'{_inline_html(match.group("text"))}</li>')
         if not items:
             blocks["problems"].append((first_line - 1, "the checklist has no items"))
-        return '<ul class="checklist">' + "".join(items) + "</ul>"
+        return f'<ul class="checklist {self.md.block_mark}">' + "".join(items) + "</ul>"
 
 
 def _escape(text: str) -> str:
@@ -308,9 +332,60 @@ def _markdown() -> markdown.Markdown:
     return md.reset()
 
 
+# Python-Markdown's link and autolink patterns rescan from every '[' and '<' of a paragraph,
+# so their cost grows with the square of how many there are (16,000 '[' took 30 s), and each
+# level of list or quote nesting is a level of recursion (a few hundred hit Python's limit).
+# Counted first, in one linear pass; real lessons stay far below (shipped: at most 8 in a
+# paragraph, 47 in a file, 2 levels).
+MAX_BRACKETS_PER_PARAGRAPH = 200
+MAX_BRACKETS = 2000
+MAX_NESTING = 20
+_CODE_FENCE = re.compile(r"^\s*(```|~~~)")
+_NESTING = re.compile(r"^(?:[ \t]*(?:>|(?:[-*+]|\d{1,9}[.)])(?=[ \t])))+")
+
+
+def shape_problem(text: str) -> tuple[int, str] | None:
+    """(line, reason) when the text is built to make rendering slow or deep, else None."""
+    paragraph = total = 0
+    fenced = False
+    for number, line in enumerate(text.split("\n"), start=1):
+        if _CODE_FENCE.match(line):
+            fenced = not fenced
+            continue
+        if fenced:
+            continue  # code is set aside before links are looked for
+        if not line.strip():
+            paragraph = 0
+            continue
+        brackets = line.count("[") + line.count("<")
+        paragraph, total = paragraph + brackets, total + brackets
+        if paragraph > MAX_BRACKETS_PER_PARAGRAPH:
+            return number, (f"more than {MAX_BRACKETS_PER_PARAGRAPH} '[' and '<' in one "
+                            "paragraph: split it, or write them as &#91; and &lt;")
+        if total > MAX_BRACKETS:
+            return number, (f"more than {MAX_BRACKETS} '[' and '<' in one file: split the "
+                            "lesson, or write them as &#91; and &lt;")
+        markers = _NESTING.match(line)
+        indent = len(line) - len(line.lstrip(" \t"))
+        depth = (len(re.findall(r"[>*+-]|\d+[.)]", markers.group(0))) if markers else 0) \
+            + len(line[:indent].replace("\t", "    ")) // 4
+        if depth > MAX_NESTING:
+            return number, f"lists or quotes are nested more than {MAX_NESTING} levels deep"
+    return None
+
+
 def render_markdown(text: str, resolve: Resolver | None = None) -> Rendered:
+    problem = shape_problem(text)
+    if problem is not None:
+        # Not rendered at all: the text is shown to no one until it is fixed.
+        return Rendered(html="", toc=[], minutes=reading_minutes(text), problems=[problem])
     md = _markdown()
-    html = sanitize_html(md.convert(text), resolve)
+    try:
+        converted = md.convert(text)
+    except RecursionError:
+        return Rendered(html="", toc=[], minutes=reading_minutes(text), problems=[
+            (1, "the text is nested too deeply to show (lists or quotes inside each other)")])
+    html = sanitize_html(converted, resolve, getattr(md, "block_mark", None))
     toc = _flatten_toc(getattr(md, "toc_tokens", []), [])
     # toc names come from Markdown headings and are shown escaped by Jinja; strip any tags.
     for entry in toc:

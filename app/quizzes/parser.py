@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..content import ContentError, render_inline, render_markdown, split_front_matter
+from ..content.render import shape_problem
 
 SETTINGS_DEFAULTS = {
     "pass_mark": 80,
@@ -149,6 +150,9 @@ def _attributes(raw: str, path: str, line: int) -> dict:
 
 def parse_quiz_file(text: str, path: str) -> ParsedQuiz:
     fm = split_front_matter(text, path, set(SETTINGS_DEFAULTS))
+    problem = shape_problem(fm.body)  # its texts are rendered by the one pipeline
+    if problem is not None:
+        raise ContentError(path, fm.body_line + problem[0] - 1, problem[1])
     settings = _settings(fm, path)
     questions: list[ParsedQuestion] = []
     intro: list[str] = []

@@ -32,6 +32,8 @@ HOSTILE = {
     "style-element.svg": (3, "<style> is not allowed"),
     "stylesheet-pi.svg": (2, "processing instruction <?xml-stylesheet?>"),
     "no-viewbox.svg": (1, "needs a viewBox"),
+    "css-escape.svg": (3, "has a backslash"),  # u\72 l( is url( to a browser
+    "huge-viewbox.svg": (1, "viewBox numbers may be at most"),
 }
 
 

@@ -276,3 +276,75 @@ def test_budget_refusals_are_in_the_uploaders_language(app, trainer):
     page = upload_zip(trainer, good_zip()).get_data(as_text=True)
     assert "秒" in page
 
+
+
+# Markdown built to make the renderer slow or deep (Python-Markdown rescans from every '['
+# and '<' of a paragraph: 16,000 '[' took 30 s; a few hundred nesting levels hit the
+# recursion limit). Each must be refused quickly with its line, on every road.
+HOSTILE_BODIES = {
+    "brackets": ("Intro.\n\n" + "[" * 20_000 + "\n", 3, "'[' and '<' in one paragraph"),
+    "autolinks": ("<http://a" * 5_000 + "\n", 1, "'[' and '<' in one paragraph"),
+    "images": ("![" * 10_000 + "\n", 1, "'[' and '<' in one paragraph"),
+    "many-paragraphs": ("".join("[a] " * 150 + "\n\n" for _ in range(20)), 27,
+                        "'[' and '<' in one file"),
+    "tab-nested-list": ("".join("\t" * depth + "- item\n" for depth in range(400)), 21,
+                        "nested more than 20 levels"),
+    "one-line-nesting": ("- " * 1_000 + "x\n", 1, "nested more than 20 levels"),
+    "quote-nesting": ("> " * 500 + "x\n", 1, "nested more than 20 levels"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_BODIES))
+def test_hostile_markdown_is_refused_quickly_with_its_line(name):
+    from app.content import render_markdown
+
+    body, line, reason = HOSTILE_BODIES[name]
+    with Budget() as budget:
+        rendered = render_markdown(body)
+    budget.check()
+    assert rendered.html == "" and len(rendered.problems) == 1
+    assert rendered.problems[0][0] == line and reason in rendered.problems[0][1]
+
+
+@pytest.mark.parametrize("name", ["brackets", "tab-nested-list"])
+def test_courses_check_refuses_hostile_markdown_within_budget(tmp_path, name):
+    import shutil
+
+    body, line, reason = HOSTILE_BODIES[name]
+    course = tmp_path / "alias-bomb"
+    shutil.copytree(HOSTILE / "alias-bomb", course)
+    (course / "01-only" / "01-lesson.en.md").write_text("---\ntitle: Hi\n---\n" + body)
+    with Budget() as budget:
+        result = CliRunner().invoke(check_command, [str(course)])
+    budget.check()
+    assert result.exit_code == 1
+    assert f"alias-bomb/01-only/01-lesson.en.md:{line + 3}: error:" in result.output, result.output
+    assert reason in result.output
+
+
+def test_code_may_hold_any_number_of_brackets():
+    from app.content import render_markdown
+
+    code = "```html\n" + "<b>[x]</b>\n" * 3_000 + "```\n"
+    rendered = render_markdown(code)
+    assert rendered.problems == [] and "&lt;b&gt;[x]&lt;/b&gt;" in rendered.html
+
+
+def test_a_number_python_cannot_hold_is_a_front_matter_error():
+    with pytest.raises(ContentError) as refused:
+        split_front_matter("---\ntitle: Hi\nminutes: " + "9" * 5_000 + "\n---\nText\n",
+                           "x.md", {"title", "minutes"})
+    assert refused.value.line == 3 and "cannot be read" in refused.value.reason
+
+
+def test_a_damaged_zip_is_refused_as_damaged_not_as_too_big(app, trainer):
+    """A check that breaks for any reason other than memory says the file is unreadable."""
+    data = bytearray(hostile_zip("alias-bomb"))
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        info = archive.infolist()[-1]
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start] ^= 0xFF  # one byte of the last file's data: its CRC no longer matches
+    response = upload_zip(trainer, bytes(data))
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code in (400, 413, 422)
+    assert "could not be read to the end" in page and "memory" not in page

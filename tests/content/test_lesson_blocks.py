@@ -60,8 +60,12 @@ def test_a_checklist_renders_its_items_with_their_ids_and_inline_markdown():
 
 def test_the_blocks_survive_the_sanitiser_and_nothing_runs_or_styles():
     html = render_markdown(LESSON).html  # render_markdown ends in the sanitiser
-    # Sanitising again changes nothing but the id prefix: the blocks are what the list keeps.
-    assert sanitize_html(html) == html.replace('id="c-', 'id="c-c-')
+    # Sanitising again (as for any raw HTML) keeps everything but the blocks' own classes,
+    # which only the pipeline's blocks may carry, and prefixes the ids again.
+    again = html.replace('id="c-', 'id="c-c-')
+    for name in ("template-block", "checklist-item", "checklist"):
+        again = again.replace(f' class="{name}"', " ")
+    assert sanitize_html(html) == again
     classes = {attrs["class"] for _tag, attrs in elements(html) if "class" in attrs}
     assert classes == {"template-block", "checklist", "checklist-item"}
     for tag, attrs in elements(html):
@@ -69,12 +73,12 @@ def test_the_blocks_survive_the_sanitiser_and_nothing_runs_or_styles():
         assert not any(name.startswith("on") or name == "style" for name in attrs), (tag, attrs)
 
 
-def test_lesson_markdown_cannot_borrow_more_of_the_page_than_the_block_classes():
+def test_lesson_markdown_cannot_borrow_the_page_classes_nor_the_block_classes():
     html = render_markdown('<div class="template-block button primary">x</div>\n\n'
                            '<ul class="checklist flash"><li class="checklist-item wide">y</li></ul>\n\n'
                            '<button class="copy-button" onclick="steal()">Copy</button>').html
-    assert 'class="template-block"' in html and 'class="checklist"' in html
-    assert "button" not in html.replace("template-block", "") and "steal" not in html
+    assert "class=" not in html  # raw HTML: neither the page's classes nor our blocks'
+    assert "button" not in html and "steal" not in html
 
 
 def test_other_fenced_code_stays_code_even_when_it_shows_a_template_fence():
@@ -102,3 +106,20 @@ def test_the_copy_labels_come_in_the_page_language(client, imported, learner):
     client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/courses")})
     english = client.get("/courses/gamma/intro").get_data(as_text=True)
     assert 'data-copy-label="Copy"' in english and 'data-copied-label="Copied"' in english
+
+
+def test_raw_html_cannot_pass_for_one_of_our_blocks():
+    """A hand-written <li class="checklist-item"> or <div class="template-block"> in the
+    Markdown is not a checklist item or a template: only the pipeline's blocks carry those
+    classes (they hold a mark raw HTML cannot know)."""
+    forged = ('<ul class="checklist"><li class="checklist-item" id="check-fake">'
+              '<ul><li>inner</li></ul>tick me</li></ul>\n\n'
+              '<div class="template-block"><pre><code>copy me</code></pre></div>\n\n'
+              'Some <span class="checklist-item">inline</span> text.\n\n' + LESSON)
+    rendered = render_markdown(forged)
+    classes = [attrs.get("class") for _tag, attrs in elements(rendered.html) if "class" in attrs]
+    assert classes.count("checklist-item") == 2 and classes.count("template-block") == 1
+    assert classes.count("checklist") == 1
+    assert not re.search(r'class="checklist-item"[^>]*id="c-check-fake"', rendered.html)
+    assert [item for _line, item in rendered.checklist] == ["write-welcome", "send-to-one"]
+    assert "b-" not in " ".join(c for c in classes if c)  # the mark never reaches the page
