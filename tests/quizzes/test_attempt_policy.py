@@ -284,3 +284,22 @@ def test_the_course_check_refuses_a_lesson_that_does_not_exist(courses_dir):
     with pytest.raises(CurriculumError) as refused:
         read_curriculum(courses_dir)
     assert "lesson=no-such-lesson is not a lesson of this course" in str(refused.value)
+
+
+def test_a_two_way_question_says_nothing_of_how_it_went_before_the_key(client, quiz_learner,
+                                                                       app, imported):
+    """With two options (true/false), "not correct" names the right one: before the key is
+    shown such a question has no verdict, no points, no option feedback, no review link."""
+    set_quiz_settings(app, imported, "pass_mark: 60\nmax_attempts: 3\nreveal: feedback_after_attempt")
+    page = client.get(quiz_learner.submit(quiz_learner.start_attempt_id(), WRONG)
+                      .headers["Location"]).get_data(as_text=True)
+    cards = re.findall(r'<li class="card">(.*?)</li>\s*(?=<li class="card">|</ol>)', page, re.S)
+    trust = next(card for card in cards if "信任是硬通货" in card)
+    assert "正确答案时一起告诉你" in trust
+    for leak in ("✓", "✗", "◐", "分", "复习这一课", 'class="feedback"'):
+        assert leak not in trust, leak
+    first = next(card for card in cards if "先做哪件事" in card)
+    assert "✗" in first  # a question with more options still says how it went
+    passed = client.get(quiz_learner.submit(quiz_learner.start_attempt_id(), RIGHT)
+                        .headers["Location"]).get_data(as_text=True)
+    assert "正确答案时一起告诉你" not in passed
