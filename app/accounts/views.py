@@ -12,6 +12,7 @@ from flask_babel import format_time, format_timedelta, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..addresses import client_address
 from ..errors import render_error
 from ..extensions import db, limiter, login_manager
 from ..mail import mail_configured
@@ -121,7 +122,8 @@ def _address_throttled(limit):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-# Strict per address; per account only growing waits for failing addresses (throttle.py).
+# Strict per address; per account growing waits that never hold the owner's own device
+# (throttle.py).
 @limiter.limit(lambda: _login_limit(), methods=["POST"], deduct_when=_failed,
                on_breach=_address_throttled)
 def login():
@@ -130,7 +132,7 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        account, address = _account_name(), request.remote_addr or ""
+        account, address = _account_name(), client_address()
         wait = throttle.wait_seconds(account, address)
         if wait:
             return too_many_attempts(wait)
@@ -138,7 +140,9 @@ def login():
         if user is not None:
             throttle.record_success(account, address)
             sign_in(user)
-            return redirect(safe_next(request.args.get("next")) or url_for("learning.home"))
+            response = redirect(safe_next(request.args.get("next")) or url_for("learning.home"))
+            throttle.remember_device(response, account)  # her phone: never held by others' guessing
+            return response
         throttle.record_failure(account, address)
         flash(LOGIN_FAILED, "error")
         status = 401

@@ -5,7 +5,7 @@ import statistics
 import time
 
 from app.accounts import throttle
-from tests.conftest import PASSWORD, Auth
+from tests.conftest import PASSWORD, Auth, csrf_token
 
 ATTACKER, OWNER = "198.51.100.23", "101.6.8.77"
 
@@ -69,3 +69,54 @@ def test_the_waits_grow_and_are_capped():
     assert waits[:throttle.FREE_FAILURES] == [0] * throttle.FREE_FAILURES
     assert waits[throttle.FREE_FAILURES:throttle.FREE_FAILURES + 4] == [2, 4, 8, 16]
     assert waits == sorted(waits) and max(waits) == throttle.MAX_WAIT_SECONDS
+
+
+def _guess_from_fresh_addresses(app, count: int, start: int = 0):
+    return [attempt(app, f"203.0.113.{start + n}", "lin@example.com", f"guess-{n}-xyzzy").status_code
+            for n in range(count)]
+
+
+def test_the_owner_on_her_own_phone_is_never_held_by_someone_elses_guessing(app, make_user):
+    """Her phone signed in before (it holds the device cookie): one typo of hers plus any
+    amount of guessing from anywhere else, and her right password still gets her in."""
+    make_user("lin@example.com")
+    phone = app.test_client()
+    phone.environ_base.update(REMOTE_ADDR=OWNER)
+    assert Auth(phone).login("lin@example.com").status_code == 302
+    phone.post("/logout", data={"csrf_token": csrf_token(phone, "/account")})
+    assert Auth(phone).login("lin@example.com", "my-typo-123").status_code == 401
+    # A guesser from 40 addresses: past the ceiling, every unknown browser waits, even with
+    # the right password; the account's wait is re-armed at full length with each guess.
+    _guess_from_fresh_addresses(app, throttle.UNTRUSTED_CEILING + 10)
+    assert attempt(app, "198.51.100.200", "lin@example.com", PASSWORD).status_code == 429
+    assert Auth(phone).login("lin@example.com").status_code == 302
+
+
+def test_guessing_spread_over_many_addresses_gets_a_bounded_number_of_checks(app, make_user):
+    make_user("lin@example.com")
+    statuses = _guess_from_fresh_addresses(app, throttle.UNTRUSTED_CEILING + 10)
+    checked = statuses.count(401)
+    assert checked == throttle.UNTRUSTED_CEILING and set(statuses[checked:]) == {429}
+
+
+def test_the_owner_on_a_new_phone_may_mistype_once(app, make_user):
+    make_user("lin@example.com")
+    _guess_from_fresh_addresses(app, 12)  # someone is guessing: the account's wait is armed
+    assert attempt(app, OWNER, "lin@example.com", "my-typo-123").status_code == 401
+    assert attempt(app, OWNER, "lin@example.com", PASSWORD).status_code == 302
+
+
+def test_a_forged_device_cookie_is_an_unknown_browser(app, make_user):
+    make_user("lin@example.com")
+    _guess_from_fresh_addresses(app, throttle.UNTRUSTED_CEILING)
+    forger = app.test_client()
+    forger.environ_base.update(REMOTE_ADDR="198.51.100.77")
+    forger.set_cookie(throttle.DEVICE_COOKIE, "eyJkIjoieCIsImEiOlsiYWJjIl19.forged")
+    assert Auth(forger).login("lin@example.com", PASSWORD).status_code == 429
+
+
+def test_an_ipv6_network_is_one_address_for_the_limit(app, make_user):
+    make_user("lin@example.com")
+    statuses = [attempt(app, f"2001:db8:1:2::{n + 1:x}", "nobody@example.com", "guess-xyzzy-1")
+                .status_code for n in range(7)]
+    assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}
