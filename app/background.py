@@ -24,6 +24,10 @@ def celery_config(config) -> dict:
             "visibility_timeout": int(config.get("CELERY_VISIBILITY_TIMEOUT", 1800)),
             "unacked_restore_interval": min(10, int(config.get("CELERY_VISIBILITY_TIMEOUT", 1800))),
             "unacked_restore_throttle": 1,
+            # Publishing to a broker that is down fails after one quick retry instead of
+            # kombu's default of about 6 s of retries: the outbox keeps the row and the
+            # relay sends it later, so the request need not wait (a learner's submit did).
+            "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
         },
         "task_default_queue": "smallb",
     }

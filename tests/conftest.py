@@ -56,6 +56,9 @@ def make_app(database_url: str, **overrides):
 def _close_engines():
     """Every app a test made gives back its database connections (PostgreSQL counts them)."""
     yield
+    from app.outbox.services import stop_relay_threads
+
+    stop_relay_threads()  # a test's relay thread must not drain the next test's rows
     while _APPS:
         with _APPS.pop().app_context():
             db.session.remove()

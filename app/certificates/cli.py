@@ -68,3 +68,18 @@ def reissue_command(code):
     except CertificateError as error:
         raise click.ClickException(error.code.replace("_", " "))
     click.echo(f"Issued {fresh.code} (generation {fresh.generation}).")
+
+
+@certificates_cli.command("backfill")
+@click.option("--min-age", default=60, show_default=True,
+              help="Leave completions younger than this many seconds to the relay.")
+@with_appcontext
+def backfill_command(min_age):
+    """Issue the certificates that completions are owed and nothing is on its way for."""
+    from .services import backfill
+
+    repaired = backfill(min_age_seconds=min_age)
+    for user_id, course_id in repaired:
+        click.echo(f"repaired: user {user_id}, course {course_id}: certificate to issue written "
+                   "and started")
+    click.echo(f"{len(repaired)} missing certificate(s) repaired")

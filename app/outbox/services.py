@@ -197,7 +197,7 @@ def prune(older_than_days: int = 30) -> int:
 
 class RelayThread:
     def __init__(self, app):
-        self.app, self.pid = app, os.getpid()
+        self.app, self.pid, self.stopped = app, os.getpid(), False
         self.event = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="outbox-relay", daemon=True)
         self.thread.start()
@@ -205,11 +205,18 @@ class RelayThread:
     def wake(self) -> None:
         self.event.set()
 
+    def stop(self) -> None:
+        self.stopped = True
+        self.event.set()
+        self.thread.join(timeout=30)
+
     def _loop(self) -> None:
         poll = self.app.config.get("OUTBOX_POLL_SECONDS", POLL_SECONDS)
-        while True:
+        while not self.stopped:
             self.event.wait(poll)
             self.event.clear()
+            if self.stopped:
+                break
             with self.app.app_context():
                 try:
                     drain()
@@ -230,3 +237,12 @@ def relay_thread(app) -> RelayThread:
         if thread is None or thread.pid != os.getpid() or not thread.thread.is_alive():
             thread = _threads[id(app)] = RelayThread(app)
         return thread
+
+
+def stop_relay_threads() -> None:
+    """Stop this process's relay threads (tests, between apps)."""
+    with _threads_lock:
+        threads = list(_threads.values())
+        _threads.clear()
+    for thread in threads:
+        thread.stop()

@@ -1,0 +1,268 @@
+"""The outbox: a completion commits with the certificate it is owed, a broker outage loses
+nothing, a slow shop never slows a learner, and the reconciler repairs what is missing."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app.certificates.models import Certificate
+from app.extensions import db
+from app.learning.models import Course, Enrolment
+from app.outbox import services as outbox
+from app.outbox.models import OutboxMessage
+from tests.certificates.conftest import complete_gamma
+from tests.conftest import Auth, make_app
+from tests.quizzes.conftest import RIGHT, Learner, quiz_learner  # noqa: F401  (fixture)
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_SERVER = shutil.which("redis-server")
+GAMMA_RULES = """tiers:
+  - key: trainee
+    name: {zh: 见习店主, en: Trainee}
+    requires: {}
+    benefits: {commission: {zh: 基础佣金, en: Base commission}}
+  - key: certified
+    name: {zh: 认证店主, en: Certified seller}
+    requires: {certificates: [gamma]}
+    benefits: {commission: {zh: 基础佣金 +2%, en: Base commission +2%}}
+"""
+
+
+def counts(app) -> tuple[int, int]:
+    """(certificates, outbox rows not yet started)"""
+    with app.app_context():
+        result = (db.session.scalar(select(func.count()).select_from(Certificate)),
+                  db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                                    .where(OutboxMessage.sent_at.is_(None))))
+        db.session.rollback()
+        return result
+
+
+def wait_for(predicate, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_completion_commits_with_the_certificate_it_is_owed(app, client, quiz_learner):
+    complete_gamma(quiz_learner)
+    with app.app_context():
+        row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.task == "certificates.issue"))
+        assert row is not None and row.sent_at is not None and row.attempts == 1
+        assert db.session.scalar(select(func.count()).select_from(Certificate)) == 1
+        # The certificate's own follow-up (the tier to re-evaluate) went the same way.
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.task == "referrals.reevaluate_tier")) == 1
+
+
+def test_the_reconciler_repairs_a_hand_made_gap_and_says_what_it_did(app, make_user, imported):
+    user_id = make_user("gap@example.com")
+    with app.app_context():
+        course_id = db.session.scalar(select(Course.id).where(Course.slug == "gamma"))
+        db.session.add(Enrolment(user_id=user_id, course_id=course_id, completed_at=func.now()))
+        db.session.commit()  # completed, no certificate, nothing on its way: the lost kind
+    result = app.test_cli_runner().invoke(args=["certificates", "backfill", "--min-age", "0"])
+    assert result.exit_code == 0, result.output
+    assert f"repaired: user {user_id}, course {course_id}" in result.output
+    assert "1 missing certificate(s) repaired" in result.output
+    assert counts(app) == (1, 0)
+    again = app.test_cli_runner().invoke(args=["certificates", "backfill", "--min-age", "0"])
+    assert "0 missing certificate(s) repaired" in again.output and counts(app) == (1, 0)
+
+
+def test_the_reconciler_leaves_revoked_and_on_their_way_alone(app, make_user, imported):
+    from app.accounts.models import utcnow
+    from app.certificates.services import backfill
+
+    waiting, revoked = make_user("waiting@example.com"), make_user("revoked@example.com")
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == "gamma"))
+        for user_id in (waiting, revoked):
+            db.session.add(Enrolment(user_id=user_id, course_id=course.id, completed_at=func.now()))
+        outbox.add("certificates.issue", waiting, course.id, delay_seconds=3600)  # on its way
+        db.session.add(Certificate(code="REVOKED-0000", user_id=revoked, course_id=course.id,
+                                   generation=1, learner_name="r", course_title=course.title,
+                                   issued_at=utcnow(), revoked_at=utcnow(), revoked_reason="x"))
+        db.session.commit()
+        assert backfill(min_age_seconds=0) == []
+
+
+# A shop that answers slowly ------------------------------------------------------------
+
+class SlowShop(BaseHTTPRequestHandler):
+    received: list = []
+    delay = 3.0
+
+    def do_POST(self):  # noqa: N802
+        time.sleep(SlowShop.delay)
+        SlowShop.received.append(self.rfile.read(int(self.headers["Content-Length"])))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def slow_shop():
+    SlowShop.received = []
+    server = HTTPServer(("127.0.0.1", 0), SlowShop)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hooks"
+    server.shutdown()
+    server.server_close()
+
+
+def test_in_the_embedded_default_a_slow_shop_never_slows_the_submit(app, client, quiz_learner,
+                                                                     slow_shop, tmp_path):
+    """No broker: the outbox runs in a thread of the web process after the response, so the
+    submit that completes the course (certificate, tier, webhook) answers at once."""
+    rules = tmp_path / "rules.yml"
+    rules.write_text(GAMMA_RULES, encoding="utf-8")
+    app.config.update(OUTBOX_RELAY="thread", WEBHOOK_URL=slow_shop, WEBHOOK_SECRET="s",
+                      TIER_RULES_PATH=str(rules))
+    quiz_learner.submit(quiz_learner.start_attempt_id(), RIGHT)
+    quiz_learner.read("gamma", "more")
+    attempt_id = quiz_learner.start_attempt_id(module="next")
+    started = time.perf_counter()
+    response = quiz_learner.submit(attempt_id, {"q-one": "a"})
+    submit_seconds = time.perf_counter() - started
+    print(f"submit with a 3 s shop, thread relay: {submit_seconds:.3f} s")
+    assert response.status_code == 303
+    assert submit_seconds < SlowShop.delay / 2, f"the submit took {submit_seconds:.2f} s"
+    wait_for(lambda: len(SlowShop.received) == 1, 30, "the webhook, after the response")
+    assert counts(app) == (1, 0)
+
+
+# The broker stops between the completion and the certificate ---------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class OwnRedis:
+    """A Redis of the test's own on a spare port, to stop and start (never the machine's)."""
+
+    def __init__(self):
+        self.port, self.process = _free_port(), None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        self.process = subprocess.Popen([REDIS_SERVER, "--port", str(self.port), "--save", "",
+                                         "--appendonly", "no", "--bind", "127.0.0.1"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import redis
+
+        wait_for(lambda: _pings(redis, self.url), 10, "our Redis")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def _pings(redis, url) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def own_redis():
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
+    server = OwnRedis()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def worker(database_url, tmp_path, own_redis):
+    processes, logs = [], []
+
+    def start():
+        log = (tmp_path / "worker.log").open("w")
+        logs.append(log)
+        env = dict(os.environ, DATABASE_URL=database_url, CELERY_BROKER_URL=own_redis.url,
+                   SECRET_KEY="test-secret", PUBLIC_BASE_URL="http://localhost",
+                   INSTANCE_PATH=str(tmp_path / "instance"), SMALLB_ENV="production")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "app.worker", "worker", "--pool=solo",
+             "--loglevel=INFO", "-Q", "smallb", "-n", "outbox@%h", "--without-gossip",
+             "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        processes.append(process)
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+    for log in logs:
+        log.close()
+
+
+def test_a_broker_outage_never_fails_the_learner_and_loses_no_certificate(
+        app, database_url, imported, make_user, own_redis, worker):
+    broker_app = make_app(database_url, CELERY_BROKER_URL=own_redis.url, OUTBOX_RELAY="celery")
+    make_user("learner@example.com")
+    client = broker_app.test_client()
+    assert Auth(client).login("learner@example.com").status_code == 302
+    person = Learner(client)
+    assert person.read("gamma", "intro").status_code == 303
+    person.submit(person.start_attempt_id(), RIGHT)
+    person.read("gamma", "more")
+    attempt_id = person.start_attempt_id(module="next")
+
+    own_redis.stop()  # the broker goes away just before the course is finished
+    started = time.perf_counter()
+    response = person.submit(attempt_id, {"q-one": "a"})
+    seconds = time.perf_counter() - started
+    print(f"submit with the broker down: {seconds:.3f} s")
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    assert client.get(response.headers["Location"]).status_code == 200
+    assert seconds < 5, f"the submit took {seconds:.1f} s with the broker down"
+    with broker_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Enrolment).where(
+            Enrolment.completed_at.is_not(None))) == 1
+        row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.task == "certificates.issue"))
+        assert row.sent_at is None and row.last_error  # kept, with why
+        db.session.rollback()
+    assert counts(app) == (0, 1)
+
+    own_redis.start()
+    worker()
+    with broker_app.app_context():
+        row_id = db.session.scalar(select(OutboxMessage.id))
+        db.session.execute(OutboxMessage.__table__.update().values(available_at=func.now()))
+        db.session.commit()
+        report = outbox.drain()  # what beat's relay (or `flask outbox drain`) does
+        assert report.started and not report.failed, report
+        assert db.session.get(OutboxMessage, row_id).sent_at is not None
+    wait_for(lambda: counts(app)[0] == 1, 60, "the certificate, from the worker")
+    time.sleep(2)
+    assert counts(app)[0] == 1  # exactly once
