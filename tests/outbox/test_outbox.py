@@ -23,7 +23,7 @@ from app.outbox import services as outbox
 from app.outbox.models import OutboxMessage
 from tests.certificates.conftest import complete_gamma
 from tests.conftest import Auth, make_app
-from tests.quizzes.conftest import RIGHT, Learner, quiz_learner  # noqa: F401  (fixture)
+from tests.quizzes.conftest import RIGHT, Learner
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_SERVER = shutil.which("redis-server")
