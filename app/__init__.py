@@ -48,6 +48,9 @@ def _init_extensions(app: Flask) -> None:
     from .security import apply_upload_limit
 
     app.before_request(apply_upload_limit)
+    from .database import mark_reads
+
+    app.before_request(mark_reads)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)

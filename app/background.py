@@ -28,6 +28,8 @@ def celery_config(config) -> dict:
             # kombu's default of about 6 s of retries: the outbox keeps the row and the
             # relay sends it later, so the request need not wait (a learner's submit did).
             "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
+            # A broker that hangs (paused, a partition) rather than refuses: give up too.
+            "socket_connect_timeout": 2, "socket_timeout": 5,
         },
         "task_default_queue": "smallb",
     }

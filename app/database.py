@@ -1,5 +1,5 @@
 """Engine set-up: SQLite pragmas and write transactions that cannot hit "database is locked"."""
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -27,7 +27,64 @@ def request_writes() -> bool:
     return _begin_statement() == "BEGIN IMMEDIATE"
 
 
+def mark_reads() -> None:
+    """before_request: a GET or HEAD being served (not a test's request context) reads only."""
+    g.reading = request.method in ("GET", "HEAD")
+
+
+class WriteDuringRead(RuntimeError):
+    """A GET or HEAD request tried to write through its own transaction (a bug: GET never
+    writes). Raised only where GET_WRITES_FORBIDDEN is set, as in the test suite."""
+
+
+_WRITE = ("INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE")
+
+
+def write_aside(statement) -> bool:
+    """Run one small bookkeeping write (a "last seen" stamp) that a read request may make:
+    on a connection of its own, in a short transaction that gives up after a fifth of a
+    second when the database is busy (BEGIN IMMEDIATE and a busy timeout on SQLite, a lock
+    timeout on PostgreSQL). Returns whether it was written; the request never waits long
+    and never fails because of it."""
+    import logging
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .extensions import db
+
+    try:
+        with db.engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            # Straight on the driver: through SQLAlchemy the pragma would begin a transaction.
+            raw = connection.connection.driver_connection if sqlite else None
+            try:
+                if sqlite:
+                    raw.execute("PRAGMA busy_timeout=200")
+                connection.execution_options(write_transaction=True)
+                with connection.begin():
+                    if not sqlite:
+                        connection.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+                    connection.execute(statement)
+            finally:
+                if sqlite:
+                    raw.execute("PRAGMA busy_timeout=30000")
+        return True
+    except SQLAlchemyError as error:
+        logging.getLogger(__name__).warning("Skipped a bookkeeping write: %s", error)
+        return False
+
+
 def configure_engine(engine: Engine) -> None:
+    @event.listens_for(engine, "before_cursor_execute")
+    def no_writes_during_reads(connection, _cursor, statement, _parameters, _context, _many):
+        # The guard behind "GET never writes": the test suite fails on any write a GET or
+        # HEAD makes in its own transaction. write_aside() is the one sanctioned way.
+        if (has_request_context() and g.get("reading")
+                and current_app.config.get("GET_WRITES_FORBIDDEN")
+                and not connection.get_execution_options().get("write_transaction")
+                and statement.lstrip().upper().startswith(_WRITE)):
+            raise WriteDuringRead(f"{request.method} {request.path} wrote: {statement[:120]}")
+
     if engine.dialect.name != "sqlite":
         return
 

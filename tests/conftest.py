@@ -45,6 +45,7 @@ _APPS = []
 
 def make_app(database_url: str, **overrides):
     config = {"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": database_url,
+              "GET_WRITES_FORBIDDEN": True,  # a GET or HEAD that writes fails the test
               "RATELIMIT_STORAGE_URI": "memory://", "COURSES_PATH": str(FIXTURES / "courses")}
     config.update(overrides)
     app = create_app(config)
@@ -139,11 +140,13 @@ def auth(client):
 @pytest.fixture
 def make_user(app):
     from app.accounts.services import register_user
+    from app.referrals.services import place_user
 
     def make(login: str = "learner@example.com", role: str = "learner", name: str = "小林",
              locale: str = "zh", password: str = PASSWORD):
         with app.app_context():
             user = register_user(login, name, password, locale=locale, role=role)
+            place_user(user, None)  # as every road that makes an account does
             db.session.commit()
             return user.id
 

@@ -156,8 +156,8 @@ def world(app, client, imported, make_user):
         from app.referrals import services as tree
 
         users = {u.email: u for u in db.session.scalars(select(User))}
-        mentor = tree.node_of(users["mentor@example.com"])
-        learner_node = tree.node_of(users["learner@example.com"])
+        mentor = tree.ensure_node(users["mentor@example.com"])
+        learner_node = tree.ensure_node(users["learner@example.com"])
         tree.reassign_mentor(learner_node.user_id, mentor.user_id, "test world", None)
         # A mentor gives attempts only for a course she is certified in herself.
         gamma_id = db.session.scalar(select(Certificate.course_id))

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from .models import SignInSession, User, utcnow
@@ -75,7 +74,7 @@ def record_activity(signin: SignInSession) -> None:
     of a fifth of a second, a lock timeout as short on PostgreSQL. If the database is busy the
     stamp is skipped and logged; the page never waits long and never fails because of it.
     """
-    from ..database import request_writes
+    from ..database import request_writes, write_aside
 
     at = now()
     interval = min(TOUCH_EVERY, idle_timeout() / 4)
@@ -87,24 +86,8 @@ def record_activity(signin: SignInSession) -> None:
     statement = (update(SignInSession).where(SignInSession.id == signin.id,
                                              SignInSession.last_seen_at < at)
                  .values(last_seen_at=at))
-    try:
-        with db.engine.connect() as connection:
-            sqlite = connection.dialect.name == "sqlite"
-            # Straight on the driver: through SQLAlchemy the pragma would begin a transaction.
-            raw = connection.connection.driver_connection if sqlite else None
-            try:
-                if sqlite:
-                    raw.execute("PRAGMA busy_timeout=200")
-                connection.execution_options(write_transaction=True)
-                with connection.begin():
-                    if not sqlite:
-                        connection.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
-                    connection.execute(statement)
-            finally:
-                if sqlite:
-                    raw.execute("PRAGMA busy_timeout=30000")
-    except SQLAlchemyError as error:
-        log.warning("Skipped recording sign-in activity for session %s: %s", signin.id, error)
+    if not write_aside(statement):
+        log.warning("Skipped recording sign-in activity for session %s", signin.id)
 
 
 def end_session(user: User, session_id: int) -> bool:

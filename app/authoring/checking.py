@@ -7,6 +7,7 @@ a zip over budget is refused with a message, and the web worker carries on.
 """
 from __future__ import annotations
 
+import errno
 import logging
 import multiprocessing
 import re
@@ -122,8 +123,11 @@ def _check_in_child(sender, data: bytes, limits: CourseLimits, locale: str) -> N
     except MemoryError:
         result = ("memory", None)
     except Exception as error:  # anything else is the file's fault, not the memory's
-        log.warning("A course zip could not be checked: %s: %s", type(error).__name__, error)
-        result = ("failed", type(error).__name__)
+        if isinstance(error, OSError) and error.errno == errno.ENOMEM:
+            result = ("memory", None)  # the address-space limit, met outside Python's heap
+        else:
+            log.warning("A course zip could not be checked: %s: %s", type(error).__name__, error)
+            result = ("failed", type(error).__name__)
     try:
         sender.send(result)
     except MemoryError:

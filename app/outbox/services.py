@@ -4,8 +4,9 @@
 with the fact it follows from. After the commit the caller says `release()`, which starts
 what it wrote. How depends on OUTBOX_RELAY:
 
-- celery: publish each task to the broker (no retries inside the request); a row the
-  broker refused stays due, and beat's relay (or `flask outbox drain`) sends it later.
+- celery: publish each task to the broker, from a thread of the web process after the
+  response (outside requests: in place); a row the broker refused stays due, and the
+  thread, beat's relay or `flask outbox drain` sends it later.
 - thread: the embedded default without a broker. A thread in the web process runs the
   tasks after the response, so a learner's request never waits for a shop's webhook.
   Outside a request (commands, the thread itself) the tasks run in place.
@@ -71,7 +72,9 @@ def release() -> None:
     if _queue.active:  # a task run by a drain in this thread wrote more: that drain goes on
         _queue.ids.extend(ids)
         return
-    if mode() == "thread" and has_request_context():
+    if has_request_context() and mode() in ("thread", "celery"):
+        # Never in the request itself: not the tasks (thread), and not even the publishing
+        # (celery) — a broker that hangs instead of refusing held a submit past 60 s.
         relay_thread(current_app._get_current_object()).wake()
         return
     try:

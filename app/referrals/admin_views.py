@@ -51,7 +51,7 @@ def index():
 @role_required("admin")
 def node(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
-    tree_node = services.node_of(user)
+    tree_node = services.shown_node(user)
     page = max(1, request.args.get("page", 1, type=int))
     mentees = services.direct_mentees(user_id, page=page, per_page=50)
     names = dict(db.session.execute(select(User.id, User.display_name).where(

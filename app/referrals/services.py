@@ -86,13 +86,23 @@ def place_user(user: User, mentor: TreeNode | None) -> TreeNode:
     raise ReferralError("no_code")
 
 
-def node_of(user: User) -> TreeNode:
-    """The user's node; users made before the tree existed (or by the CLI) become roots."""
-    node = db.session.get(TreeNode, user.id)
-    if node is None:
-        node = place_user(user, None)
-        db.session.commit()
-    return node
+def node_of(user: User) -> TreeNode | None:
+    """The user's node (read only: every account gets one when it is made, and the migration
+    that brought this rule gave one to the accounts made before)."""
+    return db.session.get(TreeNode, user.id)
+
+
+def ensure_node(user: User) -> TreeNode:
+    """The user's node, made a root if it is missing (for paths that write; the caller
+    commits)."""
+    return db.session.get(TreeNode, user.id) or place_user(user, None)
+
+
+def shown_node(user: User) -> TreeNode:
+    """For pages that only read: the node, or an unsaved stand-in (a trainee root without an
+    invite code) for an account that has none — a GET never creates it."""
+    return node_of(user) or TreeNode(user_id=user.id, mentor_id=None, path=f"/{user.id}/",
+                                     depth=0, invite_code=None, tier="trainee", tier_rank=0)
 
 
 def direct_mentees(user_id: int, page: int = 1, per_page: int = 50) -> list[TreeNode]:

@@ -101,7 +101,7 @@ def reevaluate(user_id: int, reason: str) -> list[int]:
     time and stops as soon as a tier stays the same: a bounded number of queries per event.
     Idempotent. Returns the ids whose tier changed.
     """
-    from .services import node_of
+    from .services import ensure_node
 
     rules, version = active_rules()
     changed: list[int] = []
@@ -109,7 +109,7 @@ def reevaluate(user_id: int, reason: str) -> list[int]:
     for _ in range(len(rules.tiers)):
         if current is None:
             break
-        node = node_of(current)
+        node = ensure_node(current)
         tier = evaluate_tier(rules, facts_for([node.user_id])[node.user_id])
         if not _apply(node, tier, version, reason):
             break
@@ -181,17 +181,16 @@ def recompute_all(batch_size: int = 5000, progress=None) -> int:
 
 def tier_summary(user: User):
     """What the "My tier" page shows: current tier, each tier's terms, progress to the next."""
-    from .services import node_of
+    from .services import shown_node
 
     rules = current_rules()
-    node = node_of(user)
+    node = shown_node(user)
     facts = facts_for([user.id])[user.id]
     current = rules.tier(node.tier)
     following = rules.tiers[current.rank + 1] if current.rank + 1 < len(rules.tiers) else None
     progress = requirement_progress(rules, following, facts) if following else []
     history = list(db.session.scalars(select(TierChange).where(TierChange.user_id == user.id)
                                       .order_by(TierChange.changed_at.desc()).limit(20)))
-    db.session.commit()
     return {"rules": rules, "current": current, "next": following, "progress": progress,
             "history": history}
 

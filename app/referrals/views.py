@@ -1,5 +1,6 @@
 """Invitations: the join link, my invite code and its shareable poster."""
-from flask import Blueprint, Response, current_app, redirect, render_template, session, url_for
+from flask import (Blueprint, Response, abort, current_app, redirect, render_template, session,
+                   url_for)
 from flask_login import current_user, login_required
 from PIL import Image, ImageDraw
 
@@ -27,14 +28,14 @@ def join(code: str):
 @bp.route("/invite")
 @login_required
 def invite():
-    node = services.node_of(current_user)
+    node = services.node_of(current_user) or abort(404)  # every account has one
     return render_template("referrals/invite.html", node=node, link=join_url(node.invite_code))
 
 
 @bp.route("/invite/poster.png")
 @login_required
 def poster():
-    node = services.node_of(current_user)
+    node = services.node_of(current_user) or abort(404)
     files = font_files(current_app.config.get("CERTIFICATE_FONT"))
     width, height = 1080, 1440
     image = Image.new("RGB", (width, height), "#fff8f0")

@@ -45,7 +45,7 @@ def test_search_by_each_key(app, client, admin, make_user):
     with app.app_context():
         from app.referrals import services as tree
 
-        bo_code = tree.node_of(db.session.get(User, ids["bo"])).invite_code
+        bo_code = tree.ensure_node(db.session.get(User, ids["bo"])).invite_code
 
     def found(query):
         page = client.get("/admin/users", query_string={"q": query})
@@ -166,7 +166,7 @@ def person(app, client, imported, make_user):
     learner.read("alpha", "first")
     with app.app_context():
         for uid in (mentor, person, mentee):
-            tree.node_of(db.session.get(User, uid))
+            tree.ensure_node(db.session.get(User, uid))
         tree.reassign_mentor(person, mentor, "joined her mentor's group", None)
         tree.reassign_mentor(mentee, person, f"moved under {NAME} ({PHONE})", None)
         user = db.session.get(User, person)

@@ -18,7 +18,7 @@ def shop(app, make_user):
     with app.app_context():
         user = db.session.get(User, user_id)
         user.external_id = "shop-42"
-        tree.node_of(user)
+        tree.ensure_node(user)
         db.session.commit()
         _token, tiers_token = create_token("shop", ["tiers:read"])
         _token, all_token = create_token("shop-all", ["tiers:read", "certificates:read"])

@@ -348,3 +348,31 @@ def test_a_damaged_zip_is_refused_as_damaged_not_as_too_big(app, trainer):
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code in (400, 413, 422)
     assert "could not be read to the end" in page and "memory" not in page
+
+
+@pytest.mark.parametrize("fence", ["```\n", "    ```\n", "~~~\n", "```python\n", " ```\n"])
+def test_an_unclosed_or_indented_fence_hides_nothing_from_the_count(fence):
+    """Only a block Python-Markdown itself takes for code is left out of the count: a lone
+    "```" or an indented one is plain text, and the brackets after it are counted."""
+    from app.content import render_markdown
+
+    with Budget() as budget:
+        rendered = render_markdown(fence + "[" * 16_000 + "\n")
+    budget.check()
+    assert rendered.problems and "'[' and '<'" in rendered.problems[0][1]
+
+
+def test_a_checklist_block_is_counted_too():
+    from app.content import render_markdown
+
+    rendered = render_markdown("```checklist\n- one: " + "[" * 5_000 + "\n```\n")
+    assert rendered.problems and "'[' and '<'" in rendered.problems[0][1]
+
+
+def test_thousands_of_fence_lines_are_refused_before_any_pattern_runs():
+    from app.content import render_markdown
+
+    with Budget() as budget:
+        rendered = render_markdown("~~~x\n" * 10_000)
+    budget.check()
+    assert rendered.problems and "code fence lines" in rendered.problems[0][1]

@@ -97,7 +97,7 @@ def mentored(app, make_user, quiz_learner):
     with app.app_context():
         users = {u.email: u for u in db.session.scalars(select(User))}
         for user in users.values():
-            tree.node_of(user)
+            tree.ensure_node(user)
         tree.reassign_mentor(users["learner@example.com"].id, users["mentor@example.com"].id,
                              "test", None)
         db.session.commit()

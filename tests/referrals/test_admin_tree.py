@@ -15,7 +15,7 @@ def build(app, make_user):
     ids = [make_user(f"u{i}@example.com", name=f"成员{i}") for i in range(4)]
     admin_id = make_user("admin@example.com", role="admin")
     with app.app_context():
-        nodes = [tree.node_of(db.session.get(User, i)) for i in ids]
+        nodes = [tree.ensure_node(db.session.get(User, i)) for i in ids]
         tree.reassign_mentor(ids[1], ids[0], "setup", None)
         tree.reassign_mentor(ids[2], ids[1], "setup", None)
         codes = [db.session.get(TreeNode, i).invite_code for i in ids]
