@@ -149,6 +149,9 @@ def load_config(app, overrides: dict | None = None) -> None:
     cfg["BABEL_DEFAULT_TIMEZONE"] = env.get("TIMEZONE", "Asia/Shanghai")
     cfg["RATELIMIT_STORAGE_URI"] = env.get("REDIS_URL") or "memory://"
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
+    # Redis down: limits fall back to each process's memory (with a logged warning) instead
+    # of answering 500 to every login (the fallback is set below, for Redis storage only).
+    cfg["RATELIMIT_SWALLOW_ERRORS"] = True
     # Off only for load tests, where every simulated user comes from one address.
     cfg["RATELIMIT_ENABLED"] = env.get("RATELIMIT_ENABLED", "true").lower() != "false"
     # Whether signing up needs a mentor's invite code (the first small-Bs join without one).
@@ -181,6 +184,8 @@ def load_config(app, overrides: dict | None = None) -> None:
     cfg.update(overrides)
     _check_sessions_and_mail(cfg)
     cfg["PUBLIC_BASE_URL"] = _public_base_url(cfg, env, mode, testing or app.debug)
+    cfg.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED",
+                   not cfg["RATELIMIT_STORAGE_URI"].startswith("memory:"))
     if not cfg["OUTBOX_RELAY"]:
         cfg["OUTBOX_RELAY"] = ("celery" if cfg["CELERY_BROKER_URL"]
                                else "inline" if testing else "thread")

@@ -49,7 +49,12 @@ def _mail_budget_left(user: User) -> bool:
 
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return True
-    return limiter.limiter.hit(parse(f"{RESET_MAILS_PER_HOUR}/hour"), "smallb-reset-mail", str(user.id))
+    try:
+        return limiter.limiter.hit(parse(f"{RESET_MAILS_PER_HOUR}/hour"), "smallb-reset-mail",
+                                   str(user.id))
+    except Exception as error:  # Redis down: send (the per-address limit still holds)
+        log.warning("Reset-mail cap skipped, its storage failed: %s", error)
+        return True
 
 
 def _can_reset(user: User | None) -> bool:

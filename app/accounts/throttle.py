@@ -19,8 +19,10 @@ REDIS_URL is set), so every process sees the same waits.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import logging
 import math
 import secrets
 import time
@@ -29,6 +31,24 @@ from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..extensions import limiter
+
+log = logging.getLogger(__name__)
+
+
+def _fail_open(default):
+    """The counters live in Redis when REDIS_URL is set: if it is down, log and carry on as
+    if nothing had failed (the per-address limit falls back to memory meanwhile), so logging
+    in still works."""
+    def decorate(function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except Exception as error:  # the storage's own errors differ by backend
+                log.warning("Login back-off skipped, its storage failed: %s", error)
+                return default
+        return wrapper
+    return decorate
 
 FREE_FAILURES = 5  # failures (on an account, or of one known device) before any wait
 FIRST_WAIT_SECONDS = 2
@@ -95,6 +115,7 @@ def _wait_left(storage, key: str) -> int:
     return max(0, math.ceil(storage.get_expiry(key) - time.time())) if storage.get(key) else 0
 
 
+@_fail_open(0)
 def wait_seconds(account: str, address: str) -> int:
     """How long this browser must wait before the account's password is checked again."""
     if not _enabled():
@@ -116,6 +137,7 @@ def _arm(storage, key: str, seconds: int) -> None:
         storage.incr(key, seconds)
 
 
+@_fail_open(None)
 def record_failure(account: str, address: str) -> None:
     if not _enabled():
         return
@@ -131,6 +153,7 @@ def record_failure(account: str, address: str) -> None:
     _arm(storage, keys["wait"], backoff_seconds(count))
 
 
+@_fail_open(None)
 def record_success(account: str, address: str) -> None:
     """The owner got in: this address and device start afresh. The account's count stays,
     so signing in does not hand an attacker elsewhere a fresh set of free guesses."""

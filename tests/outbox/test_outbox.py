@@ -299,3 +299,18 @@ def test_a_broker_that_hangs_does_not_hold_the_submit(app, database_url, importe
     with broker_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.task == "certificates.issue")) == 1  # kept, whatever the try did
+
+
+def test_with_redis_down_logging_in_still_works(database_url, imported, make_user, own_redis):
+    """Rate limits and login back-off live in Redis when REDIS_URL is set: with it stopped,
+    the right password gets in and a wrong one is told so (no 500), limits in memory."""
+    limited = make_app(database_url, RATELIMIT_STORAGE_URI=own_redis.url)
+    make_user("lin@example.com")
+    own_redis.stop()
+    client = limited.test_client()
+    assert Auth(client).login("lin@example.com", "wrong-password-1").status_code == 401
+    assert Auth(client).login("lin@example.com").status_code == 302
+    statuses = [Auth(limited.test_client()).login("lin@example.com", f"wrong-{n}-xyzzy").status_code
+                for n in range(7)]
+    assert 429 in statuses and 500 not in statuses  # the per-address limit, from memory
+    make_app(database_url)  # bind the shared limiter to memory again before Redis goes
