@@ -180,7 +180,11 @@ def load_config(app, overrides: dict | None = None) -> None:
     # below a mentor their team gets its own cube (smaller teams are computed live).
     cfg["STATISTICS_REFRESH_MINUTES"] = _positive_int(env, "STATISTICS_REFRESH_MINUTES", 15)
     cfg["STATISTICS_TEAM_MINIMUM"] = _positive_int(env, "STATISTICS_TEAM_MINIMUM", 2000)
-    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    # pre_ping: a connection that died with a database restart is replaced before use, so
+    # the first request after the restart does not fail on it. connect_timeout: with the
+    # database unreachable a request gives up in seconds (and gets the 503 page).
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
+                                        "connect_args": {"connect_timeout": 3}}
     cfg.update(overrides)
     _check_sessions_and_mail(cfg)
     cfg["PUBLIC_BASE_URL"] = _public_base_url(cfg, env, mode, testing or app.debug)

@@ -24,6 +24,16 @@ MESSAGES = {
 STATIC_PAGES = {
     400: ("请求有误", "Bad request", "这个请求有些地方不对，请返回重试。",
           "Something in that request was not right. Please go back and try again."),
+    # The database is down: nothing may be promised that the database would have to keep.
+    503: ("暂时无法使用", "Briefly unavailable",
+          "我们的服务器正在恢复，请过一分钟再试。已经保存的学习进度都在。",
+          "Our server is recovering. Please try again in a minute. Progress saved before "
+          "now is safe."),
+    "503-sent": ("暂时无法使用", "Briefly unavailable",
+                 "我们的服务器正在恢复。你刚才提交的内容没有保存，也没有评分：请过一分钟返回上一页再提交一次"
+                 "（测验的答案会先保存在这部手机上）。",
+                 "Our server is recovering. What you just sent was not saved or marked: go back "
+                 "in a minute and send it again (quiz answers wait on this phone meanwhile)."),
 }
 STATIC_PAGE = """<!doctype html>
 <html lang="zh-Hans"><head><meta charset="utf-8">
@@ -34,10 +44,35 @@ STATIC_PAGE = """<!doctype html>
 """
 
 
-def static_page(code: int) -> tuple[str, int, dict]:
-    zh_title, en_title, zh_text, en_text = STATIC_PAGES[code]
+def static_page(code: int, key=None) -> tuple[str, int, dict]:
+    zh_title, en_title, zh_text, en_text = STATIC_PAGES[key or code]
     body = STATIC_PAGE.format(zh_title=zh_title, en_title=en_title, zh_text=zh_text, en_text=en_text)
     return body, code, {"Content-Type": "text/html; charset=utf-8"}
+
+
+def database_unavailable(error) -> bool:
+    """The database could not be reached or answered (down, restarting, out of time)."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    error = getattr(error, "original_exception", None) or error
+    return isinstance(error, (OperationalError, InterfaceError)) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated)
+
+
+def outage_response(error):
+    """503 with Retry-After and a page that needs no database, template or session user;
+    JSON for the API and for scripts (autosave)."""
+    from flask import current_app
+
+    current_app.logger.error("Database unavailable: %s", getattr(error, "original_exception", error))
+    headers = {"Retry-After": "30", "Cache-Control": "no-store"}
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json" \
+            or request.is_json:
+        return ({"error": "unavailable", "saved": False,
+                 "message": "The service is recovering; nothing was saved. Try again shortly."},
+                503, headers)
+    body, code, content = static_page(503, "503-sent" if request.method not in ("GET", "HEAD") else None)
+    return body, code, {**headers, **content}
 
 
 def render_error(code: int, message=None):
@@ -70,6 +105,8 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        if database_unavailable(error):  # raised before a view ran (the session's look-up)
+            return outage_response(error)
         if error.response is not None:  # a view's own answer (a 429 that says when to retry)
             return error.response
         body, code = render_error(error.code or 500)
@@ -84,5 +121,7 @@ def register_error_handlers(app) -> None:
 
         if isinstance(error, WriteDuringRead):
             raise error  # the suite's guard: fail the test, not a page it may not look at
+        if database_unavailable(error):
+            return outage_response(error)
         app.logger.exception("Unhandled error", exc_info=error)
         return render_error(500)

@@ -5,6 +5,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from functools import lru_cache
 
 from flask import Blueprint, Flask, current_app, jsonify, send_from_directory
@@ -17,30 +18,49 @@ bp = Blueprint("ops", __name__)
 ONE_YEAR = 365 * 24 * 3600
 
 
+@bp.route("/healthz/live")
+@limiter.exempt
+def liveness():
+    """200 while the process serves requests: touches nothing else (restart me if not)."""
+    response = jsonify(status="alive")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+READY_BUDGET_MS = 1000  # each check; the whole answer stays within a few seconds
+
+
 @bp.route("/healthz")
+@bp.route("/healthz/ready")
 @limiter.exempt
 def healthz():
-    """200 when the database (and the broker, when one is configured) answers; else 503."""
+    """Readiness: 200 when the database (and the broker, when one is configured) answers
+    within the budget; else 503 (send me no traffic). /healthz is the same check."""
     checks, healthy = {}, True
+    started = time.perf_counter()
     try:
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(text(f"SET LOCAL statement_timeout = {READY_BUDGET_MS}"))
         db.session.execute(text("SELECT 1"))
         db.session.rollback()
         checks["database"] = "ok"
     except Exception as error:  # report, don't crash: this is what load balancers poll
+        db.session.rollback()
         checks["database"] = f"error: {type(error).__name__}"
         healthy = False
     if current_app.config.get("CELERY_BROKER_URL"):
         try:
             celery = current_app.extensions["celery"]
             with celery.connection_for_write() as connection:
-                connection.ensure_connection(max_retries=1, timeout=2)
+                connection.ensure_connection(max_retries=1, timeout=READY_BUDGET_MS / 1000)
             checks["broker"] = "ok"
         except Exception as error:
             checks["broker"] = f"error: {type(error).__name__}"
             healthy = False
     else:
         checks["broker"] = "not configured (tasks run in-process)"
-    response = jsonify(status="ok" if healthy else "unavailable", checks=checks)
+    response = jsonify(status="ok" if healthy else "unavailable", checks=checks,
+                       seconds=round(time.perf_counter() - started, 3))
     response.status_code = 200 if healthy else 503
     response.headers["Cache-Control"] = "no-store"
     return response
