@@ -21,8 +21,8 @@ def celery_config(config) -> dict:
         # Redis hands a task whose worker died to another worker once it has been
         # unacknowledged this long (checked every unacked_restore_interval seconds).
         "broker_transport_options": {
-            "visibility_timeout": int(config.get("CELERY_VISIBILITY_TIMEOUT", 1800)),
-            "unacked_restore_interval": min(10, int(config.get("CELERY_VISIBILITY_TIMEOUT", 1800))),
+            "visibility_timeout": int(config.get("CELERY_VISIBILITY_TIMEOUT", 60)),
+            "unacked_restore_interval": min(10, int(config.get("CELERY_VISIBILITY_TIMEOUT", 60))),
             "unacked_restore_throttle": 1,
             # Publishing to a broker that is down fails after one quick retry instead of
             # kombu's default of about 6 s of retries: the outbox keeps the row and the

@@ -105,7 +105,10 @@ def load_config(app, overrides: dict | None = None) -> None:
     )
     cfg["REDIS_URL"] = env.get("REDIS_URL")
     cfg["CELERY_BROKER_URL"] = env.get("CELERY_BROKER_URL")
-    cfg["CELERY_VISIBILITY_TIMEOUT"] = int(env.get("CELERY_VISIBILITY_TIMEOUT", 1800))
+    # A killed worker's task goes to another worker after this long. Tasks are short and
+    # idempotent, and retries wait in the outbox or at most a minute in the broker, so a
+    # minute is enough (a task still running then would run twice, harmlessly).
+    cfg["CELERY_VISIBILITY_TIMEOUT"] = int(env.get("CELERY_VISIBILITY_TIMEOUT", 60))
     # How side effects leave the outbox (app/outbox/services.py): published to the broker
     # when there is one, else run by a thread of the web process after the response; the
     # test suite runs them in place so results are visible at once.

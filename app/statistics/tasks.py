@@ -9,10 +9,13 @@ from . import services
 REFRESH_TASK = "statistics.refresh"
 
 
-@shared_task(name=REFRESH_TASK, acks_late=True, autoretry_for=(OperationalError,),
-             retry_backoff=5, retry_backoff_max=300, max_retries=3)
+@shared_task(name=REFRESH_TASK, acks_late=False, autoretry_for=(OperationalError,),
+             retry_backoff=5, retry_backoff_max=60, max_retries=3)
 def refresh_statistics_task():
-    # Rebuilds everything from the raw tables, so running it twice is harmless.
+    # Acknowledged on receipt: a refresh can outlast the one-minute visibility timeout, and
+    # a second copy running beside it would only compete; if its worker dies, beat starts
+    # the next one within STATISTICS_REFRESH_MINUTES. Rebuilds everything from the raw
+    # tables, so running it again is harmless.
     return services.refresh_statistics()
 
 
