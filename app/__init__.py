@@ -114,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from .accounts.cli import users_cli
+    from .backup import backup_cli, warn_about_keys_kept_only_here
     from .authoring.cli import courses_cli
     from .api.cli import api_cli
     from .certificates.cli import certificates_cli
@@ -123,5 +124,6 @@ def _register_cli(app: Flask) -> None:
     from .statistics.cli import demo_cli, statistics_cli
 
     for group in (users_cli, courses_cli, quizzes_cli, certificates_cli, tiers_cli, api_cli,
-                  statistics_cli, demo_cli, outbox_cli):
+                  statistics_cli, demo_cli, outbox_cli, backup_cli):
         app.cli.add_command(group)
+    warn_about_keys_kept_only_here(app)

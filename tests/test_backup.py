@@ -1,0 +1,60 @@
+"""Backup and restore, drilled: back up, wipe the database and the keys, restore, and a
+credential issued before still verifies and the learner's progress is all there."""
+import json
+
+from sqlalchemy import func, select
+
+from app.certificates.models import Certificate
+from app.extensions import db
+from app.learning.models import LessonProgress
+from tests.certificates.conftest import certified  # noqa: F401  (fixture)
+from tests.quizzes.conftest import quiz_learner  # noqa: F401  (fixture)
+
+
+def _progress(app) -> tuple[int, int]:
+    with app.app_context():
+        return (db.session.scalar(select(func.count()).select_from(LessonProgress)),
+                db.session.scalar(select(func.count()).select_from(Certificate)))
+
+
+def test_backup_wipe_restore_and_the_old_credential_still_verifies(app, client, certified,
+                                                                    tmp_path):
+    from pathlib import Path
+
+    credential = tmp_path / "credential.json"
+    credential.write_text(client.get(f"/verify/{certified}.json").get_data(as_text=True))
+    before = _progress(app)
+    assert before[0] >= 2 and before[1] == 1
+    runner = app.test_cli_runner()
+    archive = tmp_path / "smallb-backup.tar.gz"
+    made = runner.invoke(args=["backup", "create", str(archive)])
+    assert made.exit_code == 0, made.output
+    assert "instance file(s)" in made.output
+
+    # The machine is lost: every row gone, and the instance folder's keys with it.
+    key = Path(app.instance_path) / "issuer-ed25519.pem"
+    assert key.exists()
+    with app.app_context():
+        db.session.execute(db.text("UPDATE quizzes SET current_version_id = NULL"))
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+    key.unlink()
+    assert _progress(app) == (0, 0)
+
+    restored = runner.invoke(args=["backup", "restore", str(archive), "--yes"])
+    assert restored.exit_code == 0, restored.output
+    assert _progress(app) == before
+    verified = runner.invoke(args=["certificates", "verify", str(credential)])
+    assert verified.exit_code == 0 and "VALID" in verified.output, verified.output
+    assert json.loads(credential.read_text())["id"].endswith(certified)
+
+
+def test_a_file_that_is_not_a_backup_is_refused(app, tmp_path):
+    import tarfile
+
+    bogus = tmp_path / "bogus.tar.gz"
+    with tarfile.open(bogus, "w:gz") as archive:
+        archive.add(__file__, arcname="notes.txt")
+    result = app.test_cli_runner().invoke(args=["backup", "restore", str(bogus), "--yes"])
+    assert result.exit_code != 0 and "not a backup" in result.output
