@@ -12,10 +12,12 @@ def test_healthz_reports_the_database(client):
     assert response.get_json()["checks"]["database"] == "ok"
 
 
-def test_healthz_fails_when_the_broker_is_down(database_url, _schema):
+def test_healthz_reports_a_broker_that_is_down_but_stays_ready(database_url, _schema):
+    """Requests still work without the broker (the outbox keeps side effects): readiness
+    says "degraded" and stays 200, so the load balancer keeps sending traffic."""
     app = make_app(database_url, CELERY_BROKER_URL="redis://127.0.0.1:1/0")
-    response = app.test_client().get("/healthz")
-    assert response.status_code == 503
+    response = app.test_client().get("/healthz/ready")
+    assert response.status_code == 200 and response.get_json()["status"] == "degraded"
     assert response.get_json()["checks"]["broker"].startswith("error")
 
 

@@ -45,14 +45,17 @@ def broker_app(app, database_url):
 def start_worker(database_url, tmp_path):
     workers, handles = [], []
 
-    def start(name: str):
+    def start(name: str, visibility: str | None = "3"):
         log = tmp_path / f"{name}.log"
         handle = log.open("w")
         handles.append(handle)
         env = dict(os.environ, DATABASE_URL=database_url, CELERY_BROKER_URL=REDIS_URL,
-                   CELERY_VISIBILITY_TIMEOUT="3", SECRET_KEY="worker-test-secret",
+                   SECRET_KEY="worker-test-secret",
                    PUBLIC_BASE_URL="http://localhost",
                    INSTANCE_PATH=str(tmp_path / "instance"), SMALLB_ENV="production")
+        env.pop("CELERY_VISIBILITY_TIMEOUT", None)
+        if visibility is not None:
+            env["CELERY_VISIBILITY_TIMEOUT"] = visibility
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "app.worker", "worker", "--pool=solo",
              "--loglevel=INFO", "-Q", "smallb", "-n", f"{name}@%h", "--without-gossip",
@@ -112,6 +115,24 @@ def test_a_real_worker_issues_the_certificate(app, imported, make_user, broker_a
 
 def test_a_worker_killed_mid_task_still_ends_in_one_certificate(app, imported, make_user, broker_app,
                                                                 start_worker, database_url):
+    _killed_mid_task(app, make_user, broker_app, start_worker, database_url, "3", 90)
+
+
+def test_with_the_shipped_timeout_a_killed_workers_certificate_comes_in_about_a_minute(
+        app, imported, make_user, start_worker, database_url):
+    """kill -9 with CELERY_VISIBILITY_TIMEOUT left at its default (60 s): the task goes to
+    another worker and the certificate is there in about a minute, not half an hour."""
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    shipped = make_app(database_url, CELERY_BROKER_URL=REDIS_URL)
+    assert shipped.config["CELERY_VISIBILITY_TIMEOUT"] == 60
+    seconds = _killed_mid_task(app, make_user, shipped, start_worker, database_url, None, 100)
+    print(f"certificate {seconds:.0f} s after the worker was killed")
+    assert seconds < 90
+
+
+def _killed_mid_task(app, make_user, broker_app, start_worker, database_url, visibility, wait):
     user_id, course_id = _completed_learner(app, make_user)
     from app.certificates.tasks import issue_certificate_task
 
@@ -126,18 +147,21 @@ def test_a_worker_killed_mid_task_still_ends_in_one_certificate(app, imported, m
         connection.execute(text("LOCK TABLE certificates IN ACCESS EXCLUSIVE MODE"))
         release = lambda: (connection.rollback(), connection.close(), engine.dispose())  # noqa: E731
 
-    first, log = start_worker("doomed")
+    first, log = start_worker("doomed", visibility)
     with broker_app.app_context():
         issue_certificate_task.delay(user_id, course_id)
     _wait_for(lambda: "certificates.issue" in log.read_text() and "received" in log.read_text(),
               60, "the first worker to take the task")
     time.sleep(1.5)  # the task is now waiting on the lock, mid-transaction
     os.killpg(first.pid, signal.SIGKILL)
+    killed = time.monotonic()
     first.wait(timeout=10)
     release()
     assert _counts(app) == (0, 0)
 
-    start_worker("rescuer")
-    _wait_for(lambda: _counts(app) == (1, 1), 90, "the redelivered task")
+    start_worker("rescuer", visibility)
+    _wait_for(lambda: _counts(app) == (1, 1), wait, "the redelivered task")
+    seconds = time.monotonic() - killed
     time.sleep(2)  # a second delivery, had there been one, would show up now
     assert _counts(app) == (1, 1)
+    return seconds
