@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.extensions import db
+from tests import engines
 from tests.conftest import PASSWORD, Auth, csrf_token, make_app
 
 PGBIN = Path("/usr/lib/postgresql/15/bin")
@@ -34,17 +34,11 @@ pytestmark = pytest.mark.skipif(_can_run_own_cluster() is not None,
                                 reason=_can_run_own_cluster() or "")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class OwnPostgres:
     def __init__(self):
         self.home = Path(tempfile.mkdtemp(prefix="smallb-pg-"))
         shutil.chown(self.home, "postgres")
-        self.port = _free_port()
+        self.port = engines.free_port()
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
         self._pg("initdb", "-D", str(self.home / "data"), "-A", "trust", "-U", "postgres")
 

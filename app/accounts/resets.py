@@ -88,21 +88,31 @@ def send_reset_mail(raw_login: str) -> None:
         return
     key = _issue(user, "email", EMAIL_LINK_LIFETIME)
     db.session.commit()
+    _mail_person(user, "reset", lambda: gettext("Set a new password"),
+                 link=public_url("accounts.reset_password", key=key),
+                 minutes=int(EMAIL_LINK_LIFETIME.total_seconds() // 60))
+
+
+MAILS = {"reset": "password-reset mail", "password_changed": "password-changed notice"}
+
+
+def _mail_person(user: User, template: str, subject, **values) -> None:
+    """Mail accounts/email/<template>.txt and .html to the person, in her language; a mail
+    server that fails is logged, never raised (this runs off the request)."""
+    config = current_app.config
     # Rendered in a request context of its own (templates, the person's language); the
-    # database work above ran outside it, as a background write should. The link's origin is
-    # PUBLIC_BASE_URL, never the Host of the request that asked.
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_BASE_URL"]), \
+    # database work ran outside it, as a background write should. Links in it come from
+    # PUBLIC_BASE_URL, never from the Host of the request that asked.
+    with current_app.test_request_context(base_url=config["PUBLIC_BASE_URL"]), \
             force_locale(LANGUAGES.get(user.locale, LANGUAGES[DEFAULT_LANGUAGE])):
-        link = public_url("accounts.reset_password", key=key)
-        values = {"name": user.display_name, "link": link,
-                  "minutes": int(EMAIL_LINK_LIFETIME.total_seconds() // 60)}
-        message = mail.build_message(config, user.email, gettext("Set a new password"),
-                                     render_template("accounts/email/reset.txt", **values),
-                                     render_template("accounts/email/reset.html", **values))
+        values["name"] = user.display_name
+        message = mail.build_message(config, user.email, subject(),
+                                     render_template(f"accounts/email/{template}.txt", **values),
+                                     render_template(f"accounts/email/{template}.html", **values))
     try:
         mail.send_message(config, message)
     except (OSError, mail.smtplib.SMTPException) as error:
-        log.error("Could not send the password-reset mail for user %s: %s", user.id, error)
+        log.error("Could not send the %s for user %s: %s", MAILS[template], user.id, error)
 
 
 def issue_handover_link(person: User, actor: User, reason: str) -> tuple[str, PasswordReset]:
@@ -179,14 +189,6 @@ def send_changed_notice(user_id: int, issued_by_id: int | None) -> None:
     issuer = db.session.get(User, issued_by_id) if issued_by_id else None
     if user is None or not user.email or not mail.mail_configured(config):
         return
-    with current_app.test_request_context(base_url=config["PUBLIC_BASE_URL"]), \
-            force_locale(LANGUAGES.get(user.locale, LANGUAGES[DEFAULT_LANGUAGE])):
-        values = {"name": user.display_name, "by": issuer.display_name if issuer else "",
-                  "link": public_url("accounts.forgot_password")}
-        message = mail.build_message(config, user.email, gettext("Your password was changed"),
-                                     render_template("accounts/email/password_changed.txt", **values),
-                                     render_template("accounts/email/password_changed.html", **values))
-    try:
-        mail.send_message(config, message)
-    except (OSError, mail.smtplib.SMTPException) as error:
-        log.error("Could not send the password-changed notice for user %s: %s", user.id, error)
+    _mail_person(user, "password_changed", lambda: gettext("Your password was changed"),
+                 by=issuer.display_name if issuer else "",
+                 link=public_url("accounts.forgot_password"))

@@ -3,8 +3,6 @@ worker is killed in the middle of the task and the task is delivered again."""
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from app.certificates.models import Certificate
 from app.extensions import db
 from app.learning.models import Course, Enrolment
 from app.notifications.models import Notification
+from tests import engines
 from tests.conftest import make_app
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -49,30 +48,16 @@ def start_worker(database_url, tmp_path):
         log = tmp_path / f"{name}.log"
         handle = log.open("w")
         handles.append(handle)
-        env = dict(os.environ, DATABASE_URL=database_url, CELERY_BROKER_URL=REDIS_URL,
-                   SECRET_KEY="worker-test-secret",
-                   PUBLIC_BASE_URL="http://localhost",
-                   INSTANCE_PATH=str(tmp_path / "instance"), SMALLB_ENV="production")
-        env.pop("CELERY_VISIBILITY_TIMEOUT", None)
-        if visibility is not None:
-            env["CELERY_VISIBILITY_TIMEOUT"] = visibility
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "app.worker", "worker", "--pool=solo",
-             "--loglevel=INFO", "-Q", "smallb", "-n", f"{name}@%h", "--without-gossip",
-             "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
-            start_new_session=True)
+        process = engines.start_worker(name, handle, DATABASE_URL=database_url,
+                                       CELERY_BROKER_URL=REDIS_URL, SECRET_KEY="worker-test-secret",
+                                       INSTANCE_PATH=str(tmp_path / "instance"),
+                                       CELERY_VISIBILITY_TIMEOUT=visibility)
         workers.append(process)
         return process, log
 
     yield start
     for process in workers:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        engines.stop_worker(process)
     for handle in handles:
         handle.close()
 

@@ -2,12 +2,9 @@
 nothing, a slow shop never slows a learner, and the reconciler repairs what is missing."""
 from __future__ import annotations
 
-import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -22,6 +19,7 @@ from app.learning.models import Course, Enrolment
 from app.outbox import services as outbox
 from app.outbox.models import OutboxMessage
 from tests.certificates.conftest import complete_gamma
+from tests import engines
 from tests.conftest import Auth, make_app
 from tests.quizzes.conftest import RIGHT, Learner
 
@@ -150,17 +148,11 @@ def test_in_the_embedded_default_a_slow_shop_never_slows_the_submit(app, client,
 
 # The broker stops between the completion and the certificate ---------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class OwnRedis:
     """A Redis of the test's own on a spare port, to stop and start (never the machine's)."""
 
     def __init__(self):
-        self.port, self.process = _free_port(), None
+        self.port, self.process = engines.free_port(), None
 
     @property
     def url(self) -> str:
@@ -202,26 +194,14 @@ def worker(database_url, tmp_path, own_redis):
     processes, logs = [], []
 
     def start():
-        log = (tmp_path / "worker.log").open("w")
-        logs.append(log)
-        env = dict(os.environ, DATABASE_URL=database_url, CELERY_BROKER_URL=own_redis.url,
-                   SECRET_KEY="test-secret", PUBLIC_BASE_URL="http://localhost",
-                   INSTANCE_PATH=str(tmp_path / "instance"), SMALLB_ENV="production")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "app.worker", "worker", "--pool=solo",
-             "--loglevel=INFO", "-Q", "smallb", "-n", "outbox@%h", "--without-gossip",
-             "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        processes.append(process)
+        logs.append((tmp_path / "worker.log").open("w"))
+        processes.append(engines.start_worker(
+            "outbox", logs[-1], DATABASE_URL=database_url, CELERY_BROKER_URL=own_redis.url,
+            SECRET_KEY="test-secret", INSTANCE_PATH=str(tmp_path / "instance")))
 
     yield start
     for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        engines.stop_worker(process)
     for log in logs:
         log.close()
 

@@ -1,0 +1,39 @@
+"""Real engines of a test's own: a spare port, a Celery worker process to start and kill."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_worker(name: str, log, **env) -> subprocess.Popen:
+    """`celery -A app.worker worker` (solo pool, its own process group) with these settings
+    on top of the test's environment; PUBLIC_BASE_URL and SMALLB_ENV as production needs."""
+    settings = dict(os.environ, PUBLIC_BASE_URL="http://localhost", SMALLB_ENV="production")
+    settings.pop("CELERY_VISIBILITY_TIMEOUT", None)
+    settings.update({key: value for key, value in env.items() if value is not None})
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "app.worker", "worker", "--pool=solo",
+         "--loglevel=INFO", "-Q", "smallb", "-n", f"{name}@%h", "--without-gossip",
+         "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=settings, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
