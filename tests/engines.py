@@ -37,3 +37,15 @@ def stop_worker(process: subprocess.Popen) -> None:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def wait_for(predicate, seconds: float, what: str) -> None:
+    """Poll until predicate() is true, or fail saying what did not come."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")

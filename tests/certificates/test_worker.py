@@ -71,15 +71,6 @@ def _completed_learner(app, make_user):
     return user_id, course_id
 
 
-def _wait_for(predicate, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _counts(app):
     with app.app_context():
         result = (db.session.scalar(select(func.count()).select_from(Certificate)),
@@ -95,7 +86,7 @@ def test_a_real_worker_issues_the_certificate(app, imported, make_user, broker_a
     start_worker("happy")
     with broker_app.app_context():
         issue_certificate_task.delay(user_id, course_id)
-    _wait_for(lambda: _counts(app) == (1, 1), 60, "the certificate")
+    engines.wait_for(lambda: _counts(app) == (1, 1), 60, "the certificate")
 
 
 def test_a_worker_killed_mid_task_still_ends_in_one_certificate(app, imported, make_user, broker_app,
@@ -135,7 +126,7 @@ def _killed_mid_task(app, make_user, broker_app, start_worker, database_url, vis
     first, log = start_worker("doomed", visibility)
     with broker_app.app_context():
         issue_certificate_task.delay(user_id, course_id)
-    _wait_for(lambda: "certificates.issue" in log.read_text() and "received" in log.read_text(),
+    engines.wait_for(lambda: "certificates.issue" in log.read_text() and "received" in log.read_text(),
               60, "the first worker to take the task")
     time.sleep(1.5)  # the task is now waiting on the lock, mid-transaction
     os.killpg(first.pid, signal.SIGKILL)
@@ -145,7 +136,7 @@ def _killed_mid_task(app, make_user, broker_app, start_worker, database_url, vis
     assert _counts(app) == (0, 0)
 
     start_worker("rescuer", visibility)
-    _wait_for(lambda: _counts(app) == (1, 1), wait, "the redelivered task")
+    engines.wait_for(lambda: _counts(app) == (1, 1), wait, "the redelivered task")
     seconds = time.monotonic() - killed
     time.sleep(2)  # a second delivery, had there been one, would show up now
     assert _counts(app) == (1, 1)

@@ -47,15 +47,6 @@ def counts(app) -> tuple[int, int]:
         return result
 
 
-def wait_for(predicate, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_a_completion_commits_with_the_certificate_it_is_owed(app, client, quiz_learner):
     complete_gamma(quiz_learner)
     with app.app_context():
@@ -142,7 +133,7 @@ def test_in_the_embedded_default_a_slow_shop_never_slows_the_submit(app, client,
     print(f"submit with a 3 s shop, thread relay: {submit_seconds:.3f} s")
     assert response.status_code == 303
     assert submit_seconds < SlowShop.delay / 2, f"the submit took {submit_seconds:.2f} s"
-    wait_for(lambda: len(SlowShop.received) == 1, 30, "the webhook, after the response")
+    engines.wait_for(lambda: len(SlowShop.received) == 1, 30, "the webhook, after the response")
     assert counts(app) == (1, 0)
 
 
@@ -164,7 +155,7 @@ class OwnRedis:
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         import redis
 
-        wait_for(lambda: _pings(redis, self.url), 10, "our Redis")
+        engines.wait_for(lambda: _pings(redis, self.url), 10, "our Redis")
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -238,7 +229,7 @@ def test_a_broker_outage_never_fails_the_learner_and_loses_no_certificate(
             db.session.rollback()
             return row.sent_at is None and bool(row.last_error)
 
-    wait_for(refused, 30, "the relay's failed try, kept with its reason")
+    engines.wait_for(refused, 30, "the relay's failed try, kept with its reason")
     assert counts(app) == (0, 1)
 
     own_redis.start()
@@ -248,7 +239,7 @@ def test_a_broker_outage_never_fails_the_learner_and_loses_no_certificate(
         db.session.commit()
         report = outbox.drain()  # what beat's relay (or `flask outbox drain`) does
         assert not report.failed, report
-    wait_for(lambda: counts(app) == (1, 0), 60, "the certificate, from the worker")
+    engines.wait_for(lambda: counts(app) == (1, 0), 60, "the certificate, from the worker")
     time.sleep(2)
     assert counts(app)[0] == 1  # exactly once
 
