@@ -6,8 +6,8 @@ from werkzeug.datastructures import MultiDict
 from app.extensions import db
 from app.statistics import services
 from app.statistics.models import Team
-from tests.certificates.test_worker import (REDIS_URL, _redis_answers, _wait_for,  # noqa: F401
-                                            broker_app, start_worker)
+from tests.certificates.test_worker import REDIS_URL, _redis_answers, broker_app, start_worker  # noqa: F401
+from tests.engines import wait_for
 
 pytestmark = pytest.mark.skipif(not _redis_answers(), reason=f"Redis does not answer at {REDIS_URL}")
 
@@ -29,7 +29,7 @@ def test_a_real_worker_refreshes_the_statistics(app, world, broker_app, start_wo
             finally:
                 db.session.rollback()
 
-    _wait_for(refreshed, 90, "the refresh")
+    wait_for(refreshed, 90, "the refresh")
     with app.test_request_context():
         team = db.session.get(Team, world.users["M"])
         assert team is not None and team.members == 2
