@@ -82,7 +82,10 @@ def create_backup(target: Path) -> dict:
                 source.close()
         else:
             _run(["pg_dump", "-Fc", "--no-owner", "-f", str(dump), _pg_url()], "pg_dump")
-        with tarfile.open(target, "w:gz") as archive:
+        # The archive holds the signing key and password hashes: its owner reads it, no one
+        # else (whatever the umask).
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as archive:
             archive.add(dump, arcname=dump.name)
             for path in sorted(instance.rglob("*")) if instance.exists() else []:
                 if path.is_file() and not _is_database_file(path) and not _inside(path, media):
@@ -100,12 +103,29 @@ def create_backup(target: Path) -> dict:
 
 def restore_backup(source: Path) -> dict:
     """Replace the database with the backup's and put its instance files and media back."""
+    try:
+        return _restore(source)
+    except (tarfile.TarError, EOFError, OSError, ValueError, KeyError, TypeError,
+            AttributeError) as error:
+        # A damaged or hostile archive (not gzip, links or ../ in it, a strange manifest):
+        # one clear line, and the database is untouched unless the restore itself began.
+        raise BackupError(f"{source} cannot be restored: {type(error).__name__}: {error}") from None
+
+
+def _restore(source: Path) -> dict:
     with tarfile.open(source, "r:gz") as archive, tempfile.TemporaryDirectory(
             prefix="smallb-restore-") as tmp:
         try:
             manifest = json.load(archive.extractfile("manifest.json"))
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, AttributeError):
             raise BackupError(f"{source} is not a backup made by `flask backup create`") from None
+        if not isinstance(manifest, dict):
+            raise BackupError(f"{source} is not a backup made by `flask backup create`")
+        needed = sum(member.size for member in archive.getmembers())
+        free = shutil.disk_usage(tmp).free
+        if needed > free * 0.9:
+            raise BackupError(f"unpacking {source} needs {needed // 2**20} MiB; "
+                              f"{free // 2**20} MiB are free where it would go")
         if manifest.get("format") != FORMAT:
             raise BackupError(f"backup format {manifest.get('format')} is not {FORMAT}")
         if manifest["database"] != _dialect():

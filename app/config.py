@@ -155,6 +155,8 @@ def load_config(app, overrides: dict | None = None) -> None:
     # Redis down: limits fall back to each process's memory (with a logged warning) instead
     # of answering 500 to every login (the fallback is set below, for Redis storage only).
     cfg["RATELIMIT_SWALLOW_ERRORS"] = True
+    # A Redis that hangs rather than refuses costs each request at most these seconds.
+    cfg["RATELIMIT_STORAGE_OPTIONS"] = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
     # Off only for load tests, where every simulated user comes from one address.
     cfg["RATELIMIT_ENABLED"] = env.get("RATELIMIT_ENABLED", "true").lower() != "false"
     # Whether signing up needs a mentor's invite code (the first small-Bs join without one).

@@ -58,3 +58,31 @@ def test_a_file_that_is_not_a_backup_is_refused(app, tmp_path):
         archive.add(__file__, arcname="notes.txt")
     result = app.test_cli_runner().invoke(args=["backup", "restore", str(bogus), "--yes"])
     assert result.exit_code != 0 and "not a backup" in result.output
+
+
+def test_hostile_or_broken_archives_get_one_clear_line(app, tmp_path):
+    import io
+    import tarfile
+
+    runner = app.test_cli_runner()
+    garbage = tmp_path / "garbage.tar.gz"
+    garbage.write_bytes(b"not a gzip file at all")
+    escape = tmp_path / "escape.tar.gz"
+    with tarfile.open(escape, "w:gz") as archive:
+        for name, data in (("manifest.json", b'{"format": 1, "database": "%s"}' % (
+                b"postgresql" if "postgresql" in app.config["SQLALCHEMY_DATABASE_URI"] else b"sqlite")),
+                           ("../outside.txt", b"x")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    for bad in (garbage, escape):
+        result = runner.invoke(args=["backup", "restore", str(bad), "--yes"])
+        assert result.exit_code == 1 and "Error: " in result.output, result.output
+        assert "Traceback" not in result.output
+    assert not (tmp_path.parent / "outside.txt").exists()
+
+
+def test_the_archive_is_readable_by_its_owner_only(app, tmp_path):
+    archive = tmp_path / "b.tar.gz"
+    assert app.test_cli_runner().invoke(args=["backup", "create", str(archive)]).exit_code == 0
+    assert archive.stat().st_mode & 0o777 == 0o600

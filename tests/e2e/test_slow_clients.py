@@ -8,6 +8,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -28,39 +29,66 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def nginx(server, tmp_path):
-    """nginx with the repository's config, its ports and log paths pointed at this test."""
-    port, upstream = _free_port(), server.base_url.rsplit(":", 1)[1]
+def start_nginx(tmp_path: Path, upstream: str):
+    """nginx with the repository's config, its ports and paths pointed at this test."""
+    port = _free_port()
+    tmp_path.mkdir(parents=True, exist_ok=True)
     config = (ROOT / "deploy" / "nginx.conf").read_text()
     for old, new in (("listen 80;", f"listen 127.0.0.1:{port};"),
                      ("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream};"),
+                     ("root /etc/smallb;", f"root {ROOT / 'deploy'};"),
                      ("/var/log/nginx/smallb.access.log", str(tmp_path / "access.log"))):
         assert old in config, old
         config = config.replace(old, new)
-    path = tmp_path / "nginx.conf"
-    path.write_text(config)
     for folder in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (tmp_path / folder).mkdir()
-    globals_ = (f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; "
-                f"daemon off; user root;")
-    temp_paths = "".join(f" {name}_temp_path {tmp_path}/{folder};" for name, folder in (
-        ("client_body", "client_body"), ("proxy", "proxy"), ("fastcgi", "fastcgi"),
-        ("uwsgi", "uwsgi"), ("scgi", "scgi")))
+    temp_paths = "".join(f" {name}_temp_path {tmp_path}/{name};" for name in (
+        "client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    path = tmp_path / "nginx.conf"
     path.write_text(config.replace("http {", "http {" + temp_paths, 1))
-    process = subprocess.Popen([NGINX, "-c", str(path), "-g", globals_],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [NGINX, "-c", str(path), "-g",
+         f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; daemon off; user root;"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(base + "/healthz", timeout=2).close()
-            break
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
         except OSError:
             time.sleep(0.2)
+    return process, base, port
+
+
+@pytest.fixture
+def nginx(server, tmp_path):
+    process, base, port = start_nginx(tmp_path, server.base_url.rsplit(":", 1)[1])
     yield base, port
     process.terminate()
     process.wait(timeout=10)
+
+
+def _fetch(url: str, data: bytes | None = None):
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=10) as answer:
+            return answer.status, answer.headers, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read().decode()
+
+
+def test_nginx_answers_its_own_errors_in_both_languages(nginx, tmp_path):
+    base, _port = nginx
+    status, headers, body = _fetch(base + "/login", data=b"x" * (30 * 1024 * 1024))
+    assert status == 413 and "内容太大" in body and "Too large" in body and "nginx" not in body
+    down, down_base, _ = start_nginx(tmp_path / "down", str(_free_port()))  # no gunicorn there
+    try:
+        status, headers, body = _fetch(down_base + "/courses")
+        assert status == 502 and "暂时无法使用" in body and "Briefly unavailable" in body
+        assert headers["Retry-After"] == "30" and "nginx" not in body
+    finally:
+        down.terminate()
+        down.wait(timeout=10)
 
 
 def _trickle(port: int, stop: threading.Event, opened: list):
