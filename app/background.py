@@ -37,9 +37,19 @@ def celery_config(config) -> dict:
 
 def celery_init_app(app: Flask) -> Celery:
     class FlaskTask(Task):
+        typing = False  # the outbox adds _outbox_id, which no task's run() declares
+
         def __call__(self, *args, **kwargs):
+            # Started from the outbox: say when it is done, so a task lost on the way is
+            # published again (app/outbox/services.py).
+            outbox_id = kwargs.pop("_outbox_id", None)
             with app.app_context():
-                return self.run(*args, **kwargs)
+                result = self.run(*args, **kwargs)
+                if outbox_id is not None:
+                    from .outbox.services import mark_done
+
+                    mark_done(outbox_id)
+                return result
 
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(celery_config(app.config))

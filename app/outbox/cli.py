@@ -25,7 +25,34 @@ def status_command():
     """How many rows are due, how old the oldest is, how many keep failing."""
     state = services.status()
     click.echo(f"pending {state['pending']}, failing {state['failing']}, "
-               f"oldest {state['oldest_seconds']} s")
+               f"parked {state['parked']}, oldest {state['oldest_seconds']} s")
+
+
+@outbox_cli.command("parked")
+def parked_command():
+    """Rows given up on (unknown task, or too many failures), with their last error."""
+    rows = services.parked()
+    for row in rows:
+        click.echo(f"{row.id}  {services.key_of(row.task, row.args)}  attempts {row.attempts}  "
+                   f"{row.last_error or ''}")
+    click.echo(f"{len(rows)} parked row(s)")
+
+
+@outbox_cli.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "everything", is_flag=True, help="Every parked row.")
+def retry_command(ids, everything):
+    """Put parked rows back in line (after fixing what made them fail)."""
+    if not ids and not everything:
+        raise click.UsageError("name the row ids, or --all")
+    click.echo(f"{services.retry(None if everything else list(ids))} row(s) back in line")
+
+
+@outbox_cli.command("discard")
+@click.argument("ids", nargs=-1, type=int, required=True)
+def discard_command(ids):
+    """Delete parked rows: their side effect is abandoned."""
+    click.echo(f"{services.discard(list(ids))} parked row(s) discarded")
 
 
 @outbox_cli.command("prune")

@@ -12,7 +12,8 @@ from ..extensions import db
 
 class OutboxMessage(db.Model):
     """Written in the same transaction as the fact it follows from, so neither exists
-    without the other; the relay starts the task and stamps sent_at."""
+    without the other. sent_at is stamped when the task has run (in place), or when a worker
+    reports it done (celery): a task published and then lost is published again."""
 
     __tablename__ = "outbox_messages"
 
@@ -27,6 +28,9 @@ class OutboxMessage(db.Model):
     # A relay that claimed the row holds it until then; a crashed relay's claim runs out.
     locked_until: Mapped[datetime | None] = mapped_column()
     sent_at: Mapped[datetime | None] = mapped_column()
+    # Given up on (an unknown task, or MAX_ATTEMPTS failures): kept, listed, retried or
+    # discarded by hand (`flask outbox parked|retry|discard`), never started by the relay.
+    parked_at: Mapped[datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (

@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 
 MODES = ("celery", "thread", "inline")
 LEASE = timedelta(seconds=120)  # longer than any task takes (a webhook try is 10 s)
+# A task handed to the broker is republished if no worker reports it done by then: longer
+# than the visibility timeout plus a task's own retries (8, at most a minute apart).
+IN_FLIGHT = timedelta(minutes=15)
+MAX_ATTEMPTS = 20  # 5 s doubling to 10 min: about two and a half hours of tries
 POLL_SECONDS = 15  # the web-process thread looks for due rows this often when idle
 
 
@@ -52,9 +56,10 @@ def add(task: str, *args, delay_seconds: int = 0) -> OutboxMessage:
 
 
 def pending(task: str, *args) -> bool:
-    """Whether `task(*args)` is written down and not yet started."""
+    """Whether `task(*args)` is written down and not yet done (nor given up on)."""
     return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.key == key_of(task, args), OutboxMessage.sent_at.is_(None))) > 0
+        OutboxMessage.key == key_of(task, args), OutboxMessage.sent_at.is_(None),
+        OutboxMessage.parked_at.is_(None))) > 0
 
 
 def mode(app=None) -> str:
@@ -111,8 +116,11 @@ def drain(ids: list[int] | None = None, limit: int = 500) -> Report:
     """Start due rows (those given, or all due), each once; tasks they run may add more."""
     report = Report()
     if ids is None:
+        now = utcnow()
         ids = list(db.session.scalars(select(OutboxMessage.id).where(
-            OutboxMessage.sent_at.is_(None), OutboxMessage.available_at <= utcnow())
+            OutboxMessage.sent_at.is_(None), OutboxMessage.parked_at.is_(None),
+            OutboxMessage.available_at <= now,
+            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now))
             .order_by(OutboxMessage.id).limit(limit)))
         db.session.commit()
     _queue.active, _queue.ids = True, list(ids)
@@ -129,7 +137,7 @@ def _claim(message_id: int):
     now = utcnow()
     claimed = db.session.execute(update(OutboxMessage).where(
         OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None),
-        OutboxMessage.available_at <= now,
+        OutboxMessage.parked_at.is_(None), OutboxMessage.available_at <= now,
         or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now))
         .values(locked_until=now + LEASE, attempts=OutboxMessage.attempts + 1)).rowcount
     row = None
@@ -150,40 +158,92 @@ def _start(message_id: int, report: Report) -> None:
     task_name, args, attempts = row
     label = key_of(task_name, args)
     try:
-        _run(task_name, args)
+        published = _run(task_name, args, message_id)
     except Exception as error:
         db.session.rollback()
-        log.warning("outbox: %s failed (attempt %d): %s", label, attempts, error)
+        from celery.exceptions import NotRegistered
+
+        give_up = isinstance(error, NotRegistered) or attempts >= MAX_ATTEMPTS
+        (log.error if give_up else log.warning)(
+            "outbox: %s failed (attempt %d)%s: %s", label, attempts,
+            ", parked" if give_up else "", error)
         db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
             locked_until=None, available_at=utcnow() + backoff(attempts),
+            parked_at=utcnow() if give_up else None,
             last_error=f"{type(error).__name__}: {error}"[:1000]))
         report.failed.append(label)
     else:
-        db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
-            sent_at=utcnow(), locked_until=None, last_error=None))
+        # Ran here: done. Published: held IN_FLIGHT until the worker says done (mark_done),
+        # else published again — a task lost after the broker took it is not lost for good.
+        values = ({"locked_until": utcnow() + IN_FLIGHT, "last_error": None} if published
+                  else {"sent_at": utcnow(), "locked_until": None, "last_error": None})
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+                           .values(**values))
         report.started.append(label)
     db.session.commit()
 
 
-def _run(task_name: str, args: list) -> None:
+def _run(task_name: str, args: list, message_id: int) -> bool:
+    """Start the task; True when it went to the broker (done later), False when it ran."""
     celery_app = current_app.extensions["celery"]
     task = celery_app.tasks[task_name]
     if mode() == "celery":
         # No publish retries: a broker that is down fails fast, and the row stays due.
-        task.apply_async(args=args, retry=False)
-    else:
-        task(*args)  # in place, in its own app context; exceptions come back here
+        task.apply_async(args=args, kwargs={OUTBOX_KWARG: message_id}, retry=False)
+        return True
+    task(*args)  # in place, in its own app context; exceptions come back here
+    return False
+
+
+OUTBOX_KWARG = "_outbox_id"  # background.FlaskTask takes it off and calls mark_done
+
+
+def mark_done(message_id: int) -> None:
+    """A worker ran the row's task to the end."""
+    db.session.execute(update(OutboxMessage).where(
+        OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None))
+        .values(sent_at=utcnow(), locked_until=None))
+    db.session.commit()
+
+
+def parked() -> list[OutboxMessage]:
+    return list(db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.parked_at.is_not(None), OutboxMessage.sent_at.is_(None))
+        .order_by(OutboxMessage.id)))
+
+
+def retry(ids: list[int] | None) -> int:
+    """Put parked rows (these, or all) back in line, with a fresh count."""
+    statement = update(OutboxMessage).where(OutboxMessage.parked_at.is_not(None),
+                                            OutboxMessage.sent_at.is_(None))
+    if ids is not None:
+        statement = statement.where(OutboxMessage.id.in_(ids))
+    count = db.session.execute(statement.values(parked_at=None, attempts=0,
+                                                available_at=utcnow())).rowcount
+    db.session.commit()
+    return count
+
+
+def discard(ids: list[int]) -> int:
+    """Delete parked rows: their side effect is abandoned (say why in the operator's log)."""
+    count = db.session.execute(delete(OutboxMessage).where(
+        OutboxMessage.id.in_(ids), OutboxMessage.parked_at.is_not(None))).rowcount
+    db.session.commit()
+    return count
 
 
 def status() -> dict:
-    """What the relay still has to do: due rows, the oldest one's age, rows failing."""
+    """What the relay still has to do: due rows, the oldest one's age, rows failing, and
+    rows parked (given up on, waiting for an operator)."""
     now = utcnow()
-    due = OutboxMessage.sent_at.is_(None)
+    due = (OutboxMessage.sent_at.is_(None), OutboxMessage.parked_at.is_(None))
     count, oldest = db.session.execute(select(func.count(), func.min(OutboxMessage.created_at))
-                                       .where(due)).one()
+                                       .where(*due)).one()
     failing = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        due, OutboxMessage.last_error.is_not(None)))
-    return {"pending": count, "failing": failing,
+        *due, OutboxMessage.last_error.is_not(None)))
+    parked_count = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.sent_at.is_(None), OutboxMessage.parked_at.is_not(None)))
+    return {"pending": count, "failing": failing, "parked": parked_count,
             "oldest_seconds": int((now - oldest).total_seconds()) if oldest else 0}
 
 

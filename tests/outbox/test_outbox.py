@@ -285,3 +285,54 @@ def test_with_redis_down_logging_in_still_works(database_url, imported, make_use
                 for n in range(7)]
     assert 429 in statuses and 500 not in statuses  # the per-address limit, from memory
     make_app(database_url)  # bind the shared limiter to memory again before Redis goes
+
+
+def test_a_row_that_cannot_start_is_parked_and_can_be_retried_or_discarded(app):
+    """An unknown task (renamed in a deploy) is parked at once; one that keeps failing after
+    MAX_ATTEMPTS; neither is tried forever, both are listed, put back or dropped by hand."""
+    runner = app.test_cli_runner()
+
+    @app.extensions["celery"].task(name="tests.always_fails")
+    def always_fails(n):
+        raise RuntimeError(f"broken {n}")
+
+    with app.app_context():
+        outbox.add("no.such.task", 1)
+        outbox.add("tests.always_fails", 2)
+        db.session.commit()
+        failing_id = db.session.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.task == "tests.always_fails"))
+        db.session.execute(OutboxMessage.__table__.update().where(
+            OutboxMessage.id == failing_id).values(attempts=outbox.MAX_ATTEMPTS - 1))
+        db.session.commit()
+        outbox.drain()
+    listed = runner.invoke(args=["outbox", "parked"])
+    assert "no.such.task:1" in listed.output and "NotRegistered" in listed.output
+    assert "2 parked row(s)" in listed.output
+    assert "parked 2" in runner.invoke(args=["outbox", "status"]).output
+    assert "0 started, 0 failed" in runner.invoke(args=["outbox", "drain"]).output  # left alone
+    with app.app_context():
+        unknown_id = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.task == "no.such.task"))
+    assert "1 row(s) back in line" in runner.invoke(args=["outbox", "retry", str(failing_id)]).output
+    assert "1 parked row(s) discarded" in runner.invoke(args=["outbox", "discard", str(unknown_id)]).output
+
+
+def test_a_published_task_that_no_worker_finishes_is_published_again(app, database_url, imported,
+                                                                      make_user, own_redis):
+    """Handed to the broker is not done: the row waits IN_FLIGHT for a worker to report it
+    done, and is published again when none does (a task lost after the broker took it)."""
+    broker_app = make_app(database_url, CELERY_BROKER_URL=own_redis.url, OUTBOX_RELAY="celery")
+    user_id = make_user("gap@example.com")
+    with broker_app.app_context():
+        course_id = db.session.scalar(select(Course.id).where(Course.slug == "gamma"))
+        row = outbox.add("certificates.issue", user_id, course_id)
+        db.session.commit()
+        assert outbox.drain().started  # published; no worker is listening
+        stored = db.session.get(OutboxMessage, row.id)
+        assert stored.sent_at is None and stored.locked_until is not None and stored.attempts == 1
+        assert outbox.drain().started == []  # in flight: not again yet
+        stored.locked_until = stored.created_at  # the in-flight time has run out
+        db.session.commit()
+        assert outbox.drain().started and db.session.get(OutboxMessage, row.id).attempts == 2
+        outbox.mark_done(row.id)  # what the worker's task does when it ends
+        assert db.session.get(OutboxMessage, row.id).sent_at is not None
