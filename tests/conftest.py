@@ -60,6 +60,9 @@ def _close_engines():
     from app.outbox.services import stop_relay_threads
 
     stop_relay_threads()  # a test's relay thread must not drain the next test's rows
+    from app.accounts import throttle
+
+    throttle._storage_down_until = 0.0  # a test's dead Redis is not the next test's
     while _APPS:
         with _APPS.pop().app_context():
             db.session.remove()

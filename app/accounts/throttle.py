@@ -42,13 +42,22 @@ def _fail_open(default):
     def decorate(function):
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
+            global _storage_down_until
+            if time.monotonic() < _storage_down_until:
+                return default  # failed a moment ago: don't make every login wait on it
             try:
                 return function(*args, **kwargs)
             except Exception as error:  # the storage's own errors differ by backend
-                log.warning("Login back-off skipped, its storage failed: %s", error)
+                log.warning("Login back-off skipped for %s s, its storage failed: %s",
+                            STORAGE_PAUSE_SECONDS, error)
+                _storage_down_until = time.monotonic() + STORAGE_PAUSE_SECONDS
                 return default
         return wrapper
     return decorate
+
+
+STORAGE_PAUSE_SECONDS = 30
+_storage_down_until = 0.0
 
 FREE_FAILURES = 5  # failures (on an account, or of one known device) before any wait
 FIRST_WAIT_SECONDS = 2
