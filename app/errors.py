@@ -15,7 +15,9 @@ MESSAGES = {
     405: (_l("Not allowed"), _l("That action is not available here.")),
     413: (_l("Too large"), _l("What you sent is too large. Please send something smaller.")),
     429: (_l("Too many attempts"), _l("Too many attempts in a short time. Please wait a minute and try again.")),
-    500: (_l("Something went wrong"), _l("Something went wrong on our side. Your work is saved; please try again.")),
+    # No promise the database would have to keep: what was saved before is, what was just
+    # sent may not be.
+    500: (_l("Something went wrong"), _l("Something went wrong on our side. What you saved before is safe; if you just sent something, please send it again.")),
 }
 
 
