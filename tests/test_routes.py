@@ -112,6 +112,7 @@ ACCESS = {
     ("authoring.access", "POST"): "admin",
     ("media.media", "GET"): "user",
     ("ops.healthz", "GET"): "public",
+    ("ops.liveness", "GET"): "public",
     ("ops.asset", "GET"): "public",
     ("static", "GET"): "public",
 }
