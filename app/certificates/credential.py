@@ -162,8 +162,52 @@ class Verification:
     issuer: str | None = None
 
 
+def unsigned_parts(document: dict) -> list[str]:
+    """JSON paths of what the signature does not cover: properties the credential's JSON-LD
+    contexts do not define (canonicalisation drops them silently, so `"grade": "A+"` added
+    to a signed credential would still verify) and types that are not absolute IRIs once
+    expanded. Empty when everything in the document is signed (JSON-LD "safe mode")."""
+    dropped: set[str] = set()
+    try:
+        expanded = jsonld.expand(document, {"documentLoader": _document_loader},
+                                 on_property_dropped=dropped.add)
+    except jsonld.JsonLdError as error:
+        return [f"(the document cannot be read as JSON-LD: {error})"]
+    paths = [path for path in _paths_of(document, dropped)]
+    relative_types: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            types = node.get("@type", [])
+            for value in [types] if isinstance(types, str) else types:
+                if isinstance(value, str) and ":" not in value:
+                    relative_types.append(f"type {value}")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(expanded)
+    return sorted(set(paths)) + sorted(set(relative_types))
+
+
+def _paths_of(node, keys: set[str], prefix: str = ""):
+    """Where in the JSON each of these keys stands (a.b[0].c)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            path = f"{prefix}.{key}" if prefix else key
+            if key in keys:
+                yield path
+            yield from _paths_of(value, keys, path)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _paths_of(value, keys, f"{prefix}[{index}]")
+
+
 def verify_signature(credential: dict) -> Verification:
-    """Check the Data Integrity proof alone (no database): was it signed by its issuer's key?"""
+    """Check the Data Integrity proof alone (no database): was it signed by its issuer's key,
+    and does the signature cover everything in it?"""
     document = copy.deepcopy(credential)
     proof = document.pop("proof", None)
     if isinstance(proof, list) and len(proof) == 1:
@@ -176,6 +220,12 @@ def verify_signature(credential: dict) -> Verification:
     method = str(proof.get("verificationMethod", ""))
     if not issuer_id or method.split("#")[0] != issuer_id:
         return Verification(False, "the proof's key is not the issuer's")
+    unsigned = unsigned_parts(document) + [
+        "proof." + path for path in unsigned_parts(
+            {"@context": document.get("@context"), **{k: v for k, v in proof.items()}})]
+    if unsigned:
+        return Verification(False, "not covered by the signature (undefined in the "
+                                   "credential's contexts): " + ", ".join(unsigned), issuer_id)
     value = str(proof.get("proofValue", ""))
     try:
         public_key = public_key_from_did(issuer_id)

@@ -204,3 +204,26 @@ def test_renamed_learner_keeps_the_issued_name(app, certified):
         db.session.execute(update(User).values(display_name="Someone Else"))
         db.session.commit()
     assert "小林" in app.test_client().get(f"/verify/{certified}").get_data(as_text=True)
+
+
+def test_anything_the_signature_does_not_cover_is_refused_with_its_path(app, certified):
+    """JSON-LD canonicalisation drops undefined terms, so an added `"grade": "A+"` would
+    still verify: verification refuses any property the contexts do not define, anywhere
+    (safe mode), and names where it is."""
+    from app.certificates.credential import verify_signature
+
+    credential = _credential(app, certified)
+    additions = {
+        "credentialSubject.grade": lambda c: c["credentialSubject"].update(grade="A+"),
+        "bonus": lambda c: c.update(bonus="yes"),
+        "credentialSubject.achievement.level": lambda c: c["credentialSubject"]["achievement"].update(level=9),
+        "issuer.rating": lambda c: c["issuer"].update(rating=5),
+        "proof.note": lambda c: c["proof"][0].update(note="trust me"),
+    }
+    with app.app_context():
+        assert verify_signature(credential).ok
+        for path, add in additions.items():
+            changed = json.loads(json.dumps(credential))
+            add(changed)
+            result = verify_signature(changed)
+            assert not result.ok and path in result.reason, (path, result.reason)
