@@ -37,20 +37,18 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from . import i18n
-    from .database import configure_engine
+    from .database import configure_engine, forbid_writes_during_reads
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .sessions import SmallBSessionInterface
 
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+        forbid_writes_during_reads(app, db.engine)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_PATH"], render_as_batch=True)
     from .security import apply_upload_limit
 
     app.before_request(apply_upload_limit)
-    from .database import mark_reads
-
-    app.before_request(mark_reads)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)

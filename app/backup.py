@@ -31,7 +31,7 @@ backup_cli = AppGroup("backup", help="Back up and restore the database, keys and
 
 
 class BackupError(click.ClickException):
-    pass
+    """What `flask backup` prints as one "Error: …" line (no traceback) and exits 1 with."""
 
 
 def _database_file() -> Path:

@@ -74,16 +74,23 @@ def write_aside(statement) -> bool:
         return False
 
 
-def configure_engine(engine: Engine) -> None:
+def forbid_writes_during_reads(app, engine: Engine) -> None:
+    """The guard behind "GET never writes", where GET_WRITES_FORBIDDEN is set (the test
+    suite): any write a GET or HEAD makes in its own transaction fails. write_aside() is the
+    one sanctioned way. Not installed otherwise: production pays nothing per statement."""
+    if not app.config.get("GET_WRITES_FORBIDDEN"):
+        return
+    app.before_request(mark_reads)
+
     @event.listens_for(engine, "before_cursor_execute")
     def no_writes_during_reads(connection, _cursor, statement, _parameters, _context, _many):
-        # The guard behind "GET never writes": the test suite fails on any write a GET or
-        # HEAD makes in its own transaction. write_aside() is the one sanctioned way.
         if (has_request_context() and g.get("reading")
-                and current_app.config.get("GET_WRITES_FORBIDDEN")
                 and not connection.get_execution_options().get("write_transaction")
                 and statement.lstrip().upper().startswith(_WRITE)):
             raise WriteDuringRead(f"{request.method} {request.path} wrote: {statement[:120]}")
+
+
+def configure_engine(engine: Engine) -> None:
 
     if engine.dialect.name != "sqlite":
         return

@@ -35,10 +35,10 @@ from ..extensions import limiter
 log = logging.getLogger(__name__)
 
 
-def _fail_open(default):
-    """The counters live in Redis when REDIS_URL is set: if it is down, log and carry on as
-    if nothing had failed (the per-address limit falls back to memory meanwhile), so logging
-    in still works."""
+def fail_open(default):
+    """Counters in the limiter's storage (Redis when REDIS_URL is set): if it is down, log
+    and carry on with `default`, and leave it alone for a while (the per-address limits
+    fall back to memory meanwhile), so logging in and resets still work."""
     def decorate(function):
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
@@ -48,7 +48,7 @@ def _fail_open(default):
             try:
                 return function(*args, **kwargs)
             except Exception as error:  # the storage's own errors differ by backend
-                log.warning("Login back-off skipped for %s s, its storage failed: %s",
+                log.warning("%s skipped for %s s, its storage failed: %s", function.__name__,
                             STORAGE_PAUSE_SECONDS, error)
                 _storage_down_until = time.monotonic() + STORAGE_PAUSE_SECONDS
                 return default
@@ -124,7 +124,7 @@ def _wait_left(storage, key: str) -> int:
     return max(0, math.ceil(storage.get_expiry(key) - time.time())) if storage.get(key) else 0
 
 
-@_fail_open(0)
+@fail_open(0)
 def wait_seconds(account: str, address: str) -> int:
     """How long this browser must wait before the account's password is checked again."""
     if not _enabled():
@@ -146,7 +146,7 @@ def _arm(storage, key: str, seconds: int) -> None:
         storage.incr(key, seconds)
 
 
-@_fail_open(None)
+@fail_open(None)
 def record_failure(account: str, address: str) -> None:
     if not _enabled():
         return
@@ -162,7 +162,7 @@ def record_failure(account: str, address: str) -> None:
     _arm(storage, keys["wait"], backoff_seconds(count))
 
 
-@_fail_open(None)
+@fail_open(None)
 def record_success(account: str, address: str) -> None:
     """The owner got in: this address and device start afresh. The account's count stays,
     so signing in does not hand an attacker elsewhere a fresh set of free guesses."""
