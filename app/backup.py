@@ -133,6 +133,7 @@ def _restore(source: Path) -> dict:
                               f"DATABASE_URL points at {_dialect()}")
         archive.extractall(tmp, filter="data")  # no links out, no absolute paths
         folder = Path(tmp)
+        _check_database_dump(folder, manifest)  # before anything live is touched
         db.session.remove()
         db.engine.dispose()
         if manifest["database"] == "sqlite":
@@ -154,10 +155,42 @@ def _restore(source: Path) -> dict:
     return manifest
 
 
+def _check_database_dump(folder: Path, manifest: dict) -> None:
+    """Refuse an archive whose database is missing, damaged or not the one its manifest
+    names, so a bad file never replaces the live database."""
+    if manifest["database"] == "sqlite":
+        dump = folder / "database.sqlite3"
+        if not dump.is_file():
+            raise BackupError("the backup holds no database.sqlite3: nothing was changed")
+        check = sqlite3.connect(f"file:{dump}?mode=ro", uri=True)
+        try:
+            if check.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                raise BackupError("the backup's database is damaged: nothing was changed")
+            tables = {row[0] for row in check.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            revision = (check.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+                        if "alembic_version" in tables else None)
+        except sqlite3.DatabaseError as error:
+            raise BackupError(f"the backup's database cannot be read ({error}): nothing was "
+                              "changed") from None
+        finally:
+            check.close()
+        if "users" not in tables:
+            raise BackupError("the backup's database is not a SmallB Academy database: "
+                              "nothing was changed")
+        if revision != manifest.get("revision"):
+            raise BackupError(f"the backup's database is at revision {revision}, its manifest "
+                              f"says {manifest.get('revision')}: nothing was changed")
+    elif not (folder / "database.dump").is_file():
+        raise BackupError("the backup holds no database.dump: nothing was changed")
+
+
 def _put_back(source: Path, target: Path) -> None:
     if not source.exists():
         return
     for path in sorted(source.rglob("*")):
+        if _is_database_file(target / path.relative_to(source)):
+            continue  # the database came back above; a copy in instance/ must not undo it
         if path.is_file():
             destination = target / path.relative_to(source)
             destination.parent.mkdir(parents=True, exist_ok=True)

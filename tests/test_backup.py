@@ -86,3 +86,30 @@ def test_the_archive_is_readable_by_its_owner_only(app, tmp_path):
     archive = tmp_path / "b.tar.gz"
     assert app.test_cli_runner().invoke(args=["backup", "create", str(archive)]).exit_code == 0
     assert archive.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_archive_without_its_database_or_with_a_bad_one_changes_nothing(app, make_user,
+                                                                            tmp_path):
+    """A manifest alone, or a database.sqlite3 that is garbage, would have emptied or
+    replaced the live database: refused before anything live is touched."""
+    import io
+    import tarfile
+
+    make_user("keep@example.com")
+    kind = "postgresql" if "postgresql" in app.config["SQLALCHEMY_DATABASE_URI"] else "sqlite"
+    manifest = json.dumps({"format": 1, "database": kind, "revision": None}).encode()
+    cases = {"manifest-only": {}, "garbage": {"database.sqlite3": b"not sqlite " * 100}}
+    runner = app.test_cli_runner()
+    for name, members in cases.items():
+        archive_path = tmp_path / f"{name}.tar.gz"
+        with tarfile.open(archive_path, "w:gz") as archive:
+            for member, data in {"manifest.json": manifest, **members}.items():
+                info = tarfile.TarInfo(member)
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+        result = runner.invoke(args=["backup", "restore", str(archive_path), "--yes"])
+        assert result.exit_code == 1 and "nothing was changed" in result.output, result.output
+        with app.app_context():
+            from app.accounts.models import User
+
+            assert db.session.scalar(select(func.count()).select_from(User)) == 1

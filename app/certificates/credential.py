@@ -167,6 +167,9 @@ def unsigned_parts(document: dict) -> list[str]:
     contexts do not define (canonicalisation drops them silently, so `"grade": "A+"` added
     to a signed credential would still verify) and types that are not absolute IRIs once
     expanded. Empty when everything in the document is signed (JSON-LD "safe mode")."""
+    shape = list(_shape_problems(document))
+    if shape:
+        return shape
     dropped: set[str] = set()
     try:
         expanded = jsonld.expand(document, {"documentLoader": _document_loader},
@@ -190,6 +193,26 @@ def unsigned_parts(document: dict) -> list[str]:
 
     walk(expanded)
     return sorted(set(paths)) + sorted(set(relative_types))
+
+
+def _shape_problems(node, prefix: str = ""):
+    """What JSON-LD would read without signing it, or read differently: a context other than
+    the two pinned ones (an inline one can define any new term), JSON-LD keywords (@nest,
+    @index, @direction … change or hide meaning), and nulls (dropped before signing)."""
+    if not prefix and node.get("@context") != [VC_CONTEXT, OB_CONTEXT]:
+        yield "@context (only the VC 2.0 and Open Badges 3.0 contexts, as issued)"
+    if isinstance(node, dict):
+        for key, value in node.items():
+            path = f"{prefix}.{key}" if prefix else key
+            if key.startswith("@") and not (key == "@context" and not prefix):
+                yield path
+            elif value is None:
+                yield path
+            elif key != "@context":
+                yield from _shape_problems(value, path)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _shape_problems(value, f"{prefix}[{index}]")
 
 
 def _paths_of(node, keys: set[str], prefix: str = ""):
@@ -220,9 +243,12 @@ def verify_signature(credential: dict) -> Verification:
     method = str(proof.get("verificationMethod", ""))
     if not issuer_id or method.split("#")[0] != issuer_id:
         return Verification(False, "the proof's key is not the issuer's")
-    unsigned = unsigned_parts(document) + [
-        "proof." + path for path in unsigned_parts(
-            {"@context": document.get("@context"), **{k: v for k, v in proof.items()}})]
+    try:
+        unsigned = unsigned_parts(document) + [
+            "proof." + path for path in unsigned_parts(
+                {"@context": document.get("@context"), **{k: v for k, v in proof.items()}})]
+    except RecursionError:
+        return Verification(False, "the credential is nested too deeply to read", issuer_id)
     if unsigned:
         return Verification(False, "not covered by the signature (undefined in the "
                                    "credential's contexts): " + ", ".join(unsigned), issuer_id)

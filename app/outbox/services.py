@@ -175,8 +175,14 @@ def _start(message_id: int, report: Report) -> None:
     else:
         # Ran here: done. Published: held IN_FLIGHT until the worker says done (mark_done),
         # else published again — a task lost after the broker took it is not lost for good.
-        values = ({"locked_until": utcnow() + IN_FLIGHT, "last_error": None} if published
-                  else {"sent_at": utcnow(), "locked_until": None, "last_error": None})
+        if not published:
+            values = {"sent_at": utcnow(), "locked_until": None, "last_error": None}
+        elif attempts > 1 and attempts >= MAX_ATTEMPTS:  # published that often, never done
+            values = {"parked_at": utcnow(), "locked_until": None,
+                      "last_error": f"published {attempts} times; no worker reported it done"}
+        else:
+            values = {"locked_until": utcnow() + IN_FLIGHT, "last_error": None if attempts == 1
+                      else f"published again (try {attempts}): no worker reported it done"}
         db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
                            .values(**values))
         report.started.append(label)

@@ -219,6 +219,14 @@ def test_anything_the_signature_does_not_cover_is_refused_with_its_path(app, cer
         "credentialSubject.achievement.level": lambda c: c["credentialSubject"]["achievement"].update(level=9),
         "issuer.rating": lambda c: c["issuer"].update(rating=5),
         "proof.note": lambda c: c["proof"][0].update(note="trust me"),
+        # What pyld does not report as dropped, yet is not what was signed:
+        "@context": lambda c: c.update({"@context": c["@context"] + [{"grade": None}],
+                                        "grade": "A+"}),
+        "credentialSubject.@index": lambda c: c["credentialSubject"].update({"@index": "x"}),
+        "@foo": lambda c: c.update({"@foo": "bar"}),
+        "credentialSubject.achievement.description": lambda c: c["credentialSubject"][
+            "achievement"].update(description=None),
+        "name2": lambda c: c.update(name2=None),
     }
     with app.app_context():
         assert verify_signature(credential).ok

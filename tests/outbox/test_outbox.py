@@ -346,3 +346,23 @@ def test_a_published_task_that_no_worker_finishes_is_published_again(app, databa
         assert outbox.drain().started and db.session.get(OutboxMessage, row.id).attempts == 2
         outbox.mark_done(row.id)  # what the worker's task does when it ends
         assert db.session.get(OutboxMessage, row.id).sent_at is not None
+
+
+def test_a_task_published_again_and_again_is_parked_and_counted_as_failing(
+        app, database_url, make_user, own_redis):
+    broker_app = make_app(database_url, CELERY_BROKER_URL=own_redis.url, OUTBOX_RELAY="celery")
+    with broker_app.app_context():
+        row = outbox.add("certificates.issue", 1, 1)
+        db.session.commit()
+        outbox.drain()
+        stored = db.session.get(OutboxMessage, row.id)
+        stored.attempts, stored.locked_until = 2, stored.created_at  # no worker said done
+        db.session.commit()
+        outbox.drain()
+        assert outbox.status()["failing"] == 1  # republished: counted, with why
+        stored = db.session.get(OutboxMessage, row.id)
+        stored.attempts, stored.locked_until = outbox.MAX_ATTEMPTS - 1, stored.created_at
+        db.session.commit()
+        outbox.drain()
+        assert db.session.get(OutboxMessage, row.id).parked_at is not None
+        assert outbox.status()["parked"] == 1
