@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from flask import current_app
 from pyld import jsonld
 
+from ..urls import public_url
+
 log = logging.getLogger(__name__)
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -100,37 +102,54 @@ def _iso(moment) -> str:
     return moment.replace(microsecond=0).isoformat() + "Z"
 
 
+ACHIEVEMENT_DESCRIPTION = "SmallB Academy course certificate · 小B学院课程结业证书"
+CRITERIA = ("Read every lesson and passed every module quiz of the course. · "
+            "读完课程全部课文并通过每个单元的测验。")
+
+
+def bilingual(title: dict) -> str:
+    return " · ".join(t for t in (title.get("zh"), title.get("en")) if t)
+
+
+def achievement(course_id: int, title: dict) -> dict:
+    """The Achievement a course's certificate attests (also published on its own at its id)."""
+    return {
+        "id": public_url("certificates.achievement", course_id=course_id),
+        "type": ["Achievement"],
+        "achievementType": "Certificate",
+        "name": bilingual(title),
+        "description": ACHIEVEMENT_DESCRIPTION,
+        "criteria": {"narrative": CRITERIA},
+    }
+
+
+def issuer_profile(issuer_did: str) -> dict:
+    return {"id": issuer_did, "type": ["Profile"], "name": current_app.config["ISSUER_NAME"],
+            "url": public_url("certificates.issuer")}
+
+
 def unsigned_credential(certificate, url: str, issuer_did: str) -> dict:
-    base = url.split("/verify/")[0]
-    title = certificate.course_title
-    name = " · ".join(t for t in (title.get("zh"), title.get("en")) if t)
+    """What the certificate says, as it said it when issued: the same document (and, Ed25519
+    being deterministic, the same signature) every time. A revocation changes the status
+    list, not this."""
+    from .status import entry_of
+
+    name = bilingual(certificate.course_title)
     credential = {
         "@context": [VC_CONTEXT, OB_CONTEXT],
         "id": url,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "issuer": {"id": issuer_did, "type": ["Profile"],
-                   "name": current_app.config["ISSUER_NAME"], "url": base + "/"},
+        "issuer": issuer_profile(issuer_did),
         "validFrom": _iso(certificate.issued_at),
         "name": name,
         "credentialSubject": {
             "type": ["AchievementSubject"],
             "identifier": [{"type": "IdentityObject", "identityType": "name", "hashed": False,
                             "identityHash": certificate.learner_name}],
-            "achievement": {
-                "id": f"{base}/courses/{certificate.course_id}",
-                "type": ["Achievement"],
-                "achievementType": "Certificate",
-                "name": name,
-                "description": "SmallB Academy course certificate · 小B学院课程结业证书",
-                "criteria": {"narrative": "Read every lesson and passed every module quiz of the "
-                                          "course. · 读完课程全部课文并通过每个单元的测验。"},
-            },
+            "achievement": achievement(certificate.course_id, certificate.course_title),
         },
     }
-    if certificate.revoked_at is not None:
-        # The document itself says so: no longer valid from the revocation on.
-        credential["validUntil"] = _iso(certificate.revoked_at)
-        credential["description"] = f"Revoked on {certificate.revoked_at:%Y-%m-%d} · 已撤销"
+    credential["credentialStatus"] = entry_of(certificate).as_credential_status()
     return credential
 
 
@@ -152,22 +171,24 @@ def sign(document: dict, key: Ed25519PrivateKey, created) -> dict:
 def signed_credential(certificate, url: str) -> dict:
     key = issuer_key()
     document = unsigned_credential(certificate, url, did_key(key.public_key()))
-    return sign(document, key, certificate.revoked_at or certificate.issued_at)
+    return sign(document, key, certificate.issued_at)
 
 
 @dataclass
 class Verification:
     ok: bool
-    reason: str
+    reason: str  # in English, for logs and the CLI
     issuer: str | None = None
+    kind: str = "valid"  # what went wrong, for messages in the reader's language
+    detail: str = ""  # the JSON paths, for kind "unsigned"
 
 
-def unsigned_parts(document: dict) -> list[str]:
+def unsigned_parts(document: dict, contexts: list[str] | None = None) -> list[str]:
     """JSON paths of what the signature does not cover: properties the credential's JSON-LD
     contexts do not define (canonicalisation drops them silently, so `"grade": "A+"` added
     to a signed credential would still verify) and types that are not absolute IRIs once
     expanded. Empty when everything in the document is signed (JSON-LD "safe mode")."""
-    shape = list(_shape_problems(document))
+    shape = list(_shape_problems(document, contexts or [VC_CONTEXT, OB_CONTEXT]))
     if shape:
         return shape
     dropped: set[str] = set()
@@ -195,12 +216,12 @@ def unsigned_parts(document: dict) -> list[str]:
     return sorted(set(paths)) + sorted(set(relative_types))
 
 
-def _shape_problems(node, prefix: str = ""):
+def _shape_problems(node, contexts: list[str], prefix: str = ""):
     """What JSON-LD would read without signing it, or read differently: a context other than
     the two pinned ones (an inline one can define any new term), JSON-LD keywords (@nest,
     @index, @direction … change or hide meaning), and nulls (dropped before signing)."""
-    if not prefix and node.get("@context") != [VC_CONTEXT, OB_CONTEXT]:
-        yield "@context (only the VC 2.0 and Open Badges 3.0 contexts, as issued)"
+    if not prefix and node.get("@context") != contexts:
+        yield "@context (only the pinned VC 2.0 and Open Badges 3.0 contexts, as issued)"
     if isinstance(node, dict):
         for key, value in node.items():
             path = f"{prefix}.{key}" if prefix else key
@@ -209,10 +230,10 @@ def _shape_problems(node, prefix: str = ""):
             elif value is None:
                 yield path
             elif key != "@context":
-                yield from _shape_problems(value, path)
+                yield from _shape_problems(value, contexts, path)
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            yield from _shape_problems(value, f"{prefix}[{index}]")
+            yield from _shape_problems(value, contexts, f"{prefix}[{index}]")
 
 
 def _paths_of(node, keys: set[str], prefix: str = ""):
@@ -228,7 +249,7 @@ def _paths_of(node, keys: set[str], prefix: str = ""):
             yield from _paths_of(value, keys, f"{prefix}[{index}]")
 
 
-def verify_signature(credential: dict) -> Verification:
+def verify_signature(credential: dict, contexts: list[str] | None = None) -> Verification:
     """Check the Data Integrity proof alone (no database): was it signed by its issuer's key,
     and does the signature cover everything in it?"""
     document = copy.deepcopy(credential)
@@ -237,21 +258,24 @@ def verify_signature(credential: dict) -> Verification:
         proof = proof[0]
     if not isinstance(proof, dict) or proof.get("type") != "DataIntegrityProof" \
             or proof.get("cryptosuite") != CRYPTOSUITE:
-        return Verification(False, f"no {CRYPTOSUITE} DataIntegrityProof")
+        return Verification(False, f"no {CRYPTOSUITE} DataIntegrityProof", kind="no_proof")
     issuer = document.get("issuer", {})
     issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
     method = str(proof.get("verificationMethod", ""))
-    if not issuer_id or method.split("#")[0] != issuer_id:
-        return Verification(False, "the proof's key is not the issuer's")
+    if not isinstance(issuer_id, str) or not issuer_id or method.split("#")[0] != issuer_id:
+        return Verification(False, "the proof's key is not the issuer's", kind="wrong_key")
     try:
-        unsigned = unsigned_parts(document) + [
+        unsigned = unsigned_parts(document, contexts) + [
             "proof." + path for path in unsigned_parts(
-                {"@context": document.get("@context"), **{k: v for k, v in proof.items()}})]
+                {"@context": document.get("@context"), **{k: v for k, v in proof.items()}},
+                contexts)]
     except RecursionError:
-        return Verification(False, "the credential is nested too deeply to read", issuer_id)
+        return Verification(False, "the credential is nested too deeply to read", issuer_id,
+                            kind="unreadable")
     if unsigned:
         return Verification(False, "not covered by the signature (undefined in the "
-                                   "credential's contexts): " + ", ".join(unsigned), issuer_id)
+                                   "credential's contexts): " + ", ".join(unsigned), issuer_id,
+                            kind="unsigned", detail=", ".join(unsigned))
     value = str(proof.get("proofValue", ""))
     try:
         public_key = public_key_from_did(issuer_id)
@@ -260,7 +284,8 @@ def verify_signature(credential: dict) -> Verification:
         public_key.verify(signature, _hash_data(document, options))
     except InvalidSignature:
         return Verification(False, "the signature does not match: the credential was changed "
-                                   "or signed by someone else", issuer_id)
+                                   "or signed by someone else", issuer_id, kind="mismatch")
     except (ValueError, jsonld.JsonLdError) as error:
-        return Verification(False, f"cannot check the proof: {error}", issuer_id)
+        return Verification(False, f"cannot check the proof: {error}", issuer_id,
+                            kind="unreadable")
     return Verification(True, "signature valid", issuer_id)

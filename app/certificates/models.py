@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint,
-                        text)
+from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text,
+                        UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..accounts.models import utcnow
@@ -40,3 +40,18 @@ class Certificate(db.Model):
     @property
     def valid(self) -> bool:
         return self.revoked_at is None
+
+
+class StatusList(db.Model):
+    """One published Bitstring Status List (status.py): the key that places certificates'
+    bits in it, and the signed list credential as last published (refreshed on revoke)."""
+    __tablename__ = "status_lists"
+    __table_args__ = (CheckConstraint("purpose = 'revocation'", name="known_purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # the list number
+    purpose: Mapped[str] = mapped_column(String(16), default="revocation")
+    secret: Mapped[bytes] = mapped_column(LargeBinary(32))  # the position permutation's key
+    credential: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    revision: Mapped[int] = mapped_column(default=0)  # the ETag: bumped on every re-signing
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column()

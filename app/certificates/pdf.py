@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
 from flask import current_app
 import qrcode
@@ -93,6 +94,21 @@ def render_certificate_pdf(certificate, url: str) -> bytes:
         c.restoreState()
 
     _qr(c, url, width - 70 - 120, 50, 120)
+    c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=1)
+def not_found_pdf() -> bytes:
+    """What a .pdf link with an unknown code gets: a PDF that says so (same for every code)."""
+    files = font_files(current_app.config.get("CERTIFICATE_FONT"))
+    buffer = io.BytesIO()
+    c = pdfcanvas.Canvas(buffer, pagesize=landscape(A4), invariant=1)
+    c.setTitle("Certificate not found")
+    _centered(c, "未找到这张证书 · Certificate not found", 330, 28, files)
+    _centered(c, "请核对证书编号，或扫描证书上的二维码。 · Check the code, or scan the QR code on the certificate.",
+              280, 14, files, MUTED)
     c.showPage()
     c.save()
     return buffer.getvalue()

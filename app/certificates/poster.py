@@ -1,6 +1,8 @@
 """A phone-sized image (1080x1440 PNG) for WeChat Moments: course, name and a QR code."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import current_app
 from PIL import Image, ImageDraw
 
@@ -32,4 +34,15 @@ def render_poster_png(certificate, url: str) -> bytes:
         line("已撤销 REVOKED", 760, 56, "#c92a2a")
     image.paste(qr_image(url, 460), ((WIDTH - 460) // 2, 840))
     line("扫码验证真伪 · Scan to verify", 1330, 34, MUTED)
+    return png_bytes(image)
+
+
+@lru_cache(maxsize=1)
+def not_found_png() -> bytes:
+    """What a .png link with an unknown code gets: an image that says so."""
+    files = font_files(current_app.config.get("CERTIFICATE_FONT"))
+    image = Image.new("RGB", (WIDTH, 480), PAPER)
+    draw = ImageDraw.Draw(image)
+    centered_text(draw, WIDTH, "未找到这张证书", 160, 64, files, INK)
+    centered_text(draw, WIDTH, "Certificate not found", 280, 48, files, MUTED)
     return png_bytes(image)

@@ -12,10 +12,14 @@ from ..extensions import db
 from ..learning.models import Course, Enrolment
 from ..notifications.services import notify
 from ..outbox import services as outbox
+from . import status
 from .models import Certificate
 from .signals import certificate_changed
 
-CODE_BYTES = 18  # 144 random bits -> 24 URL-safe characters
+# Codes people can read aloud and type from paper: no 0/O, 1/I/L or U/V look-alikes,
+# 28 characters of 29 symbols = 136 random bits. Older codes (URL-safe base64) stay valid.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
+CODE_LENGTH = 28
 ISSUE_TASK = "certificates.issue"  # the Celery task (tasks.py) that runs issue_certificate
 
 
@@ -26,7 +30,19 @@ class CertificateError(Exception):
 
 
 def new_code() -> str:
-    return secrets.token_urlsafe(CODE_BYTES)
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def grouped(code: str) -> str:
+    """A new-style code in groups of four for reading (7K3M-Q9XR-…); others as they are."""
+    if len(code) == CODE_LENGTH and set(code) <= set(CODE_ALPHABET):
+        return "-".join(code[i:i + 4] for i in range(0, CODE_LENGTH, 4))
+    return code
+
+
+def normalised_code(typed: str) -> str:
+    """What a person typed, as a new-style code: spaces, dashes and case do not matter."""
+    return "".join(ch for ch in (typed or "").upper() if ch.isalnum())
 
 
 def issue_certificate(user_id: int, course_id: int) -> Certificate | None:
@@ -50,6 +66,7 @@ def issue_certificate(user_id: int, course_id: int) -> Certificate | None:
         learner_name=user.display_name, course_title=course.title, issued_at=utcnow(),
         completed_at=completed_at)
     if inserted:
+        status.ensure_list(db.session.scalar(select(Certificate.id).where(Certificate.code == code)))
         notify(user_id, "certificate_issued", code=code, course_title=course.title)
         # Receivers write their follow-ups (the tier to re-evaluate) into this transaction.
         certificate_changed.send(None, user_id=user_id, course_id=course_id, change="issued")
@@ -61,9 +78,24 @@ def issue_certificate(user_id: int, course_id: int) -> Certificate | None:
 
 
 def find_by_code(code: str) -> Certificate | None:
+    """The certificate of an exact code (links, QR codes) or of a typed new-style one."""
     if not code or len(code) > 64:
         return None
-    return db.session.execute(select(Certificate).where(Certificate.code == code)).scalar_one_or_none()
+    found = db.session.execute(select(Certificate).where(Certificate.code == code)).scalar_one_or_none()
+    typed = normalised_code(code)
+    if found is None and typed != code and len(typed) == CODE_LENGTH:
+        found = db.session.execute(select(Certificate).where(Certificate.code == typed)).scalar_one_or_none()
+    return found
+
+
+def certifying_course(course_id: int) -> Course | None:
+    """A course whose certificate is an Achievement people may look up: one that grants
+    certificates, or granted some (a credential issued then still points at it)."""
+    course = db.session.get(Course, course_id)
+    if course is None or not (course.grants_certificate or db.session.scalar(
+            select(exists().where(Certificate.course_id == course_id)))):
+        return None
+    return course
 
 
 def certificates_of(user_id: int) -> list[Certificate]:
@@ -80,6 +112,8 @@ def revoke(certificate: Certificate, reason: str, admin: User | None) -> None:
     certificate.revoked_at = utcnow()
     certificate.revoked_reason = reason[:1000]
     certificate.revoked_by_id = admin.id if admin else None
+    db.session.flush()
+    status.refresh(certificate)  # the bit every verifier reads; the credential stays as issued
     notify(certificate.user_id, "certificate_revoked", code=certificate.code,
            course_title=certificate.course_title)
     certificate_changed.send(None, change="revoked", user_id=certificate.user_id,
@@ -100,6 +134,8 @@ def reissue(certificate: Certificate) -> Certificate:
                         generation=latest + 1, learner_name=user.display_name,
                         course_title=course.title, completed_at=certificate.completed_at)
     db.session.add(fresh)
+    db.session.flush()
+    status.ensure_list(fresh.id)  # a new certificate, a new bit: the old one stays revoked
     notify(user.id, "certificate_issued", code=fresh.code, course_title=course.title)
     certificate_changed.send(None, change="reissued", user_id=user.id, course_id=course.id)
     db.session.commit()
