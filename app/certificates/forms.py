@@ -9,11 +9,13 @@ MAX_CREDENTIAL_BYTES = 64 * 1024  # ours are about 3 KB; anything far larger is 
 
 
 class VerifyForm(FlaskForm):
-    code = StringField(_l("Certificate code"), validators=[Optional(), Length(max=80)],
+    code = StringField(_l("Certificate code"), validators=[Optional(), Length(max=80, message=_l(
+                           "A certificate code is 28 characters (at most 80 with spaces and dashes)."))],
                        render_kw={"autocomplete": "off", "autocapitalize": "characters",
                                   "spellcheck": "false", "placeholder": "XXXX-XXXX-XXXX-…"})
     credential = TextAreaField(_l("Or paste the credential (JSON)"),
-                               validators=[Optional(), Length(max=MAX_CREDENTIAL_BYTES)],
+                               validators=[Optional(), Length(max=MAX_CREDENTIAL_BYTES, message=_l(
+                                   "This is too large to be a credential (at most 64 KB)."))],
                                render_kw={"rows": 5, "spellcheck": "false", "autocapitalize": "none"})
     upload = FileField(_l("Or choose the credential file (.json)"),
                        render_kw={"accept": ".json,application/json,application/ld+json,application/vc"})

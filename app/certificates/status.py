@@ -25,7 +25,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import ServiceUnavailable
 
 from ..accounts.models import utcnow
-from ..database import write_aside
+from ..database import request_writes, write_aside
 from ..extensions import db
 from ..urls import public_url
 from .models import Certificate, StatusList
@@ -133,11 +133,20 @@ def _list(number: int) -> StatusList | None:
     return db.session.get(StatusList, number)
 
 
+def _fill(statement) -> bool:
+    """Fill in a cache row: in this transaction where it writes anyway (commands, POSTs that
+    write), else aside (a GET never writes through its own transaction)."""
+    if request_writes():
+        db.session.execute(statement)
+        return True
+    return write_aside(statement)
+
+
 def _list_for_reading(number: int) -> StatusList | None:
-    """The list, created aside if certificates that predate it (bulk-loaded demo data) need
-    it while a read request is being served."""
+    """The list, created now if certificates that predate it (bulk-loaded demo data) need
+    it while they are being read."""
     status_list = _list(number)
-    if status_list is None and write_aside(_new_list_statement(number)):
+    if status_list is None and _fill(_new_list_statement(number)):
         status_list = _list(number)
     return status_list
 
@@ -201,7 +210,7 @@ def published(number: int) -> tuple[dict, int] | None:
 
         credential = _signed_list_credential(status_list)
         # A revocation racing this one wins: only an unsigned row is filled in.
-        write_aside(update(StatusList).where(StatusList.id == number,
+        _fill(update(StatusList).where(StatusList.id == number,
                                              StatusList.credential.is_(None))
                     .values(credential=credential, updated_at=utcnow()))
         return credential, status_list.revision

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..authz import role_required
+from ..database import read_only
 from ..extensions import limiter
 from ..urls import public_url
 from . import services
@@ -99,6 +100,7 @@ def _signed(certificate) -> dict:
 
 @bp.route("/verify", methods=["GET", "POST"])
 @limiter.limit(VERIFY_LIMIT, methods=["POST"])
+@read_only
 def check_page():
     """Anyone checks a certificate: its code, or the credential file the holder gave them.
     The same checks as `flask certificates verify`."""

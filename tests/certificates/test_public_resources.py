@@ -1,0 +1,162 @@
+"""Every URL in a credential resolves to the right thing, for a verifier and for a person;
+the public /verify page checks a code or a credential file the way the CLI does."""
+import io
+import json
+
+import pytest
+from sqlalchemy import select, update
+
+from app.certificates.models import Certificate
+from app.extensions import db
+from app.learning.models import Course
+from tests.certificates.test_verification import _admin, _credential
+from tests.conftest import csrf_token
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def _path(app, url):
+    return url.removeprefix(app.config["PUBLIC_BASE_URL"])
+
+
+@pytest.mark.parametrize("accept, media_type", [
+    ("application/ld+json", "application/ld+json"),
+    ("application/vc", "application/vc"),
+    ("application/vc+ld+json", "application/vc+ld+json"),
+    ("application/json", "application/json"),
+])
+def test_the_credential_id_answers_json_ld_to_verifiers(app, certified, accept, media_type):
+    credential = _credential(app, certified)
+    response = app.test_client().get(_path(app, credential["id"]), headers={"Accept": accept})
+    assert response.status_code == 200 and response.mimetype == media_type
+    assert json.loads(response.get_data()) == credential
+    assert "Accept" in response.headers["Vary"]
+
+
+def test_the_credential_id_answers_html_to_browsers(app, certified):
+    credential = _credential(app, certified)
+    for accept in (BROWSER, "*/*", None):
+        response = app.test_client().get(_path(app, credential["id"]),
+                                         headers={"Accept": accept} if accept else {})
+        assert response.status_code == 200 and response.mimetype == "text/html"
+
+
+def test_achievement_and_issuer_are_public_in_both_forms(app, certified):
+    credential = _credential(app, certified)
+    achievement = credential["credentialSubject"]["achievement"]
+    client = app.test_client()
+    page = client.get(_path(app, achievement["id"]), headers={"Accept": BROWSER, "Accept-Language": "en"})
+    assert page.status_code == 200 and "Gamma course" in page.get_data(as_text=True)
+    assert "What earns it" in page.get_data(as_text=True)
+    document = json.loads(client.get(_path(app, achievement["id"]), headers={"Accept": "application/ld+json"}).get_data())
+    assert document["id"] == achievement["id"] and document["criteria"] == achievement["criteria"]
+    assert document["@context"] == credential["@context"]
+    assert json.loads(client.get(_path(app, achievement["id"]) + ".json").get_data())["id"] == achievement["id"]
+
+    issuer = credential["issuer"]
+    profile_page = client.get(_path(app, issuer["url"]), headers={"Accept": BROWSER, "Accept-Language": "zh"})
+    assert profile_page.status_code == 200 and issuer["id"] in profile_page.get_data(as_text=True)
+    profile = json.loads(client.get(_path(app, issuer["url"]), headers={"Accept": "application/ld+json"}).get_data())
+    assert profile["id"] == issuer["id"] and profile["type"] == ["Profile"]
+
+
+def test_a_course_without_certificates_is_no_achievement(app, certified):
+    with app.app_context():
+        other = db.session.scalar(select(Course.id).where(Course.grants_certificate.is_(False)).limit(1))
+    assert other is not None
+    client = app.test_client()
+    assert client.get(f"/achievements/{other}").status_code == 404
+    assert client.get(f"/achievements/{other}.json").mimetype == "application/json"
+    assert client.get("/achievements/999999").status_code == 404
+
+
+def test_unknown_codes_answer_404_of_the_type_asked(app):
+    client = app.test_client()
+    json_404 = client.get("/verify/NOPE.json")
+    assert json_404.status_code == 404 and json_404.get_json()["error"] == "not_found"
+    pdf_404 = client.get("/verify/NOPE.pdf")
+    assert pdf_404.status_code == 404 and pdf_404.mimetype == "application/pdf" and pdf_404.data.startswith(b"%PDF")
+    png_404 = client.get("/verify/NOPE.png")
+    assert png_404.status_code == 404 and png_404.mimetype == "image/png" and png_404.data.startswith(b"\x89PNG")
+    ld_404 = client.get("/verify/NOPE", headers={"Accept": "application/ld+json"})
+    assert ld_404.status_code == 404 and ld_404.mimetype == "application/json"
+    assert client.get("/verify/NOPE", headers={"Accept": BROWSER}).mimetype == "text/html"
+
+
+def test_a_typed_code_finds_its_certificate(app, certified):
+    """New codes have no look-alikes; people type them with spaces, dashes, small letters."""
+    with app.app_context():
+        db.session.execute(update(Certificate).values(code="7K3MQ9XRABCDEFGH2345WXYZ6789"))
+        db.session.commit()
+    client = app.test_client()
+    page = client.get("/verify/7K3MQ9XRABCDEFGH2345WXYZ6789", headers={"Accept-Language": "en"})
+    assert "7K3M-Q9XR-ABCD-EFGH-2345-WXYZ-6789" in page.get_data(as_text=True)
+    response = client.post("/verify", data={"code": " 7k3m-q9xr abcd efgh-2345-wxyz-6789 ",
+                                            "csrf_token": csrf_token(client, "/verify")})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/verify/7K3MQ9XRABCDEFGH2345WXYZ6789")
+    assert client.get("/verify/7k3m-q9xr-abcd-efgh-2345-wxyz-6789").status_code == 301
+    # Old-style codes (URL-safe base64, case matters) keep working exactly.
+    assert client.get(f"/verify/{certified}").status_code == 404  # it was replaced above
+
+
+def _post(client, language="en", **data):
+    token = csrf_token(client, "/verify")
+    return client.post("/verify", data={"csrf_token": token, **data},
+                       headers={"Accept-Language": language}, content_type="multipart/form-data")
+
+
+def test_the_verify_page_checks_a_pasted_credential_in_both_languages(app, certified):
+    credential = _credential(app, certified)
+    client = app.test_client()
+    form = client.get("/verify", headers={"Accept-Language": "zh"}).get_data(as_text=True)
+    assert "<h1>" in form and "证书编号" in form
+    en = _post(client, credential=json.dumps(credential)).get_data(as_text=True)
+    assert "Valid credential" in en and "小林" in en
+    for label in ("Signature", "key", "Status list (revocation)", "Dates", "Certificate register"):
+        assert label in en, label
+    zh = _post(client, "zh", credential=json.dumps(credential)).get_data(as_text=True)
+    assert "有效" in zh and "签名" in zh and "状态列表" in zh
+
+
+def test_the_verify_page_refuses_what_was_not_signed(app, certified):
+    credential = _credential(app, certified)
+    credential["credentialSubject"]["grade"] = "A+"
+    page = _post(app.test_client(), credential=json.dumps(credential)).get_data(as_text=True)
+    assert "Not valid" in page and "credentialSubject.grade" in page
+    assert "小林" not in page  # nothing the file claims is shown as if it were checked
+
+
+def test_the_verify_page_takes_an_uploaded_file_and_says_revoked(app, certified, make_user):
+    credential = _credential(app, certified)
+    admin = _admin(app, make_user)
+    page = f"/admin/certificates/{certified}"
+    admin.post(page, data={"action": "revoke", "reason": "Exam fraud", "csrf_token": csrf_token(admin, page)})
+    client = app.test_client()
+    body = _post(client, upload=(io.BytesIO(json.dumps(credential).encode()), "c.json")).get_data(as_text=True)
+    assert "Revoked" in body and "Exam fraud" in body
+
+
+@pytest.mark.parametrize("data, message", [
+    ({}, "Type a certificate code"),
+    ({"code": "NOTACODE"}, "No certificate has this code"),
+    ({"credential": "{not json"}, "not valid JSON"),
+    ({"credential": "[1, 2]"}, "one JSON object"),
+    ({"credential": "[" * 20_000 + "]" * 20_000}, "not valid JSON"),
+    ({"credential": "x" * 70_000}, "64"),
+    ({"upload": (io.BytesIO(b"\xff\xfe\x00garbage"), "c.json")}, "not JSON text"),
+    ({"upload": (io.BytesIO(b" " * 70_000), "c.json")}, "too large"),
+])
+def test_bad_input_gets_a_400_that_says_what_is_wrong(app, data, message):
+    response = _post(app.test_client(), **data)
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+
+
+def test_bad_input_is_explained_in_chinese_too(app):
+    response = _post(app.test_client(), "zh", credential="{not json")
+    assert response.status_code == 400 and "JSON" in response.get_data(as_text=True)
+    assert "not valid JSON" not in response.get_data(as_text=True)
+
+
+def test_the_verify_form_needs_its_csrf_token(app):
+    response = app.test_client().post("/verify", data={"code": "X"})
+    assert response.status_code == 400
