@@ -129,8 +129,16 @@ def ensure_list(certificate_id: int) -> None:
     db.session.execute(_new_list_statement(list_number_of(certificate_id)))
 
 
-def _list(number: int) -> StatusList | None:
-    return db.session.get(StatusList, number)
+def _list(number: int):
+    """The list's row (id, secret, credential, revision), also when it was created aside
+    after this transaction's snapshot was taken."""
+    query = select(StatusList.id, StatusList.secret, StatusList.credential,
+                   StatusList.revision).where(StatusList.id == number)
+    row = db.session.execute(query).first()
+    if row is None:
+        with db.engine.connect() as connection:
+            row = connection.execute(query).first()
+    return row
 
 
 def _fill(statement) -> bool:
@@ -142,21 +150,21 @@ def _fill(statement) -> bool:
     return write_aside(statement)
 
 
-def _list_for_reading(number: int) -> StatusList | None:
-    """The list, created now if certificates that predate it (bulk-loaded demo data) need
-    it while they are being read."""
-    status_list = _list(number)
-    if status_list is None and _fill(_new_list_statement(number)):
-        status_list = _list(number)
-    return status_list
+def _secret_of(number: int) -> bytes | None:
+    """The list's permutation key; the list is created now if certificates that predate it
+    (bulk-loaded demo data) need it while they are being read."""
+    row = _list(number)
+    if row is None and _fill(_new_list_statement(number)):
+        row = _list(number)
+    return row.secret if row is not None else None
 
 
 def entry_of(certificate: Certificate) -> Entry:
     number = list_number_of(certificate.id)
-    status_list = _list_for_reading(number)
-    if status_list is None:  # the database would not take the row now: never a credential without its status
+    secret = _secret_of(number)
+    if secret is None:  # the database would not take the row now: never a credential without its status
         raise ServiceUnavailable("the certificate's status list is not available yet")
-    return Entry(number, permute(status_list.secret, (certificate.id - 1) % SIZE))
+    return Entry(number, permute(secret, (certificate.id - 1) % SIZE))
 
 
 def _revoked_positions(status_list: StatusList) -> list[int]:

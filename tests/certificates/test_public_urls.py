@@ -27,6 +27,14 @@ def test_no_page_or_credential_points_at_the_host_a_request_names(app, certified
     }
     credential = json.loads(bodies["credential"])
     assert credential["id"].startswith("https://academy.example.com/verify/")
+    for name, url in (("status list", credential["credentialStatus"]["statusListCredential"]),
+                      ("achievement", credential["credentialSubject"]["achievement"]["id"]),
+                      ("issuer", credential["issuer"]["url"])):
+        assert url.startswith("https://academy.example.com/"), name
+        path = url.removeprefix("https://academy.example.com")
+        bodies[name] = evil.get(path, headers={"Accept": "application/ld+json"}).get_data(as_text=True)
+        bodies[name + " page"] = evil.get(path).get_data(as_text=True)
+    bodies["verify form"] = evil.get("/verify").get_data(as_text=True)
     with app.app_context():
         token = create_token("shop", ["certificates:read"])[1]
         db.session.commit()

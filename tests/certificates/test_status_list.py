@@ -170,3 +170,20 @@ def test_two_revocations_at_once_in_one_list_both_reach_the_list(app, quiz_learn
     bits = status.decode(listed["credentialSubject"]["encodedList"])
     for certificate_id in certificates:
         assert status.bit_is_set(bits, status.permute(secret, (certificate_id - 1) % status.SIZE))
+
+
+def test_certificates_loaded_in_bulk_get_their_list_when_first_read(app, certified):
+    """Demo data and rows from before status lists have no list row: the first GET creates
+    it aside (a GET never writes through its own transaction) and serves the credential."""
+    with app.app_context():
+        db.session.query(StatusList).delete()
+        db.session.commit()
+    client = app.test_client()
+    page = client.get(f"/verify/{certified}", headers={"Accept-Language": "en"})
+    assert page.status_code == 200 and "Valid certificate" in page.get_data(as_text=True)
+    credential = _credential(app, certified)
+    assert client.get(_path(credential)).status_code == 200
+
+
+def _path(credential):
+    return "/" + credential["credentialStatus"]["statusListCredential"].split("/", 3)[3]
