@@ -13,6 +13,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import base58
@@ -33,12 +34,17 @@ _ED25519_MULTICODEC = b"\xed\x01"
 CRYPTOSUITE = "eddsa-rdfc-2022"
 
 
+@lru_cache(maxsize=None)
+def _context_text(name: str) -> str:
+    return (Path(__file__).with_name("contexts") / name).read_text(encoding="utf-8")
+
+
 def _document_loader(url: str, _options=None):
     name = _CONTEXT_FILES.get(url)
     if name is None:  # never the network: an unknown context is an invalid credential here
         raise jsonld.JsonLdError(f"unknown JSON-LD context {url}", "loading document failed")
-    text = (Path(__file__).with_name("contexts") / name).read_text(encoding="utf-8")
-    return {"contextUrl": None, "documentUrl": url, "document": json.loads(text)}
+    # A fresh parse each time: pyld may change the document it is given.
+    return {"contextUrl": None, "documentUrl": url, "document": json.loads(_context_text(name))}
 
 
 def _canonical(document: dict) -> bytes:
