@@ -334,3 +334,30 @@ def test_an_admin_cannot_anonymise_themselves(app, client, admin):
     response = _post(client, f"/admin/users/{admin}/anonymise", reason="x", confirmation=str(admin))
     assert response.status_code == 400
     assert _user(app, admin).anonymised_at is None
+
+
+def test_a_trainers_export_holds_her_authoring_and_what_she_did_for_others(app, client, admin, imported, make_user):
+    """What staff did is personal data too: course access, uploads, drafts, publications,
+    and actions taken on other people's accounts."""
+    from app.authoring.models import CourseGrant, CourseVersion, DraftFile, StagedImport
+    from app.learning.models import Course
+
+    trainer = make_user("trainer@example.com", role="trainer", name="王老师")
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == "gamma"))
+        db.session.add_all([
+            CourseGrant(course_id=course.id, user_id=trainer, kind="editor", granted_by_id=admin),
+            StagedImport(id="s" * 32, course_slug="gamma", user_id=trainer, files={"course.md": "x"}),
+            DraftFile(course_id=course.id, path="notes-by-trainer.md", text="x", updated_by_id=trainer),
+            CourseVersion(course_id=course.id, number=99, files={}, digest="0" * 64,
+                          published_by_id=trainer),
+            AccountAudit(user_id=admin, actor_id=trainer, action="role_changed", reason="test")])
+        db.session.commit()
+    data = json.loads(_post(client, f"/admin/users/{trainer}/export", reason="PIPL").get_data(as_text=True))
+    assert [(g["course"], g["granted_by_id"]) for g in data["course_access"]] == [("gamma", admin)]
+    assert [s["files"] for s in data["course_uploads_staged"]] == [["course.md"]]
+    assert [f["path"] for f in data["draft_files_last_saved_by_them"]] == ["notes-by-trainer.md"]
+    assert [v["number"] for v in data["course_versions_published_by_them"]] == [99]
+    assert [a["user_id"] for a in data["account_actions_taken_by_them"]] == [admin]
+    admin_data = json.loads(_post(client, f"/admin/users/{admin}/export", reason="PIPL").get_data(as_text=True))
+    assert [g["user_id"] for g in admin_data["course_access_given_by_them"]] == [trainer]
