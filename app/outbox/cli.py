@@ -38,18 +38,24 @@ def parked_command():
     click.echo(f"{len(rows)} parked row(s)")
 
 
+# Row ids are database integers: anything outside is refused by click, not by the database.
+ROW_ID = click.IntRange(1, 2**63 - 1)
+
+
 @outbox_cli.command("retry")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ROW_ID)
 @click.option("--all", "everything", is_flag=True, help="Every parked row.")
 def retry_command(ids, everything):
     """Put parked rows back in line (after fixing what made them fail)."""
     if not ids and not everything:
         raise click.UsageError("name the row ids, or --all")
+    if ids and everything:
+        raise click.UsageError("name the row ids or give --all, not both")
     click.echo(f"{services.retry(None if everything else list(ids))} row(s) back in line")
 
 
 @outbox_cli.command("discard")
-@click.argument("ids", nargs=-1, type=int, required=True)
+@click.argument("ids", nargs=-1, type=ROW_ID, required=True)
 def discard_command(ids):
     """Delete parked rows: their side effect is abandoned."""
     click.echo(f"{services.discard(list(ids))} parked row(s) discarded")

@@ -325,6 +325,11 @@ def test_a_row_that_cannot_start_is_parked_and_can_be_retried_or_discarded(app):
         unknown_id = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.task == "no.such.task"))
     assert "1 row(s) back in line" in runner.invoke(args=["outbox", "retry", str(failing_id)]).output
     assert "1 parked row(s) discarded" in runner.invoke(args=["outbox", "discard", str(unknown_id)]).output
+    # Ids a database cannot hold, or ids with --all, are a usage error, not a traceback.
+    for args in (["retry", str(2**64)], ["discard", "0"], ["retry", "-5"], ["retry", "3", "--all"]):
+        refused = runner.invoke(args=["outbox", *args])
+        assert refused.exit_code == 2 and refused.exception is None or isinstance(refused.exception, SystemExit), args
+        assert "Traceback" not in refused.output and "Error" in refused.output, args
 
 
 def test_a_published_task_that_no_worker_finishes_is_published_again(app, database_url, imported,
