@@ -628,8 +628,8 @@ def _shortanswer_items(q: GiftQuestion) -> tuple[str, list[str], list[str]]:
                         "per-answer feedback)")
         if _STARS.search(answer.text):
             if answer.fraction:
-                lost.append(f"the answer '{text}' uses Moodle's '*' wildcard, worth "
-                            f"{_percent(answer.fraction)}: answers only it accepts score 0 here")
+                lost.append(f"the answer '{text}' (Moodle's '*' wildcard, worth "
+                            f"{_percent(answer.fraction)}): answers only it accepts score 0 here")
             continue
         text = text.replace("\\*", "*")
         # The credit Moodle gives to exactly this text: an earlier answer (a wildcard too)
@@ -691,8 +691,9 @@ def _numeric_items(q: GiftQuestion) -> tuple[str, list[str], list[str]]:
     kept: list[tuple[float, float, float]] = []
     for answer in q.answers:
         catch_all = answer.text.strip() == "*"
-        label = "any other number" if catch_all else f"the answer {answer.text}"
+        spec, low, high = ("", 0.0, 0.0) if catch_all else _numeric_range(answer)
         if answer.feedback:
+            label = "any other number" if catch_all else f"the answer {spec}"
             lost.append(f"the feedback on {label} (numeric questions have no per-answer "
                         "feedback)")
         if catch_all:
@@ -700,16 +701,13 @@ def _numeric_items(q: GiftQuestion) -> tuple[str, list[str], list[str]]:
                 lost.append(f"Moodle gives any other number {_percent(answer.fraction)}; here "
                             "it scores 0")
             break  # nothing after a '*' is ever reached in Moodle
-        spec, low, high = _numeric_range(answer)
         # An answer inside an earlier one is never reached (in Moodle either).
         if any(lo <= low and high <= hi for lo, hi, _f in kept):
             continue
         kept.append((low, high, answer.fraction))
-        item = f"- {spec}" if answer.fraction == 1.0 else f"- [{_percent(answer.fraction)}] {spec}"
-        if answer.fraction and item not in lines:
-            lines.append(item)
-        elif not answer.fraction:
-            lines.append(item)  # a 0% range still takes the numbers it holds first
+        # A 0% range is kept too: it still takes the numbers it holds before later ones.
+        lines.append(f"- {spec}" if answer.fraction == 1.0
+                     else f"- [{_percent(answer.fraction)}] {spec}")
     if not any(f >= _FULL for _lo, _hi, f in kept):
         raise _Unsupported("no answer is worth 100%, so nobody can earn full marks, which our "
                            "quiz format refuses")

@@ -210,3 +210,48 @@ def test_each_kind_of_question_is_in_the_data():
              for r in rows if weighted(r[1])}
     assert {("multichoice", True), ("multichoice", False), ("shortanswer", None),
             ("numerical", None)} <= kinds
+
+
+# --------------------------------------------------------------------------- edge cases
+
+@pytest.mark.parametrize("gift", [
+    "Q {=a ~%-50%b ~%25%c}",                               # single, negative and partial
+    "Q {=a =b ~c}",                                         # two fully right answers
+    "Q {~%100%a ~%-50%b ~%-50%c}",                          # one right box, penalties
+    "Q {~%50%a ~%50%b ~%50%c ~%-100%d}",                    # more than 100% to pick from
+    "Q {~%33.33333%a ~%33.33333%b ~%33.33333%c ~d}",        # Moodle's thirds
+    "Q {=Frog =%50%frog =%25%Toad}",                        # Moodle never reaches 'frog'
+    "Q {=%0%Toad =Frog =%50%toad}",                         # a 0% answer taken first
+    "Q {#=%50%1820..1830 =1825..1835}",                     # overlapping, first one wins
+    "Q {#=1822:0 =%50%1822:2 =%-25%1822:10}",               # narrow first, then wider
+    "Q {#=%0%5..6 =1..10}",                                 # a 0% range before a wide one
+    "Q {#=3 =%50%3:1 ~#wrong}",                             # 0% catch-all feedback only
+])
+def test_converted_questions_score_as_in_moodle(gift):
+    [question] = parse_gift(gift + "\n")
+    assert compare(question) == ("same", "")
+
+
+@pytest.mark.parametrize("gift, lost", [
+    ("Q {=Frog =%50%Fro*}", "'*' wildcard, worth 50%"),
+    ("Q {=Frog =%50%frog.}", "read the same here"),
+    ("Q {#=3 =%10%*}", "any other number 10%"),
+])
+def test_what_cannot_score_the_same_is_reported(gift, lost):
+    from app.quizzes.gift import convert_gift
+
+    [question] = parse_gift(gift + "\n")
+    result = convert_gift([question])
+    assert any(lost in what for _line, _name, what in result.lost), result.lost
+    assert compare(question)[0] == "differs"  # and it is a real difference, not noise
+
+
+@pytest.mark.parametrize("gift, reason", [
+    ("Q {=%0%* =Frog}", "no answer is worth 100%"),         # Moodle's '*' takes every answer
+    ("Q {#=%50%1822:2 =1822}", "no answer is worth 100%"),  # 1822 is inside the 50% range
+    ("Q {~%25%a ~%25%b ~c}", "add up to 50%"),
+])
+def test_questions_nobody_can_pass_in_moodle_are_skipped(gift, reason):
+    [question] = parse_gift(gift + "\n")
+    verdict, detail = compare(question)
+    assert verdict == "skipped" and reason in detail
