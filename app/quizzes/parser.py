@@ -248,7 +248,7 @@ def _credit(mark: str, path: str, line: int) -> float | None:
     percent = float(mark[:-1].strip())
     if not -100 <= percent <= 100:
         raise ContentError(path, line, f"a credit is a percentage from -100% to 100% (found {mark})")
-    return percent / 100
+    return round(percent / 100, 9)  # 33.33333% -> 0.3333333, not 0.33333329999999994
 
 
 def parse_numeric(spec: str) -> dict | None:
