@@ -218,3 +218,20 @@ def test_shipped_courses_parse_exactly_as_before_fractional_credit():
             assert all("credit" not in o for o in question.get("options", ()))
             assert "partial" not in question
             assert all("credit" not in r for r in question.get("ranges", ()))
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/course-format.md"])
+def test_the_part_credit_examples_are_valid_quizzes(doc):
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / doc).read_text()
+    [example] = [block for block in re.findall(r"```markdown\n(.*?)```", text, re.S)
+                 if "[50%] Galilee" in block]
+    example = "\n".join(line.removeprefix("  ") for line in example.split("\n"))
+    quiz = merge_languages({"en": parse(example)})
+    hometown, tomb, word, born = quiz["questions"]
+    assert [o["credit"] for o in hometown["options"]] == [-0.25, 0.25, 0.5, 1.0]
+    assert sum(o["credit"] for o in tomb["options"] if o["credit"] > 0) == 1.0
+    assert word["partial"] == [{"text": "Nazereth", "credit": 0.75}]
+    assert born["ranges"][1]["credit"] == 0.5
