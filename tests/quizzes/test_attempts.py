@@ -10,8 +10,14 @@ from app.extensions import db
 from app.learning.models import Enrolment
 from app.quizzes.models import Attempt, AttemptAnswer, Quiz
 from tests.conftest import Auth, csrf_token
-from tests.quizzes.conftest import (CANARIES, RIGHT, WRONG, Learner, reader_of_gamma,
-                                   weight_the_quiz)
+from tests.quizzes.conftest import (
+    CANARIES,
+    RIGHT,
+    WRONG,
+    Learner,
+    reader_of_gamma,
+    weight_the_quiz,
+)
 
 
 def count(model, *where):
@@ -101,7 +107,7 @@ def test_credits_grade_through_the_pages_and_show_only_after_passing(client, qui
     answers = dict(RIGHT, **{"q-first": "c", "q-rate": "转化率", "q-percent": "61"})
     attempt_id = quiz_learner.start_attempt_id()
     attempt_page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
-    questions = re.findall(r"<fieldset.*?</fieldset>", attempt_page, re.S)
+    questions = re.findall(r"<fieldset.*?</fieldset>", attempt_page, re.DOTALL)
     assert len(questions) == 6 and not any("%" in question for question in questions)
     response = quiz_learner.submit(attempt_id, answers)
     with app.app_context():

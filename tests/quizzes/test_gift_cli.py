@@ -55,12 +55,11 @@ def test_what_is_lost_is_said_per_question(runner, app, imported, tmp_path):
     result = import_gift(runner, imported, LOSSY, tmp_path)
     assert result.exit_code == 0, result.output
     lost = [line for line in result.output.splitlines() if ": lost " in line]
+    where = f"{tmp_path / 'questions.gift.txt'}:11: Tomb: lost"
     assert lost == [
-        f"{tmp_path / 'questions.gift.txt'}:11: Tomb: lost the feedback on the answer 'no one' "
-        "(text questions have no per-answer feedback)",
-        f"{tmp_path / 'questions.gift.txt'}:11: Tomb: lost the answer 'nob*dy' (Moodle's '*' "
-        "wildcard, worth 50%): answers only it accepts score 0 here",
-        f"{tmp_path / 'questions.gift.txt'}:11: Tomb: lost the Moodle tags 'history'",
+        f"{where} the feedback on the answer 'no one' (text questions have no per-answer feedback)",
+        f"{where} the answer 'nob*dy' (Moodle's '*' wildcard, worth 50%): answers only it accepts score 0 here",
+        f"{where} the Moodle tags 'history'",
     ]
     assert "1 with losses" in result.output
     assert [q["id"] for q in quiz_of(app, "only")["questions"]] == ["hometown", "born", "tomb"]

@@ -226,7 +226,7 @@ def test_the_part_credit_examples_are_valid_quizzes(doc):
     from pathlib import Path
 
     text = (Path(__file__).parents[2] / doc).read_text()
-    [example] = [block for block in re.findall(r"```markdown\n(.*?)```", text, re.S)
+    [example] = [block for block in re.findall(r"```markdown\n(.*?)```", text, re.DOTALL)
                  if "[50%] Galilee" in block]
     example = "\n".join(line.removeprefix("  ") for line in example.split("\n"))
     quiz = merge_languages({"en": parse(example)})
