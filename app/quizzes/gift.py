@@ -492,7 +492,8 @@ def _markdown_lines(text: str, fmt: str, inline: bool = False) -> list[str]:
 
 
 def _inline(text: str, fmt: str) -> str:
-    return " ".join(line.strip() for line in _markdown_lines(text, fmt, inline=True))
+    # One line, and runs of spaces as one: a page shows them so anyway.
+    return " ".join(" ".join(_markdown_lines(text, fmt, inline=True)).split())
 
 
 def _plain(text: str, fmt: str) -> str:
