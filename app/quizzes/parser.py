@@ -306,9 +306,10 @@ def _check_question(q: ParsedQuestion, path: str) -> None:
             raise ContentError(path, q.line, "no option is worth 100%: a learner could never "
                                "earn this question's points")
         if q.type in ("single", "truefalse") and not weighted and correct != 1:
+            hint = ("; several options that are each fully right are marked [100%]"
+                    if q.type == "single" and correct > 1 else "")
             raise ContentError(path, q.line, f"a {q.type} question needs exactly one [x] "
-                               f"(found {correct}; several options that are all fully right "
-                               "are each marked [100%])")
+                               f"(found {correct}{hint})")
         if q.type == "multiple" and weighted:
             total = sum(max(0.0, option_credit(o)) for o in q.options)
             if total < FULL:

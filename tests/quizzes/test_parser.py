@@ -176,6 +176,7 @@ def test_old_syntax_keeps_its_data_and_its_scores():
 
 @pytest.mark.parametrize("body, line, reason", [
     ("## Q {#a type=single}\n- [50%] x\n- [ ] y\n", 4, "no option is worth 100%"),
+    ("## Q {#a type=single}\n- [x] x\n- [x] y\n", 4, "each fully right are marked [100%]"),
     ("## Q {#a type=multiple}\n- [50%] x\n- [25%] y\n- [ ] z\n", 4, "add up to 75%"),
     ("## Q {#a type=single}\n- [150%] x\n- [x] y\n", 5, "from -100% to 100%"),
     ("## Q {#a type=truefalse}\n- [100%] True\n- [ ] False\n", 5, "without a percentage"),
