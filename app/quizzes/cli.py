@@ -68,10 +68,11 @@ def import_gift(file, target, language, pass_mark, replace, strict, courses_path
                    + ", ".join(f"'{c}'" for c in result.categories)
                    + " (a quiz has none)", err=True)
     if strict and not result.complete:
+        categories = " and the categories would not be kept" if result.categories else ""
         raise click.ClickException(
             f"--strict: {len(result.skipped)} question(s) would be skipped and "
-            f"{len({line for line, _n, _w in result.lost})} would lose something (see above); "
-            "nothing was written")
+            f"{len({line for line, _n, _w in result.lost})} would lose something{categories} "
+            "(see above); nothing was written")
     converted = result.converted
     if converted == 0:
         raise click.ClickException("no question could be converted; nothing was written")

@@ -76,6 +76,14 @@ def test_strict_refuses_when_anything_would_be_lost(runner, app, imported, tmp_p
     assert not target.exists() and quiz_of(app, "only") is None
 
 
+def test_strict_refuses_a_file_whose_only_loss_is_its_category(runner, app, imported, tmp_path):
+    result = import_gift(runner, imported, "$CATEGORY: $course$/Week 1\n\n" + WEIGHTED, tmp_path,
+                         "--strict")
+    assert result.exit_code != 0 and "not kept: the Moodle categories '$course$/Week 1'" in result.output
+    assert "the categories would not be kept" in result.output
+    assert not (imported / "beta" / "01-only" / "quiz.en.md").exists()
+
+
 @needs_data
 def test_strict_refuses_skipped_questions_too(runner, app, imported, tmp_path):
     result = runner.invoke(args=["quizzes", "import-gift", str(GIFT / "fixtures" / "questions.gift.txt"),
