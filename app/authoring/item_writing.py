@@ -182,7 +182,8 @@ def wide_numeric(quiz: ParsedQuiz) -> list[ItemWarning]:
     for question in quiz.questions:
         if question.type != "numeric":
             continue
-        for spec, line in question.answers:
+        for answer in question.answers:
+            spec, line = answer.text, answer.line
             accepted = parse_numeric(spec)
             if accepted is None:
                 continue

@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 from ..authoring.curriculum import CurriculumError, NUMBERED_DIR
 from ..authoring.services import import_curriculum
 from ..content import ContentError
-from .gift import GiftError, parse_gift, to_quiz_markdown
+from .gift import GiftError, convert_gift, parse_gift
 from .parser import parse_quiz_file
 
 
@@ -40,10 +40,12 @@ def _module_folder(courses: Path, course_slug: str, module_slug: str) -> tuple[P
 @click.option("--language", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("--pass-mark", type=click.IntRange(1, 100), default=80, show_default=True)
 @click.option("--replace", is_flag=True, help="Overwrite an existing quiz file.")
+@click.option("--strict", is_flag=True,
+              help="Refuse the import (nothing written) if anything would be skipped or lost.")
 @click.option("--courses", "courses_path", type=click.Path(file_okay=False),
               help="Course folders (default: COURSES_PATH).")
 @with_appcontext
-def import_gift(file, target, language, pass_mark, replace, courses_path):
+def import_gift(file, target, language, pass_mark, replace, strict, courses_path):
     """Convert GIFT FILE to the quiz format, write it into the module folder and import it."""
     course_slug, _, module_slug = target.partition("/")
     if not course_slug or not module_slug:
@@ -54,12 +56,27 @@ def import_gift(file, target, language, pass_mark, replace, courses_path):
         questions = parse_gift(text)
     except GiftError as error:
         raise click.ClickException(f"{file}:{error.line}: {error.reason}")
-    markdown, skipped = to_quiz_markdown(questions, pass_mark=pass_mark)
-    for line, name, reason in skipped:
+    result = convert_gift(questions, pass_mark=pass_mark)
+    # Everything that does not come across, question by question, so nobody is surprised
+    # by a score or a missing feedback later.
+    for line, name, reason in result.skipped:
         click.echo(f"{file}:{line}: skipped {name or 'question'}: {reason}", err=True)
-    converted = len(questions) - len(skipped)
+    for line, name, what in result.lost:
+        click.echo(f"{file}:{line}: {name or 'question'}: lost {what}", err=True)
+    if result.categories:
+        click.echo(f"{file}: not kept: the Moodle categories "
+                   + ", ".join(f"'{c}'" for c in result.categories)
+                   + " (a quiz has none)", err=True)
+    if strict and not result.complete:
+        categories = " and the categories would not be kept" if result.categories else ""
+        raise click.ClickException(
+            f"--strict: {len(result.skipped)} question(s) would be skipped and "
+            f"{len({line for line, _n, _w in result.lost})} would lose something{categories} "
+            "(see above); nothing was written")
+    converted = result.converted
     if converted == 0:
         raise click.ClickException("no question could be converted; nothing was written")
+    markdown, skipped = result.markdown, result.skipped
     try:
         parse_quiz_file(markdown, f"quiz.{language}.md")
     except ContentError as error:  # the converter should never produce this
@@ -84,5 +101,6 @@ def import_gift(file, target, language, pass_mark, replace, courses_path):
             click.echo(str(problem), err=True)
         raise click.ClickException("the quiz was converted but not imported (see above); "
                                    "files and database are unchanged")
-    click.echo(f"Converted {converted} question(s), skipped {len(skipped)}; wrote {target_file} "
+    click.echo(f"Converted {converted} question(s), skipped {len(skipped)}, "
+               f"{len({line for line, _n, _w in result.lost})} with losses; wrote {target_file} "
                f"and imported course '{course_slug}'.")

@@ -21,14 +21,19 @@ the answer was written as a range (`3.141..3.142`), so the writer can keep the a
 question has no `::name::`. Truefalse questions get two answers, "True" and "False" (fraction 1
 on the right one, each with the feedback shown to a learner who picks it) and `correct_answer`.
 
-`to_quiz_markdown(questions)` writes one quiz file in our format and lists what it skipped.
-Conversion is deliberately lossy where our format is simpler than Moodle's:
-# Our format has no per-option weights: `[x]` marks options with a positive weight in multiple-
-# response questions, partial credit is dropped, and negative weights become plain wrong options.
-# A single-answer choice question keeps only its 100% option as `[x]`; one with several 100%
-# options becomes `type=multiple`. Short-answer and numerical questions keep only their 100%
-# answers (no per-answer feedback, no `*` wildcards). Matching, essay and description items
-# are skipped with a reason; categories, tags and idnumbers are not written.
+`convert_gift(questions)` writes one quiz file in our format and says exactly what did not come
+across: the questions it skipped, and per converted question what was lost (`to_quiz_markdown`
+gives the file and the skipped list only). Moodle's fractions become credits
+(docs/course-format.md), so a converted question scores every answer as Moodle does:
+single-answer choices keep each option's fraction (several 100% options are each fully right);
+multiple-response choices carry a percentage on every option, which makes ours add up the
+picked options' credits within 0..100% as Moodle does; short answers get the credit Moodle gives
+exactly that text (the first matching answer in Moodle's order, a wildcard included); numerical
+answers keep Moodle's order, since both take the first range that holds the number. Lost, and
+reported: per-answer feedback on short-answer and numerical questions, `*` wildcards with a
+credit, answers that read the same here but score differently in Moodle, Moodle ID numbers,
+tags and categories. Matching, essay and description items, and questions nobody could score
+100% on, are skipped with a reason.
 """
 from __future__ import annotations
 
@@ -38,9 +43,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from .grading import normalize_text
+
 __all__ = [
-    "FORMATS", "QTYPES", "GiftAnswer", "GiftError", "GiftPair", "GiftQuestion",
-    "extract_idnumber_and_tags", "parse_gift", "to_quiz_markdown",
+    "FORMATS", "QTYPES", "GiftAnswer", "GiftConversion", "GiftError", "GiftPair", "GiftQuestion",
+    "convert_gift", "extract_idnumber_and_tags", "moodle_text_fraction", "moodle_text_matches",
+    "parse_gift", "to_quiz_markdown",
 ]
 
 FORMATS = ("moodle", "html", "plain", "markdown")
@@ -431,7 +439,7 @@ class _Unsupported(Exception):
 _TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.S)
 _INLINE_SPECIAL = re.compile(r"[\\`*_\[\]{}|]")
 _ENTITY = re.compile(r"&(?=#\d+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
-_FULL = 1 - 1e-9
+_FULL = 1 - 1e-6  # as the quiz parser: Moodle's own margin for "100%"
 
 
 def _escape_chars(text: str, entities: bool) -> str:
@@ -484,7 +492,8 @@ def _markdown_lines(text: str, fmt: str, inline: bool = False) -> list[str]:
 
 
 def _inline(text: str, fmt: str) -> str:
-    return " ".join(line.strip() for line in _markdown_lines(text, fmt, inline=True))
+    # One line, and runs of spaces as one: a page shows them so anyway.
+    return " ".join(" ".join(_markdown_lines(text, fmt, inline=True)).split())
 
 
 def _plain(text: str, fmt: str) -> str:
@@ -532,39 +541,52 @@ def _slug(name: str) -> str:
     return text[:60].rstrip("-")
 
 
-def _option(text: str, correct: bool, feedback: str = "", feedback_fmt: str = "moodle",
+def _option(text: str, mark: str, feedback: str = "", feedback_fmt: str = "moodle",
             text_fmt: str = "moodle") -> list[str]:
+    """An option line; mark is what goes in the box: 'x', ' ' or a credit such as '50%'."""
     label = _inline(text, text_fmt)
     if not label:
         raise _Unsupported("an option has no text")
-    lines = [f"- [{'x' if correct else ' '}] {label}"]
+    lines = [f"- [{mark}] {label}"]
     note = _inline(feedback, feedback_fmt)
     if note:
         lines.append(f"  > Feedback: {note}")
     return lines
 
 
-def _choice(q: GiftQuestion) -> tuple[str, list[str]]:
-    full = [a for a in q.answers if a.fraction >= _FULL]
-    positive = [a for a in q.answers if a.fraction > 0]
+def _percent(fraction: float) -> str:
+    """0.5 -> '50%', -0.3333333 -> '-33.33333%' (Moodle keeps 7 decimals of a fraction)."""
+    return _decimal_text(Decimal(repr(round(fraction * 100, 5)))) + "%"
+
+
+def _choice(q: GiftQuestion) -> tuple[str, list[str], list[str]]:
     if len(q.answers) < 2:
         raise _Unsupported("a choice question needs at least two options")
-    if q.single and len(full) == 1:
-        qtype, marked = "single", full
-    elif q.single and not full:
-        raise _Unsupported("no option is worth 100% in this single-answer question")
-    elif positive:
-        qtype, marked = "multiple", positive
+    fractions = [a.fraction for a in q.answers]
+    if q.single:
+        full = sum(f >= _FULL for f in fractions)
+        if not full:
+            raise _Unsupported("no option is worth 100% in this single-answer question")
+        qtype = "single"
+        # One 100% option and the rest 0%: the plain [x] / [ ] form says it all.
+        weighted = full > 1 or any(f not in (0.0, 1.0) for f in fractions)
     else:
-        raise _Unsupported("no option has a positive weight, so nothing can be marked [x]")
+        # Moodle adds up the credits of the picked options (kept within 0..100%); percentages
+        # on every option make our multiple question score the same way.
+        positive = sum(f for f in fractions if f > 0)
+        if positive < _FULL:
+            raise _Unsupported(f"the positive weights add up to {_percent(positive)}, so nobody "
+                               "can earn full marks, which our quiz format refuses")
+        qtype, weighted = "multiple", True
     lines = []
     for answer in q.answers:
-        lines += _option(answer.text, any(answer is m for m in marked), answer.feedback,
-                         answer.feedback_format, answer.text_format)
-    return qtype, lines
+        mark = _percent(answer.fraction) if weighted else ("x" if answer.fraction >= _FULL else " ")
+        lines += _option(answer.text, mark, answer.feedback, answer.feedback_format,
+                         answer.text_format)
+    return qtype, lines, []
 
 
-def _truefalse(q: GiftQuestion) -> tuple[str, list[str]]:
+def _truefalse(q: GiftQuestion) -> tuple[str, list[str], list[str]]:
     by_label = {a.text.lower(): a for a in q.answers}
     true, false = by_label.get("true"), by_label.get("false")
     correct = q.correct_answer
@@ -572,59 +594,125 @@ def _truefalse(q: GiftQuestion) -> tuple[str, list[str]]:
         if true is None:
             raise _Unsupported("a true/false question without its correct answer")
         correct = true.fraction > 0
-    lines = _option("True", correct, true.feedback if true else "",
+    lines = _option("True", "x" if correct else " ", true.feedback if true else "",
                     true.feedback_format if true else q.text_format)
-    lines += _option("False", not correct, false.feedback if false else "",
+    lines += _option("False", " " if correct else "x", false.feedback if false else "",
                      false.feedback_format if false else q.text_format)
-    return "truefalse", lines
+    return "truefalse", lines, []
 
 
-def _shortanswer_items(q: GiftQuestion) -> tuple[str, list[str]]:
-    lines: list[str] = []
+_STARS = re.compile(r"(?<!\\)\*+")
+_LOOKS_LIKE_MARK = re.compile(r"\[(?:[ xX]|-?\d{1,3}(?:\.\d+)?\s*%)\]")
+
+
+def moodle_text_matches(pattern: str, response: str) -> bool:
+    r"""Moodle's short-answer comparison (compare_string_with_wildcard, case ignored as GIFT
+    imports it): NFC, `*` matches anything (`\*` is a star), the response trimmed."""
+    pattern = unicodedata.normalize("NFC", pattern)
+    response = unicodedata.normalize("NFC", response).strip()
+    bits = [re.escape(bit.replace("\\*", "*")) for bit in _STARS.split(pattern)]
+    return re.fullmatch(".*".join(bits), response, re.IGNORECASE | re.DOTALL) is not None
+
+
+def moodle_text_fraction(q: GiftQuestion, response: str) -> float:
+    """What Moodle gives a typed response: the fraction of the first answer that matches."""
+    return next((a.fraction for a in q.answers if moodle_text_matches(a.text, response)), 0.0)
+
+
+def _shortanswer_items(q: GiftQuestion) -> tuple[str, list[str], list[str]]:
+    lost: list[str] = []
+    written: dict[str, tuple[str, float]] = {}  # our reading of the answer -> (text, credit)
     for answer in q.answers:
-        if answer.fraction < _FULL:
-            continue
         text = " ".join(answer.text.split())
-        if "*" in text:
-            raise _Unsupported(f"the accepted answer '{text}' uses the '*' wildcard, which "
-                               "our text questions do not support")
-        if re.match(r"\[[ xX]\]", text):
-            raise _Unsupported(f"the accepted answer '{text}' would read as a choice option")
-        if text and f"- {text}" not in lines:
+        if answer.feedback:
+            lost.append(f"the feedback on the answer '{text}' (text questions have no "
+                        "per-answer feedback)")
+        if _STARS.search(answer.text):
+            if answer.fraction:
+                lost.append(f"the answer '{text}' (Moodle's '*' wildcard, worth "
+                            f"{_percent(answer.fraction)}): answers only it accepts score 0 here")
+            continue
+        text = text.replace("\\*", "*")
+        # The credit Moodle gives to exactly this text: an earlier answer (a wildcard too)
+        # may take it first.
+        credit = moodle_text_fraction(q, answer.text.replace("\\*", "*"))
+        key = normalize_text(text)
+        if not key:
+            lost.append(f"the answer '{text}' is only punctuation or spaces, which text "
+                        "questions ignore")
+            continue
+        if key in written:
+            other, other_credit = written[key]
+            if other_credit != credit:
+                lost.append(f"the answers '{other}' and '{text}' read the same here (case, "
+                            f"width and punctuation are ignored); Moodle gives them "
+                            f"{_percent(other_credit)} and {_percent(credit)}, here both "
+                            f"score {_percent(other_credit)}")
+            continue
+        written[key] = (text, credit)
+    lines = []
+    for text, credit in written.values():
+        if not credit:
+            continue  # 0% is what any answer not listed scores
+        if credit >= _FULL and not _LOOKS_LIKE_MARK.match(text):
             lines.append(f"- {text}")
-    if not lines:
-        raise _Unsupported("no answer is worth 100%, and our text questions have no partial "
-                           "credit")
-    return "text", lines
+        else:  # a credit in front also keeps '[x] …' from reading as a choice option
+            lines.append(f"- [{_percent(credit)}] {text}")
+    if not any(credit >= _FULL for _text, credit in written.values()):
+        if any(_STARS.search(a.text) and a.fraction >= _FULL for a in q.answers):
+            raise _Unsupported("its 100% answers use Moodle's '*' wildcard, which our text "
+                               "questions do not support")
+        raise _Unsupported("no answer is worth 100%, so nobody can earn full marks, which our "
+                           "quiz format refuses")
+    return "text", lines, lost
 
 
 def _number(value: float) -> str:
     return _decimal_text(Decimal(repr(float(value))))
 
 
-def _numeric_items(q: GiftQuestion) -> tuple[str, list[str]]:
+def _numeric_range(answer: GiftAnswer) -> tuple[str, float, float]:
+    if answer.minimum is not None and answer.maximum is not None:
+        return (f"{_number(answer.minimum)}..{_number(answer.maximum)}", answer.minimum,
+                answer.maximum)
+    try:
+        value = Decimal(answer.text.strip())
+    except InvalidOperation:
+        raise _Unsupported(f"'{answer.text}' is not a number") from None
+    tolerance = abs(answer.tolerance or 0.0)
+    spec = f"{_decimal_text(value)} ± {_number(tolerance)}" if tolerance else _decimal_text(value)
+    return spec, float(value) - tolerance, float(value) + tolerance
+
+
+def _numeric_items(q: GiftQuestion) -> tuple[str, list[str], list[str]]:
+    # Moodle and our numeric questions both take the first answer whose range holds the
+    # number, so the answers are written in Moodle's order.
+    lost: list[str] = []
     lines: list[str] = []
+    kept: list[tuple[float, float, float]] = []
     for answer in q.answers:
-        if answer.fraction < _FULL:
+        catch_all = answer.text.strip() == "*"
+        spec, low, high = ("", 0.0, 0.0) if catch_all else _numeric_range(answer)
+        if answer.feedback:
+            label = "any other number" if catch_all else f"the answer {spec}"
+            lost.append(f"the feedback on {label} (numeric questions have no per-answer "
+                        "feedback)")
+        if catch_all:
+            if answer.fraction:
+                lost.append(f"Moodle gives any other number {_percent(answer.fraction)}; here "
+                            "it scores 0")
+            break  # nothing after a '*' is ever reached in Moodle
+        # An answer inside an earlier one is never reached (in Moodle either).
+        if any(lo <= low and high <= hi for lo, hi, _f in kept):
             continue
-        if answer.text.strip() == "*":
-            raise _Unsupported("a 100% '*' answer accepts any number, which our numeric "
-                               "questions cannot express")
-        if answer.minimum is not None and answer.maximum is not None:
-            item = f"- {_number(answer.minimum)}..{_number(answer.maximum)}"
-        else:
-            try:
-                value = _decimal_text(Decimal(answer.text.strip()))
-            except InvalidOperation:
-                raise _Unsupported(f"'{answer.text}' is not a number") from None
-            tolerance = abs(answer.tolerance or 0.0)
-            item = f"- {value} ± {_number(tolerance)}" if tolerance else f"- {value}"
-        if item not in lines:
-            lines.append(item)
-    if not lines:
-        raise _Unsupported("no answer is worth 100%, and our numeric questions have no partial "
-                           "credit")
-    return "numeric", lines
+        kept.append((low, high, answer.fraction))
+        # A 0% range is kept too: it still takes the numbers it holds before later ones.
+        lines.append(f"- {spec}" if answer.fraction == 1.0
+                     else f"- [{_percent(answer.fraction)}] {spec}")
+    if not any(f >= _FULL for _lo, _hi, f in kept):
+        raise _Unsupported("no answer is worth 100%, so nobody can earn full marks, which our "
+                           "quiz format refuses")
+    return "numeric", lines, lost
 
 
 _SKIP = {
@@ -641,9 +729,35 @@ _CONVERT = {
 }
 
 
-def to_quiz_markdown(questions: list[GiftQuestion],
-                     pass_mark: int = 80) -> tuple[str, list[tuple[int, str, str]]]:
-    """One quiz file in our Markdown format, and the skipped questions as (line, name, reason).
+@dataclass
+class GiftConversion:
+    """A GIFT file as one quiz file, and exactly what did not come across.
+
+    skipped: (line, name, reason) of questions left out; lost: (line, name, what) of what a
+    converted question lost; categories: the Moodle categories, which a quiz does not have.
+    """
+    markdown: str
+    converted: int
+    skipped: list[tuple[int, str, str]] = field(default_factory=list)
+    lost: list[tuple[int, str, str]] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not (self.skipped or self.lost or self.categories)
+
+
+def _metadata_lost(q: GiftQuestion) -> list[str]:
+    lost = []
+    if q.idnumber:
+        lost.append(f"the Moodle ID number '{q.idnumber}'")
+    if q.tags:
+        lost.append("the Moodle tags " + ", ".join(f"'{tag}'" for tag in q.tags))
+    return lost
+
+
+def convert_gift(questions: list[GiftQuestion], pass_mark: int = 80) -> GiftConversion:
+    """One quiz file in our Markdown format, with what was skipped and what was lost.
 
     Question ids are slugs of the GIFT names (q-<line> when there is none), unique in the file.
     If every question is skipped the file has front matter only, which is not a valid quiz.
@@ -652,19 +766,23 @@ def to_quiz_markdown(questions: list[GiftQuestion],
         raise ValueError("pass_mark must be a whole number 1-100")
     out = ["---", f"pass_mark: {pass_mark}", "shuffle_options: true", "reveal: feedback_after_attempt",
            "multiple_scoring: partial", "---"]
-    skipped: list[tuple[int, str, str]] = []
+    result = GiftConversion(markdown="", converted=0)
     used: set[str] = set()
     for q in questions:
+        if q.category and q.category not in result.categories:
+            result.categories.append(q.category)
         try:
             if q.qtype in _SKIP:
                 raise _Unsupported(_SKIP[q.qtype])
             if q.qtype not in _CONVERT:
                 raise _Unsupported(f"unknown question type '{q.qtype}'")
-            qtype, items = _CONVERT[q.qtype](q)
+            qtype, items, lost = _CONVERT[q.qtype](q)
             title, body = _title_and_body(q)
         except _Unsupported as exc:
-            skipped.append((q.line, q.name, str(exc)))
+            result.skipped.append((q.line, q.name, str(exc)))
             continue
+        result.converted += 1
+        result.lost += [(q.line, q.name, what) for what in lost + _metadata_lost(q)]
         base = _slug(q.name) or f"q-{q.line}"
         qid, n = base, 2
         while qid in used:
@@ -675,4 +793,12 @@ def to_quiz_markdown(questions: list[GiftQuestion],
         if feedback:
             out += ["", f"> Feedback: {feedback[0].strip()}",
                     *(f"> {line.strip()}" for line in feedback[1:])]
-    return "\n".join(out) + "\n", skipped
+    result.markdown = "\n".join(out) + "\n"
+    return result
+
+
+def to_quiz_markdown(questions: list[GiftQuestion],
+                     pass_mark: int = 80) -> tuple[str, list[tuple[int, str, str]]]:
+    """convert_gift() as (markdown, skipped)."""
+    result = convert_gift(questions, pass_mark)
+    return result.markdown, result.skipped

@@ -96,18 +96,47 @@ def has_answer(response: dict | None) -> bool:
     return any(value) if isinstance(value, list) else bool(value)
 
 
+def _credit(option: dict) -> float:
+    credit = option.get("credit")
+    return credit if credit is not None else (1.0 if option["correct"] else 0.0)
+
+
+def _weighted(question: dict) -> bool:
+    """Options with percentages (docs/course-format.md); old questions have none."""
+    return any("credit" in option for option in question.get("options", ()))
+
+
+def _text_credit(question: dict, given: str) -> float:
+    if not given:
+        return 0.0
+    if any(normalize_text(a) == given for a in question["accepted"]):
+        return 1.0
+    # The parser refuses two answers that read the same with different credits, so at most
+    # one partial answer matches.
+    return next((p["credit"] for p in question.get("partial", ())
+                 if normalize_text(p["text"]) == given), 0.0)
+
+
 def question_fraction(question: dict, response: dict | None, multiple_scoring: str) -> float:
-    """Share of the question's points earned, 0..1."""
+    """Share of the question's points earned: 0..1, or down to -1 where an answer has a
+    negative credit (a single choice, a text or numeric answer)."""
     if not response:
         return 0.0
     kind = question["type"]
     if kind in ("single", "truefalse"):
-        correct = next(o["id"] for o in question["options"] if o["correct"])
-        return 1.0 if response.get("choice") == correct else 0.0
+        chosen = response.get("choice")
+        return next((_credit(o) for o in question["options"] if o["id"] == chosen), 0.0)
     if kind == "multiple":
+        chosen = set(response.get("choices", []))
+        if _weighted(question):
+            # Moodle's rule: the picked options' credits added up, kept within 0..1.
+            total = sum(_credit(o) for o in question["options"] if o["id"] in chosen)
+            total = round(min(1.0, max(0.0, total)), 6)
+            if multiple_scoring == "all_or_nothing":
+                return 1.0 if total == 1.0 else 0.0
+            return total
         correct = {o["id"] for o in question["options"] if o["correct"]}
         wrong = {o["id"] for o in question["options"]} - correct
-        chosen = set(response.get("choices", []))
         if multiple_scoring == "all_or_nothing":
             return 1.0 if chosen == correct else 0.0
         # Each right option earns its share; each wrong pick takes back a share of the wrong.
@@ -115,14 +144,15 @@ def question_fraction(question: dict, response: dict | None, multiple_scoring: s
         penalty = len(chosen & wrong) / len(wrong) if wrong else 0.0
         return max(0.0, earned - penalty)
     if kind == "text":
-        given = normalize_text(response.get("text", ""))
-        return 1.0 if given and any(normalize_text(a) == given for a in question["accepted"]) else 0.0
+        return _text_credit(question, normalize_text(response.get("text", "")))
     if kind == "numeric":
         number = parse_number(response.get("text", ""))
         if number is None:
             return 0.0
-        return 1.0 if any(r["min"] - 1e-9 <= number <= r["max"] + 1e-9
-                          for r in question["ranges"]) else 0.0
+        # The first range that holds the number decides (a narrow exact answer above a
+        # wider one for part credit).
+        return next((r.get("credit", 1.0) for r in question["ranges"]
+                     if r["min"] - 1e-9 <= number <= r["max"] + 1e-9), 0.0)
     if kind == "order":
         return 1.0 if response.get("order") == [i["id"] for i in question["items"]] else 0.0
     return 0.0
@@ -154,6 +184,8 @@ def grade(content: dict, layout: dict, responses: dict[str, dict | None],
         details[question_id] = {"points": points, "max": question["points"],
                                 "fraction": fraction, "answered": has_answer(response),
                                 "late": question_id in late}
+    # Negative credits can take points back, never below nothing for the whole attempt.
+    score = max(0.0, score)
     percent = round(100 * score / max_score, 2) if max_score else 0.0
     return Grade(score=round(score, 4), max_score=max_score, percent=percent,
                  passed=percent + 1e-9 >= settings["pass_mark"], questions=details)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ..content import ContentError, render_inline, render_markdown, split_front_matter
 from ..content.render import shape_problem
+from .grading import normalize_text
 
 SETTINGS_DEFAULTS = {
     "pass_mark": 80,
@@ -32,7 +33,9 @@ TYPES = ("single", "multiple", "truefalse", "text", "numeric", "order")
 ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 _HEADING = re.compile(r"^##\s+(?P<text>.*?)\s*\{(?P<attrs>[^{}]*)\}\s*$")
-_TASK = re.compile(r"^[-*+]\s+\[(?P<mark>[ xX])\]\s+(?P<text>.+)$")
+# A credit is a percentage in the checkbox: [50%], [-25%] (docs/course-format.md).
+_CREDIT = r"-?\d{1,3}(?:\.\d{1,7})?\s*%"
+_TASK = re.compile(rf"^[-*+]\s+\[(?P<mark>[ xX]|{_CREDIT})\]\s+(?P<text>.+)$")
 _PLAIN_ITEM = re.compile(r"^[-*+]\s+(?P<text>.+)$")
 _NUMBERED = re.compile(r"^(?P<n>\d+)[.)]\s+(?P<text>.+)$")
 _FEEDBACK = re.compile(r"^>\s*(?:Feedback|反馈)\s*[:：]\s*(?P<text>.*)$", re.IGNORECASE)
@@ -49,6 +52,15 @@ class ParsedOption:
     correct: bool
     line: int
     feedback: list[str] = field(default_factory=list)
+    credit: float | None = None  # a written percentage as a fraction; None for [x] / [ ]
+
+
+@dataclass
+class ParsedAnswer:
+    """A text or numeric answer line: its text (without the credit) and its credit."""
+    text: str
+    line: int
+    credit: float = 1.0
 
 
 @dataclass
@@ -61,7 +73,7 @@ class ParsedQuestion:
     lessons: list[str] = field(default_factory=list)  # slugs to review when it goes wrong
     body: list[str] = field(default_factory=list)
     options: list[ParsedOption] = field(default_factory=list)
-    answers: list[tuple[str, int]] = field(default_factory=list)  # text/numeric items, line
+    answers: list[ParsedAnswer] = field(default_factory=list)  # text/numeric items
     items: list[tuple[int, str, int]] = field(default_factory=list)  # order: number, text, line
     feedback: list[str] = field(default_factory=list)
 
@@ -200,14 +212,18 @@ def parse_quiz_file(text: str, path: str) -> ParsedQuiz:
             continue
         has_answers = current.options or current.answers or current.items
         task, numbered, plain = _TASK.match(stripped), _NUMBERED.match(stripped), _PLAIN_ITEM.match(stripped)
-        if task and not indented:
-            last_option = ParsedOption(text=task.group("text"), correct=task.group("mark") != " ",
-                                       line=line_no)
+        credit = _credit(task.group("mark"), path, line_no) if task else None
+        if task and not indented and credit is not None and current.type in ("text", "numeric"):
+            current.answers.append(ParsedAnswer(task.group("text").strip(), line_no, credit))
+        elif task and not indented:
+            correct = task.group("mark") != " " if credit is None else credit > 0
+            last_option = ParsedOption(text=task.group("text"), correct=correct, line=line_no,
+                                       credit=credit)
             current.options.append(last_option)
         elif numbered and not indented and current.type == "order":
             current.items.append((int(numbered.group("n")), numbered.group("text"), line_no))
         elif plain and not indented and current.type in ("text", "numeric"):
-            current.answers.append((plain.group("text").strip(), line_no))
+            current.answers.append(ParsedAnswer(plain.group("text").strip(), line_no))
         elif has_answers or current.feedback:
             raise ContentError(path, line_no, "unexpected text after the answers "
                                "(feedback lines start with '> Feedback:')")
@@ -223,6 +239,16 @@ def parse_quiz_file(text: str, path: str) -> ParsedQuiz:
                            f"draw is {draw} but the quiz has only {len(questions)} questions")
     return ParsedQuiz(path=path, settings=settings, settings_lines=fm.key_lines,
                       intro="\n".join(intro).strip(), questions=questions)
+
+
+def _credit(mark: str, path: str, line: int) -> float | None:
+    """[50%] -> 0.5; None for [x] and [ ] (which keep their old meaning)."""
+    if not mark.endswith("%"):
+        return None
+    percent = float(mark[:-1].strip())
+    if not -100 <= percent <= 100:
+        raise ContentError(path, line, f"a credit is a percentage from -100% to 100% (found {mark})")
+    return round(percent / 100, 9)  # 33.33333% -> 0.3333333, not 0.33333329999999994
 
 
 def parse_numeric(spec: str) -> dict | None:
@@ -241,7 +267,29 @@ def parse_numeric(spec: str) -> dict | None:
     return None
 
 
+FULL = 1 - 1e-6  # Moodle's own margin: 3 × 33.33333% is full credit
+
+
+def option_credit(option) -> float:
+    """What picking an option earns: its percentage, else 1 for [x] and 0 for [ ]."""
+    credit = option.credit if isinstance(option, ParsedOption) else option.get("credit")
+    if credit is not None:
+        return credit
+    return 1.0 if (option.correct if isinstance(option, ParsedOption) else option["correct"]) else 0.0
+
+
+def _percent(fraction: float) -> str:
+    return f"{round(fraction * 100, 5):g}%"
+
+
 def _check_question(q: ParsedQuestion, path: str) -> None:
+    weighted = any(option.credit is not None for option in q.options)
+    if weighted:
+        # Correct = part of a fully right answer: any 100% option of a single question,
+        # every option with a positive credit in a multiple one.
+        for option in q.options:
+            credit = option_credit(option)
+            option.correct = credit >= FULL if q.type == "single" else credit > 0
     correct = sum(option.correct for option in q.options)
     if q.type in ("single", "multiple", "truefalse"):
         if q.answers or q.items:
@@ -251,9 +299,23 @@ def _check_question(q: ParsedQuestion, path: str) -> None:
                                "the true statement first")
         if len(q.options) < 2:
             raise ContentError(path, q.line, "a choice question needs at least two options")
-        if q.type in ("single", "truefalse") and correct != 1:
+        if q.type == "truefalse" and weighted:
+            line = next(o.line for o in q.options if o.credit is not None)
+            raise ContentError(path, line, "a truefalse option is [x] or [ ], without a percentage")
+        if q.type == "single" and weighted and correct < 1:
+            raise ContentError(path, q.line, "no option is worth 100%: a learner could never "
+                               "earn this question's points")
+        if q.type in ("single", "truefalse") and not weighted and correct != 1:
+            hint = ("; several options that are each fully right are marked [100%]"
+                    if q.type == "single" and correct > 1 else "")
             raise ContentError(path, q.line, f"a {q.type} question needs exactly one [x] "
-                               f"(found {correct})")
+                               f"(found {correct}{hint})")
+        if q.type == "multiple" and weighted:
+            total = sum(max(0.0, option_credit(o)) for o in q.options)
+            if total < FULL:
+                raise ContentError(path, q.line, f"the positive credits add up to "
+                                   f"{_percent(total)}: a learner could never earn this "
+                                   "question's points (they must reach 100%)")
         if q.type == "multiple" and correct < 1:
             raise ContentError(path, q.line, "this question has no correct answer: mark at least "
                                "one option with [x]")
@@ -261,14 +323,35 @@ def _check_question(q: ParsedQuestion, path: str) -> None:
         if q.options or not q.answers:
             raise ContentError(path, q.line, "a text question lists accepted answers as plain "
                                "items ('- 开单率')")
+        _check_answer_credits(q, path)
+        seen: dict[str, ParsedAnswer] = {}
+        for answer in q.answers:
+            key = normalize_text(answer.text)
+            if key in seen and seen[key].credit != answer.credit:
+                raise ContentError(path, answer.line, f"'{answer.text}' reads the same as "
+                                   f"'{seen[key].text}' (line {seen[key].line}) but has another "
+                                   "credit: a typed answer can only earn one")
+            seen.setdefault(key, answer)
     elif q.type == "numeric":
         if q.options or not q.answers:
             raise ContentError(path, q.line, "a numeric question lists answers as '- 50', "
                                "'- 50 ± 2' or '- 45..55'")
-        for spec, line in q.answers:
-            if parse_numeric(spec) is None:
-                raise ContentError(path, line, f"cannot read the number '{spec}' "
+        ranges = []
+        for answer in q.answers:
+            accepted = parse_numeric(answer.text)
+            if accepted is None:
+                raise ContentError(path, answer.line, f"cannot read the number '{answer.text}' "
                                    "(use 50, 50 ± 2 or 45..55)")
+            # The first line that accepts a number decides: a later line inside an earlier
+            # one never counts, which with another credit is surely a mistake.
+            for earlier, credit, line in ranges:
+                if earlier["min"] <= accepted["min"] and accepted["max"] <= earlier["max"] \
+                        and credit != answer.credit:
+                    raise ContentError(path, answer.line, f"'{answer.text}' can never count: line "
+                                       f"{line} above already accepts all of it; put the "
+                                       "narrower answer first")
+            ranges.append((accepted, answer.credit, answer.line))
+        _check_answer_credits(q, path)
     elif q.type == "order":
         if q.options or len(q.items) < 2:
             raise ContentError(path, q.line, "an order question lists at least two steps as a "
@@ -278,8 +361,40 @@ def _check_question(q: ParsedQuestion, path: str) -> None:
             raise ContentError(path, q.items[0][2], "number the steps 1, 2, 3 … in the right order")
 
 
+def _check_answer_credits(q: ParsedQuestion, path: str) -> None:
+    if not any(answer.credit >= FULL for answer in q.answers):
+        raise ContentError(path, q.line, "no answer is worth 100%: a learner could never earn "
+                           "this question's points")
+
+
 def _paragraphs(lines: list[str]) -> str:
     return "\n".join(lines).strip()
+
+
+def _text_answers(question: dict, per_locale: dict[str, ParsedQuestion],
+                  paths: dict[str, str]) -> None:
+    """Accepted answers of every language: full-credit ones in `accepted` (as always), the
+    others in `partial` as {"text", "credit"}. One typed answer never has two credits."""
+    accepted: list[str] = []
+    partial: list[dict] = []
+    credits: dict[str, tuple[float, ParsedAnswer, str]] = {}
+    for locale, q in per_locale.items():
+        for answer in q.answers:
+            key = normalize_text(answer.text)
+            if key in credits and credits[key][0] != answer.credit:
+                _credit, other, where = credits[key]
+                raise ContentError(paths[locale], answer.line,
+                                   f"'{answer.text}' reads the same as '{other.text}' in "
+                                   f"{paths[where]} (line {other.line}) but has another credit")
+            credits.setdefault(key, (answer.credit, answer, locale))
+            if answer.credit >= FULL:
+                if answer.text not in accepted:
+                    accepted.append(answer.text)
+            elif all(p["text"] != answer.text for p in partial):
+                partial.append({"text": answer.text, "credit": answer.credit})
+    question["accepted"] = accepted
+    if partial:
+        question["partial"] = partial
 
 
 def merge_languages(parsed: dict[str, ParsedQuiz]) -> dict:
@@ -304,10 +419,11 @@ def merge_languages(parsed: dict[str, ParsedQuiz]) -> dict:
             same = (mine.type == theirs.type and mine.points == theirs.points
                     and mine.lessons == theirs.lessons
                     and [o.correct for o in mine.options] == [o.correct for o in theirs.options]
+                    and [o.credit for o in mine.options] == [o.credit for o in theirs.options]
                     and len(mine.items) == len(theirs.items))
             if mine.type == "numeric":
-                same = same and [parse_numeric(a) for a, _ in mine.answers] == \
-                    [parse_numeric(a) for a, _ in theirs.answers]
+                same = same and [(parse_numeric(a.text), a.credit) for a in mine.answers] == \
+                    [(parse_numeric(a.text), a.credit) for a in theirs.answers]
             if not same:
                 raise ContentError(other.path, mine.line, f"question '{mine.id}' differs from "
                                    f"{first.path} in type, points, lesson, options or answers")
@@ -328,20 +444,23 @@ def merge_languages(parsed: dict[str, ParsedQuiz]) -> dict:
         if base.lessons:
             question["lessons"] = base.lessons
         if base.type in ("single", "multiple", "truefalse"):
+            # Questions without percentages keep exactly the data they always had, so stored
+            # versions and re-imports of old files are unchanged.
+            weighted = any(option.credit is not None for option in base.options)
             question["options"] = [
                 {"id": chr(ord("a") + i), "correct": option.correct,
+                 **({"credit": option_credit(option)} if weighted else {}),
                  "text": texts(lambda q, i=i: render_inline(q.options[i].text)),
                  "feedback": texts(lambda q, i=i: render_inline(" ".join(q.options[i].feedback))
                                    if q.options[i].feedback else "")}
                 for i, option in enumerate(base.options)]
         elif base.type == "text":
-            accepted: list[str] = []
-            for q in per_locale.values():
-                accepted += [a for a, _line in q.answers if a not in accepted]
-            question["accepted"] = accepted
+            _text_answers(question, per_locale, {loc: p.path for loc, p in parsed.items()})
         elif base.type == "numeric":
-            question["ranges"] = [parse_numeric(a) for a, _line in base.answers]
-            question["answer_text"] = base.answers[0][0]
+            question["ranges"] = [
+                parse_numeric(a.text) | ({"credit": a.credit} if a.credit != 1.0 else {})
+                for a in base.answers]
+            question["answer_text"] = next(a.text for a in base.answers if a.credit >= FULL)
         elif base.type == "order":
             question["items"] = [
                 {"id": chr(ord("a") + i),

@@ -326,6 +326,19 @@ def test_xss_in_quiz_files_is_inert_in_the_preview(app, trainer):
     assert problems_in(preview.json["html"]) == []
 
 
+def test_the_preview_shows_each_answers_credit(app, trainer):
+    preview = trainer.client.post("/author/courses/gamma/preview/01-start/quiz.en.md", data={
+        "csrf_token": trainer.token(), "text": "---\npass_mark: 80\n---\n\n"
+        "## Q {#q1 type=single}\n\n- [-25%] a\n- [50%] b\n- [x] c\n\n"
+        "## T {#q2 type=text}\n\n- right\n- [50%] <script>half</script>\n\n"
+        "## N {#q3 type=numeric}\n\n- 1822\n- [50%] 1822 ± 2\n"})
+    assert preview.status_code == 200 and preview.json["problems"] == []
+    html = preview.json["html"]
+    assert "✗ -25% a" in html and "✗ 50% b" in html and "✓ 100% c" in html
+    assert "&lt;script&gt;half&lt;/script&gt; (50%)" in html and "<script>" not in html
+    assert "1820–1824 (50%)" in html
+
+
 def test_long_slugs_and_huge_numbers_are_refused_cleanly(app, trainer):
     long = trainer.client.post("/author/courses", data={
         "csrf_token": trainer.token(), "slug": "a" * 81, "title_zh": "x", "title_en": "x"})

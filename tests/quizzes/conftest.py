@@ -100,3 +100,29 @@ def set_quiz_settings(app, courses_dir, settings: str, module: str = "01-start",
         path.write_text(f"---\n{settings.strip()}\n---\n{body}", encoding="utf-8")
     with app.app_context():
         import_curriculum(courses_dir)
+
+
+# The fixture quiz with fractional credit: partial and negative options, a summed multiple
+# question, a partial text answer and a partial numeric range (docs/course-format.md).
+WEIGHTS = {
+    "en": [("- [ ] Links", "- [-50%] Links"), ("- [ ] Silence", "- [25%] Silence"),
+           ("- [x] Rules", "- [50%] Rules"), ("- [x] Rituals", "- [50%] Rituals"),
+           ("- [ ] Spam", "- [-100%] Spam"),
+           ("- order-open rate", "- order-open rate\n- [50%] conversion rate"),
+           ("- 65 ± 0.5", "- 65 ± 0.5\n- [50%] 60..70")],
+    "zh": [("- [ ] 发链接", "- [-50%] 发链接"), ("- [ ] 沉默", "- [25%] 沉默"),
+           ("- [x] 群规", "- [50%] 群规"), ("- [x] 仪式", "- [50%] 仪式"),
+           ("- [ ] 刷屏", "- [-100%] 刷屏"),
+           ("- CANARY-TEXT-ANSWER", "- CANARY-TEXT-ANSWER\n- [50%] 转化率"),
+           ("- 65 ± 0.5", "- 65 ± 0.5\n- [50%] 60..70")],
+}
+
+
+def weight_the_quiz(courses_dir):
+    for language, replacements in WEIGHTS.items():
+        path = courses_dir / "gamma" / "01-start" / f"quiz.{language}.md"
+        text = path.read_text(encoding="utf-8")
+        for old, new in replacements:
+            assert old in text, old
+            text = text.replace(old, new)
+        path.write_text(text, encoding="utf-8")

@@ -10,7 +10,14 @@ from app.extensions import db
 from app.learning.models import Enrolment
 from app.quizzes.models import Attempt, AttemptAnswer, Quiz
 from tests.conftest import Auth, csrf_token
-from tests.quizzes.conftest import CANARIES, RIGHT, WRONG, Learner, reader_of_gamma
+from tests.quizzes.conftest import (
+    CANARIES,
+    RIGHT,
+    WRONG,
+    Learner,
+    reader_of_gamma,
+    weight_the_quiz,
+)
 
 
 def count(model, *where):
@@ -86,6 +93,41 @@ def test_submit_without_javascript_grades_and_shows_the_result(client, quiz_lear
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "100%" in page and "通过了" in page
     assert "CANARY-QUESTION-FEEDBACK" in page  # revealed after passing
+
+
+def test_credits_grade_through_the_pages_and_show_only_after_passing(client, quiz_learner, app,
+                                                                    imported):
+    from app.authoring.services import import_curriculum
+
+    weight_the_quiz(imported)
+    with app.app_context():
+        import_curriculum(imported)
+    # Part answers: 沉默 25% of 2 points, both habits 50% + 50% of 2, 转化率 50%, 61 in
+    # 60..70 for 50%: 0.5 + 2 + 1 + 0.5 + 0.5 + 1 = 5.5 of 8 points, over the 60% pass mark.
+    answers = dict(RIGHT, **{"q-first": "c", "q-rate": "转化率", "q-percent": "61"})
+    attempt_id = quiz_learner.start_attempt_id()
+    attempt_page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    questions = re.findall(r"<fieldset.*?</fieldset>", attempt_page, re.DOTALL)
+    assert len(questions) == 6 and not any("%" in question for question in questions)
+    response = quiz_learner.submit(attempt_id, answers)
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        assert (attempt.score, attempt.max_score, attempt.passed) == (5.5, 8, True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "计 -50% 分" in page and "计 25% 分" in page  # each option's credit, now revealed
+    assert "部分得分" in page and "转化率 (50%)" in page and "60–70 (50%)" in page
+
+
+def test_a_failed_weighted_attempt_shows_no_credit(client, quiz_learner, app, imported):
+    from app.authoring.services import import_curriculum
+
+    weight_the_quiz(imported)
+    with app.app_context():
+        import_curriculum(imported)
+    attempt_id = quiz_learner.start_attempt_id()
+    page = client.get(quiz_learner.submit(attempt_id, WRONG).headers["Location"]).get_data(as_text=True)
+    assert "这次没有通过" in page and "计 " not in page and "部分得分" not in page
+    assert "-50%" not in page and "25%" not in page
 
 
 def test_failed_result_hides_the_key_and_says_what_to_review(client, quiz_learner):

@@ -142,9 +142,10 @@ def sections(markdown: str) -> dict[str, dict]:
     return out
 
 
-def options(section: dict) -> list[tuple[str, bool]]:
-    return [(m[2], m[1] == "x") for line in section["lines"]
-            if (m := re.match(r"^- \[([ x])\] (.*)$", line))]
+def options(section: dict) -> list[tuple[str, bool | str]]:
+    """(text, mark): True for [x], False for [ ], the percentage ("50%") for a credit."""
+    return [(m[2], m[1] == "x" if m[1] in " x" else m[1]) for line in section["lines"]
+            if (m := re.match(r"^- \[([ x]|-?[\d.]+%)\] (.*)$", line))]
 
 
 def items(section: dict) -> list[str]:
@@ -453,11 +454,12 @@ def test_markdown_for_the_questions_fixture():
         "q2": "single", "colours": "multiple", "q5": "numeric", "shortanswer": "text",
         "q1": "truefalse", "2-08-tsl": "truefalse", "2-08-tsl-2": "truefalse"}
     assert options(found["q2"]) == [("yellow", True), ("red", False), ("blue", False)]
-    assert options(found["colours"]) == [("yellow", True), ("red", False), ("off-beige", True),
-                                         ("blue", False)]
+    # Multiple response: Moodle's weights on every option, so the credits add up as there.
+    assert options(found["colours"]) == [("yellow", "50%"), ("red", "-100%"),
+                                         ("off-beige", "50%"), ("blue", "-100%")]
     assert options(found["q1"]) == [("True", False), ("False", True)]
     assert options(found["2-08-tsl"]) == [("True", True), ("False", False)]
-    assert items(found["shortanswer"]) == ["Frog"]
+    assert items(found["shortanswer"]) == ["Frog", "[50%] Cat"]
     assert items(found["q5"]) == ["3 ± 2"]
     assert found["q2"]["title"] == "Q2"
     assert found["q2"]["lines"][0] == "What's between orange and green in the spectrum?"
@@ -491,14 +493,14 @@ def test_markdown_for_the_examples():
     assert len(found) == 40
     assert items(found["q-74"]) == ["3.141..3.142"]
     assert items(found["q-72"]) == ["3.1415 ± 0.0005"]
-    assert items(found["q-76"]) == ["1822"]  # the 50% answer has no place in our format
+    assert items(found["q-76"]) == ["1822", "[50%] 1822 ± 2"]
     assert items(found["q-175"]) == ["1822 ± 5"]
     assert items(found["q-45"]) == ["four", "4"]
-    # A single-answer question keeps one [x]: partial credit is dropped, not marked correct.
+    # A single-answer question with partial credit: a percentage on every option.
     assert (found["q-115"]["type"], options(found["q-115"])) == (
-        "single", [("wrong answer", False), ("half credit answer", False),
-                   ("full credit answer", True)])
-    assert [m for _t, m in options(found["q-130"])] == [False, True, True, False]
+        "single", [("wrong answer", "0%"), ("half credit answer", "50%"),
+                   ("full credit answer", "100%")])
+    assert [m for _t, m in options(found["q-130"])] == ["0%", "50%", "50%", "0%"]
     assert found["q-130"]["type"] == "multiple"
     assert options(found["gift-control-characters"])[:5] == [
         ("~", False), ("=", False), ("\\#", False), ("\\{", False), ("\\}", False)]
@@ -558,7 +560,7 @@ def test_markdown_skips_what_our_format_cannot_hold():
     assert list(reasons) == ["any", "wild", "half", "num", "none", "desc"]
     assert "wildcard" in reasons["any"] and "wildcard" in reasons["wild"]
     assert "100%" in reasons["half"] and "100%" in reasons["num"]
-    assert "[x]" in reasons["none"] and "lesson" in reasons["desc"]
+    assert "add up to 0%" in reasons["none"] and "lesson" in reasons["desc"]
     assert list(sections(markdown)) == ["ok"]
     assert [line for line, *_ in skipped] == [1, 3, 5, 7, 9, 11]
 
@@ -569,8 +571,9 @@ def test_markdown_from_hand_built_questions():
                             text_format="moodle", single=True, answers=answers)
     markdown, skipped = to_quiz_markdown([question])
     assert skipped == []
-    assert options(sections(markdown)["q-4"]) == [("a", True), ("b", True), ("c", False)]
-    assert sections(markdown)["q-4"]["type"] == "multiple"
+    # Several 100% options on a single-answer question: each one is fully right.
+    assert options(sections(markdown)["q-4"]) == [("a", "100%"), ("b", "100%"), ("c", "0%")]
+    assert sections(markdown)["q-4"]["type"] == "single"
     with pytest.raises(ValueError):
         to_quiz_markdown([question], pass_mark=0)
 

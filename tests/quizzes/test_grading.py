@@ -148,3 +148,67 @@ def test_adding_a_right_option_never_lowers_partial_credit(chosen, extra, correc
     before = question_fraction(question, {"choices": sorted(chosen)}, "partial")
     after = question_fraction(question, {"choices": sorted(chosen | {extra})}, "partial")
     assert after >= before
+
+
+# --- fractional credit ------------------------------------------------------------------
+
+def weighted(kind, credits):
+    return {"id": "w", "type": kind, "points": 4,
+            "options": [{"id": chr(97 + i), "correct": c >= 1 if kind == "single" else c > 0,
+                         "credit": c} for i, c in enumerate(credits)]}
+
+
+@pytest.mark.parametrize("choice_id, expected", [("a", -0.25), ("b", 0.5), ("c", 1.0), ("d", 1.0),
+                                                 ("e", 0.0)])
+def test_single_choice_scores_the_chosen_options_credit(choice_id, expected):
+    question = weighted("single", [-0.25, 0.5, 1.0, 1.0, 0.0])
+    assert question_fraction(question, {"choice": choice_id}, "partial") == expected
+
+
+@pytest.mark.parametrize("chosen, partial, strict", [
+    (["a", "b"], 1.0, 1.0),
+    (["a"], 0.5, 0.0),
+    (["a", "b", "d"], 1.0, 1.0),        # a 0% option costs nothing (Moodle)
+    (["a", "c"], 0.0, 0.0),             # never below 0
+    (["a", "b", "c"], 0.0, 0.0),
+    (["a", "b", "e"], 1.0, 1.0),        # never above 1
+    (["c"], 0.0, 0.0),
+])
+def test_multiple_choice_with_credits_adds_them_up_within_0_and_1(chosen, partial, strict):
+    question = weighted("multiple", [0.5, 0.5, -1.0, 0.0, 0.5])
+    assert question_fraction(question, {"choices": chosen}, "partial") == partial
+    assert question_fraction(question, {"choices": chosen}, "all_or_nothing") == strict
+
+
+def test_moodles_thirds_make_a_whole():
+    question = weighted("multiple", [0.3333333, 0.3333333, 0.3333333, 0.0])
+    assert question_fraction(question, {"choices": ["a", "b", "c"]}, "partial") == 1.0
+
+
+def test_partial_text_answers():
+    question = dict(TEXT, partial=[{"text": "转化率", "credit": 0.5}, {"text": "GMV", "credit": -0.5}])
+    assert question_fraction(question, {"text": "开单率"}, "partial") == 1.0
+    assert question_fraction(question, {"text": " 转化率。"}, "partial") == 0.5
+    assert question_fraction(question, {"text": "gmv"}, "partial") == -0.5
+    assert question_fraction(question, {"text": "售后率"}, "partial") == 0.0
+
+
+@pytest.mark.parametrize("typed, expected", [("1822", 1.0), ("1821", 0.5), ("1830", 0.1),
+                                             ("1851", 0.0)])
+def test_the_first_numeric_range_that_holds_the_number_decides(typed, expected):
+    question = {"id": "n", "type": "numeric", "points": 1, "ranges": [
+        {"min": 1822, "max": 1822}, {"min": 1820, "max": 1824, "credit": 0.5},
+        {"min": 1800, "max": 1850, "credit": 0.1}]}
+    assert question_fraction(question, {"text": typed}, "partial") == expected
+
+
+def test_points_are_the_question_points_times_the_credit_and_the_total_never_negative():
+    content = {"settings": {"pass_mark": 50, "multiple_scoring": "partial"},
+               "questions": [weighted("single", [-0.5, 1.0, 0.25]) | {"id": "x"},
+                             weighted("multiple", [0.5, 0.5, -1.0]) | {"id": "y"}]}
+    layout = {"questions": ["x", "y"]}
+    result = grade(content, layout, {"x": {"choice": "c"}, "y": {"choices": ["a"]}})
+    assert (result.questions["x"]["points"], result.questions["y"]["points"]) == (1.0, 2.0)
+    assert (result.score, result.max_score, result.percent) == (3.0, 8, 37.5)
+    worst = grade(content, layout, {"x": {"choice": "a"}, "y": {"choices": ["c"]}})
+    assert worst.questions["x"]["points"] == -2.0 and worst.score == 0.0 and worst.percent == 0.0

@@ -24,7 +24,7 @@ from app.extensions import db
 from app.quizzes import services
 from app.quizzes.grading import clean_response, question_fraction
 from app.quizzes.models import Attempt
-from tests.quizzes.conftest import Learner, set_quiz_settings
+from tests.quizzes.conftest import Learner, set_quiz_settings, weight_the_quiz
 
 N = 160          # attempts
 K = 4.5          # standard errors above chance: a one-sided p of 3.4e-6 per strategy
@@ -130,10 +130,19 @@ def exact_chance(question: dict, make_answer, scoring: str) -> tuple[float, floa
     return mean, math.sqrt(sum((s - mean) ** 2 for s in scores) / len(scores))
 
 
+@pytest.mark.parametrize("weighted", [False, True], ids=["plain", "weighted"])
 def test_an_attacker_reading_only_the_page_scores_no_better_than_chance(
-        app, client, imported, learner, monkeypatch):
+        app, client, imported, learner, monkeypatch, weighted):
+    if weighted:
+        weight_the_quiz(imported)
     # Typed answers are never sent, so the attacker cannot pass and can always try again.
     set_quiz_settings(app, imported, "pass_mark: 100\ncooldown_minutes: 0\nreveal: never")
+    if weighted:
+        with app.app_context():
+            from app.quizzes.models import Quiz
+            assert any("credit" in o for quiz in db.session.scalars(select(Quiz))
+                       for q in quiz.current_version.content["questions"]
+                       for o in q.get("options", ()))
     monkeypatch.setattr(services, "layout_rng", lambda rng=random.Random(SEED): rng, raising=False)
     person = Learner(client)
     person.read("gamma", "intro")
@@ -144,6 +153,11 @@ def test_an_attacker_reading_only_the_page_scores_no_better_than_chance(
         attempt_id = person.start_attempt_id()
         page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
         fields = read_page(page)
+        # Nothing of a credit reaches the page: no percentage, no weight, no "credit".
+        for seen in fields.values():
+            assert not any("%" in v or "credit" in v.lower() for v in seen["attributes"])
+            assert not any("%" in text for text in seen["texts"].values())
+        assert "credit" not in page.lower() and "[50%]" not in page
         with app.app_context():
             version = db.session.get(Attempt, attempt_id).version
             questions = {q["id"]: q for q in version.content["questions"]}
@@ -171,7 +185,8 @@ def test_an_attacker_reading_only_the_page_scores_no_better_than_chance(
         assert response.status_code == 303, response.get_data(as_text=True)[:500]
         with app.app_context():
             graded = db.session.get(Attempt, attempt_id)
-            consistent += abs(graded.score - expected) < 1e-6  # the judge agrees with the server
+            # the judge agrees with the server (whose total never goes below 0)
+            consistent += abs(graded.score - max(0.0, expected)) < 1e-6
     assert consistent == N
     assert set(typed_hits) == {"rate", "percent"} and sum(typed_hits.values()) == 0, typed_hits
 

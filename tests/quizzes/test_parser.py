@@ -130,3 +130,109 @@ def test_the_readme_example_is_a_valid_quiz():
     quiz = merge_languages({"en": parse_quiz_file(example, "README.md")})
     assert [q["type"] for q in quiz["questions"]] == ["single", "multiple", "truefalse", "text",
                                                       "numeric", "order"]
+
+
+# --- fractional credit ------------------------------------------------------------------
+
+def test_credits_on_options_text_answers_and_numeric_ranges():
+    quiz = merge_languages({"en": parse(
+        "## Hometown {#home type=single points=4}\n- [-25%] Jerusalem\n- [50%] Galilee\n"
+        "- [x] Nazareth\n- [ ] Rome\n\n"
+        "## Both {#both type=single}\n- [100%] no one\n- [100%] nobody\n- [0%] Grant\n\n"
+        "## Who? {#who type=multiple}\n- [50%] Grant\n- [50%] Grant's wife\n- [-100%] No one\n\n"
+        "## Animal {#animal type=text}\n- Frog\n- [50%] Cat\n- [33.33333%] Toad\n\n"
+        "## Born {#born type=numeric}\n- 1822\n- [50%] 1822 ± 2\n- [10%] 1800..1850\n")})
+    home, both, who, animal, born = quiz["questions"]
+    assert [(o["credit"], o["correct"]) for o in home["options"]] == [
+        (-0.25, False), (0.5, False), (1.0, True), (0.0, False)]
+    assert [o["correct"] for o in both["options"]] == [True, True, False]
+    assert [(o["credit"], o["correct"]) for o in who["options"]] == [
+        (0.5, True), (0.5, True), (-1.0, False)]
+    assert animal["accepted"] == ["Frog"]
+    assert animal["partial"] == [{"text": "Cat", "credit": 0.5},
+                                 {"text": "Toad", "credit": 0.3333333}]
+    assert born["ranges"] == [{"min": 1822, "max": 1822, "value": 1822},
+                              {"min": 1820, "max": 1824, "value": 1822, "credit": 0.5},
+                              {"min": 1800, "max": 1850, "credit": 0.1}]
+    assert born["answer_text"] == "1822"
+
+
+def test_old_syntax_keeps_its_data_and_its_scores():
+    # No percentage anywhere: the stored question is what it always was (no credit keys),
+    # so re-importing an old quiz makes no new version and grades as before.
+    quiz = merge_languages({"en": parse(
+        "## One {#one type=single}\n- [ ] a\n- [x] b\n\n"
+        "## Many {#many type=multiple}\n- [x] a\n- [x] b\n- [ ] c\n- [ ] d\n\n"
+        "## Name {#name type=text}\n- Frog\n\n## Num {#num type=numeric}\n- 50 ± 2\n- 45..55\n")})
+    one, many, name, num = quiz["questions"]
+    assert all(set(o) == {"id", "correct", "text", "feedback"} for q in (one, many) for o in q["options"])
+    assert "partial" not in name and all("credit" not in r for r in num["ranges"])
+    from app.quizzes.grading import question_fraction
+    # our own rule for multiple questions without percentages, not Moodle's sum
+    assert question_fraction(many, {"choices": ["a", "b", "c"]}, "partial") == 0.5
+    assert question_fraction(many, {"choices": ["a", "b", "c", "d"]}, "partial") == 0.0
+    assert question_fraction(num, {"text": "46"}, "partial") == 1.0
+
+
+@pytest.mark.parametrize("body, line, reason", [
+    ("## Q {#a type=single}\n- [50%] x\n- [ ] y\n", 4, "no option is worth 100%"),
+    ("## Q {#a type=single}\n- [x] x\n- [x] y\n", 4, "each fully right are marked [100%]"),
+    ("## Q {#a type=multiple}\n- [50%] x\n- [25%] y\n- [ ] z\n", 4, "add up to 75%"),
+    ("## Q {#a type=single}\n- [150%] x\n- [x] y\n", 5, "from -100% to 100%"),
+    ("## Q {#a type=truefalse}\n- [100%] True\n- [ ] False\n", 5, "without a percentage"),
+    ("## Q {#a type=text}\n- [50%] Cat\n", 4, "no answer is worth 100%"),
+    ("## Q {#a type=text}\n- Frog\n- [50%] frog.\n", 6, "reads the same as 'Frog'"),
+    ("## Q {#a type=numeric}\n- [50%] 1820..1824\n- 1822\n- 5\n", 6, "can never count: line 5"),
+    ("## Q {#a type=numeric}\n- [50%] about\n- 3\n", 5, "cannot read the number 'about'"),
+])
+def test_bad_credits_name_their_line(body, line, reason):
+    with pytest.raises(ContentError) as caught:
+        parse(body)
+    assert caught.value.line == line and reason in caught.value.reason
+
+
+def test_languages_must_agree_on_credits():
+    en = parse("## Q {#a type=single}\n- [50%] x\n- [x] y\n")
+    zh = parse_quiz_file(HEAD + "## 题 {#a type=single}\n- [25%] 甲\n- [x] 乙\n", "quiz.zh.md")
+    with pytest.raises(ContentError, match="differs"):
+        merge_languages({"en": en, "zh": zh})
+    en = parse("## Q {#a type=text}\n- Frog\n- [50%] cat\n")
+    zh = parse_quiz_file(HEAD + "## 题 {#a type=text}\n- 青蛙\n- Cat\n", "quiz.zh.md")
+    with pytest.raises(ContentError, match="another credit") as caught:
+        merge_languages({"en": en, "zh": zh})
+    assert caught.value.path == "quiz.zh.md"
+
+
+def test_shipped_courses_parse_exactly_as_before_fractional_credit():
+    """Every shipped quiz and fixture quiz stores the same data as before credits existed:
+    no option has a credit, no text question partial answers, no range a credit."""
+    from pathlib import Path
+
+    from app.authoring.curriculum import read_curriculum
+
+    root = Path(__file__).parents[2]
+    quizzes = [module.quiz for folder in (root / "courses", root / "tests" / "fixtures" / "courses")
+               for course in read_curriculum(folder) for module in course.modules if module.quiz]
+    assert len(quizzes) >= 10
+    for quiz in quizzes:
+        for question in quiz["questions"]:
+            assert all("credit" not in o for o in question.get("options", ()))
+            assert "partial" not in question
+            assert all("credit" not in r for r in question.get("ranges", ()))
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/course-format.md"])
+def test_the_part_credit_examples_are_valid_quizzes(doc):
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / doc).read_text()
+    [example] = [block for block in re.findall(r"```markdown\n(.*?)```", text, re.DOTALL)
+                 if "[50%] Galilee" in block]
+    example = "\n".join(line.removeprefix("  ") for line in example.split("\n"))
+    quiz = merge_languages({"en": parse(example)})
+    hometown, tomb, word, born = quiz["questions"]
+    assert [o["credit"] for o in hometown["options"]] == [-0.25, 0.25, 0.5, 1.0]
+    assert sum(o["credit"] for o in tomb["options"] if o["credit"] > 0) == 1.0
+    assert word["partial"] == [{"text": "Nazereth", "credit": 0.75}]
+    assert born["ranges"][1]["credit"] == 0.5
