@@ -12,6 +12,27 @@ from dataclasses import dataclass, field
 from ..content import ContentError, render_inline, render_markdown, split_front_matter
 from ..content.render import shape_problem
 
+
+class QuizErrors(ContentError):
+    """Every problem of a quiz file at once (a trainer fixes them in one go, not one a run).
+
+    It is the first problem as a ContentError, so callers that show one still work; `errors`
+    holds all of them in line order."""
+
+    def __init__(self, errors: list[ContentError]):
+        errors = sorted(errors, key=lambda error: (error.path, error.line))
+        super().__init__(errors[0].path, errors[0].line, errors[0].reason)
+        self.errors = errors
+
+    def __reduce__(self):  # picklable: the zip checks run in a child process
+        return type(self), (self.errors,)
+
+
+def problems_of(error: ContentError) -> list[ContentError]:
+    """The problems an error stands for: all of a QuizErrors, else the error itself."""
+    return list(getattr(error, "errors", [error]))
+
+
 SETTINGS_DEFAULTS = {
     "pass_mark": 80,
     "max_attempts": None,  # unlimited: nobody is locked out for good
@@ -75,7 +96,8 @@ class ParsedQuiz:
     questions: list[ParsedQuestion]
 
 
-def _settings(fm, path: str) -> dict:
+def _settings(fm, path: str, errors: list[ContentError]) -> dict:
+    """The quiz's settings; each bad one is added to `errors` and keeps its default."""
     data, settings = fm.data, dict(SETTINGS_DEFAULTS)
 
     def whole(key, low, high=None, optional=True):
@@ -85,7 +107,8 @@ def _settings(fm, path: str) -> dict:
         if not isinstance(value, int) or isinstance(value, bool) or value < low or (
                 high is not None and value > high):
             span = f"{low}-{high}" if high is not None else f"{low} or more"
-            raise ContentError(path, fm.line_of(key), f"'{key}' must be a whole number {span}")
+            errors.append(ContentError(path, fm.line_of(key), f"'{key}' must be a whole number {span}"))
+            return
         settings[key] = value
 
     whole("pass_mark", 1, 100)
@@ -95,10 +118,12 @@ def _settings(fm, path: str) -> dict:
         if not 1 <= len(cooldown) <= 20 or any(
                 not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= MAX_COOLDOWN
                 for v in cooldown):
-            raise ContentError(path, fm.line_of("cooldown_minutes"),
-                               "'cooldown_minutes' is a whole number of minutes or a list of "
-                               f"them (1-20 values, each 0-{MAX_COOLDOWN}), e.g. [0, 10, 60]")
-        settings["cooldown_minutes"] = list(cooldown)
+            errors.append(ContentError(
+                path, fm.line_of("cooldown_minutes"),
+                "'cooldown_minutes' is a whole number of minutes or a list of "
+                f"them (1-20 values, each 0-{MAX_COOLDOWN}), e.g. [0, 10, 60]"))
+        else:
+            settings["cooldown_minutes"] = list(cooldown)
     else:
         whole("cooldown_minutes", 0, MAX_COOLDOWN)
     whole("time_limit_minutes", 1, 24 * 60)
@@ -106,19 +131,22 @@ def _settings(fm, path: str) -> dict:
     for key in ("shuffle_questions", "shuffle_options"):
         if key in data:
             if not isinstance(data[key], bool):
-                raise ContentError(path, fm.line_of(key), f"'{key}' must be true or false")
+                errors.append(ContentError(path, fm.line_of(key), f"'{key}' must be true or false"))
+                continue
             settings[key] = data[key]
     for key, allowed in (("reveal", REVEALS), ("multiple_scoring", SCORINGS)):
         if key in data:
             if data[key] not in allowed:
-                raise ContentError(path, fm.line_of(key),
-                                   f"'{key}' must be one of: {', '.join(allowed)}")
+                errors.append(ContentError(path, fm.line_of(key),
+                                           f"'{key}' must be one of: {', '.join(allowed)}"))
+                continue
             settings[key] = data[key]
     return settings
 
 
-def _attributes(raw: str, path: str, line: int) -> dict:
-    attrs = {}
+def _attributes(raw: str, path: str, line: int, errors: list[ContentError]) -> dict | None:
+    """A heading's {…} settings, or None after adding each of its problems to `errors`."""
+    attrs, found = {}, []
     for token in raw.split():
         if token.startswith("#"):
             attrs["id"] = token[1:]
@@ -126,56 +154,71 @@ def _attributes(raw: str, path: str, line: int) -> dict:
             key, _, value = token.partition("=")
             attrs[key.strip()] = value.strip().strip("\"'")
         else:
-            raise ContentError(path, line, f"cannot read '{token}' in {{…}}: use #id, type=…, points=…, lesson=…")
+            found.append(f"cannot read '{token}' in {{…}}: use #id, type=…, points=…, lesson=…")
     unknown = set(attrs) - {"id", "type", "points", "lesson"}
     if unknown:
-        raise ContentError(path, line, f"unknown question setting '{sorted(unknown)[0]}'")
+        found.append(f"unknown question setting '{sorted(unknown)[0]}'")
     if not attrs.get("id") or not ID.match(attrs["id"]):
-        raise ContentError(path, line, "each question needs an id like {#welcome-first} "
-                                       "(lowercase letters, digits, '-')")
+        found.append("each question needs an id like {#welcome-first} "
+                     "(lowercase letters, digits, '-')")
     if attrs.get("type") not in TYPES:
-        raise ContentError(path, line, f"type must be one of: {', '.join(TYPES)}")
+        found.append(f"type must be one of: {', '.join(TYPES)}")
     points = attrs.get("points", "1")
     if not points.isdigit() or not 1 <= int(points) <= 100:
-        raise ContentError(path, line, "points must be a whole number 1-100")
-    attrs["points"] = int(points)
+        found.append("points must be a whole number 1-100")
+    else:
+        attrs["points"] = int(points)
     lessons = [slug for slug in attrs.get("lesson", "").split(",") if slug]
     if any(not ID.match(slug) for slug in lessons):
-        raise ContentError(path, line, "lesson= names a lesson of the course by its slug "
-                                       "(the file name without number and language), "
-                                       "e.g. lesson=where-members-come-from")
+        found.append("lesson= names a lesson of the course by its slug "
+                     "(the file name without number and language), "
+                     "e.g. lesson=where-members-come-from")
     attrs["lessons"] = lessons
-    return attrs
+    errors += [ContentError(path, line, reason) for reason in found]
+    return None if found else attrs
 
 
 def parse_quiz_file(text: str, path: str) -> ParsedQuiz:
+    """Parse one language file; raises QuizErrors naming every problem found in it."""
     fm = split_front_matter(text, path, set(SETTINGS_DEFAULTS))
     problem = shape_problem(fm.body)  # its texts are rendered by the one pipeline
     if problem is not None:
         raise ContentError(path, fm.body_line + problem[0] - 1, problem[1])
-    settings = _settings(fm, path)
+    errors: list[ContentError] = []
+    settings = _settings(fm, path, errors)
     questions: list[ParsedQuestion] = []
     intro: list[str] = []
     current: ParsedQuestion | None = None
     last_option: ParsedOption | None = None
-    in_feedback = False
+    in_feedback = skipping = False
     for offset, raw in enumerate(fm.body.split("\n")):
         line_no = fm.body_line + offset
         line = raw.rstrip()
         stripped = line.strip()
         if line.startswith("## "):
             match = _HEADING.match(line)
+            attrs = None
             if not match:
-                raise ContentError(path, line_no, "a question heading ends with {#id type=…}, "
-                                   "e.g. '## What comes first? {#welcome-first type=single}'")
-            attrs = _attributes(match.group("attrs"), path, line_no)
-            if any(q.id == attrs["id"] for q in questions):
-                raise ContentError(path, line_no, f"duplicate question id '{attrs['id']}'")
+                errors.append(ContentError(path, line_no, "a question heading ends with {#id type=…}, "
+                              "e.g. '## What comes first? {#welcome-first type=single}'"))
+            else:
+                attrs = _attributes(match.group("attrs"), path, line_no, errors)
+            if attrs is not None and any(q.id == attrs["id"] for q in questions):
+                errors.append(ContentError(path, line_no, f"duplicate question id '{attrs['id']}'"))
+                attrs = None
+            # A heading that can't be read: its lines are skipped up to the next heading, so
+            # the questions after it are still checked.
+            skipping = attrs is None
+            if skipping:
+                current, last_option, in_feedback = None, None, False
+                continue
             current = ParsedQuestion(id=attrs["id"], type=attrs["type"], points=attrs["points"],
                                      title=match.group("text"), line=line_no,
                                      lessons=attrs["lessons"])
             questions.append(current)
             last_option, in_feedback = None, False
+            continue
+        if skipping:
             continue
         if current is None:
             intro.append(line)
@@ -187,7 +230,8 @@ def parse_quiz_file(text: str, path: str) -> ParsedQuiz:
         feedback = _FEEDBACK.match(stripped)
         if indented and stripped.startswith(">"):
             if last_option is None:
-                raise ContentError(path, line_no, "an indented '> Feedback:' belongs under an option")
+                errors.append(ContentError(path, line_no, "an indented '> Feedback:' belongs under an option"))
+                continue
             last_option.feedback.append(feedback.group("text") if feedback
                                         else _QUOTE.match(stripped).group("text"))
             continue
@@ -209,18 +253,20 @@ def parse_quiz_file(text: str, path: str) -> ParsedQuiz:
         elif plain and not indented and current.type in ("text", "numeric"):
             current.answers.append((plain.group("text").strip(), line_no))
         elif has_answers or current.feedback:
-            raise ContentError(path, line_no, "unexpected text after the answers "
-                               "(feedback lines start with '> Feedback:')")
+            errors.append(ContentError(path, line_no, "unexpected text after the answers "
+                                       "(feedback lines start with '> Feedback:')"))
         else:
             current.body.append(line)
     for question in questions:
-        _check_question(question, path)
-    if not questions:
-        raise ContentError(path, fm.body_line, "the quiz has no questions ('## … {#id type=…}')")
+        errors += _check_question(question, path)
+    if not questions and not errors:
+        errors.append(ContentError(path, fm.body_line, "the quiz has no questions ('## … {#id type=…}')"))
     draw = settings["draw"]
-    if draw is not None and draw > len(questions):
-        raise ContentError(path, fm.line_of("draw"),
-                           f"draw is {draw} but the quiz has only {len(questions)} questions")
+    if draw is not None and questions and draw > len(questions):
+        errors.append(ContentError(path, fm.line_of("draw"),
+                                   f"draw is {draw} but the quiz has only {len(questions)} questions"))
+    if errors:
+        raise QuizErrors(errors)
     return ParsedQuiz(path=path, settings=settings, settings_lines=fm.key_lines,
                       intro="\n".join(intro).strip(), questions=questions)
 
@@ -241,41 +287,42 @@ def parse_numeric(spec: str) -> dict | None:
     return None
 
 
-def _check_question(q: ParsedQuestion, path: str) -> None:
+def _check_question(q: ParsedQuestion, path: str) -> list[ContentError]:
+    """Every problem of one question (a question with no options has no wrong key too)."""
+    found: list[tuple[int, str]] = []
     correct = sum(option.correct for option in q.options)
     if q.type in ("single", "multiple", "truefalse"):
         if q.answers or q.items:
-            raise ContentError(path, q.line, f"a {q.type} question lists its options as '- [ ] …'")
+            found.append((q.line, f"a {q.type} question lists its options as '- [ ] …'"))
         if q.type == "truefalse" and len(q.options) != 2:
-            raise ContentError(path, q.line, "a truefalse question has exactly two options, "
-                               "the true statement first")
-        if len(q.options) < 2:
-            raise ContentError(path, q.line, "a choice question needs at least two options")
-        if q.type in ("single", "truefalse") and correct != 1:
-            raise ContentError(path, q.line, f"a {q.type} question needs exactly one [x] "
-                               f"(found {correct})")
-        if q.type == "multiple" and correct < 1:
-            raise ContentError(path, q.line, "this question has no correct answer: mark at least "
-                               "one option with [x]")
+            found.append((q.line, ("a truefalse question has exactly two options, "
+                                  "the true statement first")))
+        elif len(q.options) < 2:
+            found.append((q.line, "a choice question needs at least two options"))
+        if q.options and q.type in ("single", "truefalse") and correct != 1:
+            found.append((q.line, f"a {q.type} question needs exactly one [x] (found {correct})"))
+        if q.options and q.type == "multiple" and correct < 1:
+            found.append((q.line, ("this question has no correct answer: mark at least "
+                                  "one option with [x]")))
     elif q.type == "text":
         if q.options or not q.answers:
-            raise ContentError(path, q.line, "a text question lists accepted answers as plain "
-                               "items ('- 开单率')")
+            found.append((q.line, ("a text question lists accepted answers as plain "
+                                  "items ('- 开单率')")))
     elif q.type == "numeric":
         if q.options or not q.answers:
-            raise ContentError(path, q.line, "a numeric question lists answers as '- 50', "
-                               "'- 50 ± 2' or '- 45..55'")
+            found.append((q.line, ("a numeric question lists answers as '- 50', "
+                                  "'- 50 ± 2' or '- 45..55'")))
         for spec, line in q.answers:
             if parse_numeric(spec) is None:
-                raise ContentError(path, line, f"cannot read the number '{spec}' "
-                                   "(use 50, 50 ± 2 or 45..55)")
+                found.append((line, f"cannot read the number '{spec}' (use 50, 50 ± 2 or 45..55)"))
     elif q.type == "order":
         if q.options or len(q.items) < 2:
-            raise ContentError(path, q.line, "an order question lists at least two steps as a "
-                               "numbered list in the right order")
+            found.append((q.line, ("an order question lists at least two steps as a "
+                                  "numbered list in the right order")))
         numbers = [n for n, _text, _line in q.items]
-        if numbers != list(range(1, len(numbers) + 1)):
-            raise ContentError(path, q.items[0][2], "number the steps 1, 2, 3 … in the right order")
+        if numbers and numbers != list(range(1, len(numbers) + 1)):
+            found.append((q.items[0][2], "number the steps 1, 2, 3 … in the right order"))
+    return [ContentError(path, line, reason) for line, reason in found]
 
 
 def _paragraphs(lines: list[str]) -> str:
@@ -290,6 +337,7 @@ def merge_languages(parsed: dict[str, ParsedQuiz]) -> dict:
     """
     locales = sorted(parsed)
     first = parsed[locales[0]]
+    differences: list[ContentError] = []
     for locale in locales[1:]:
         other = parsed[locale]
         if other.settings != first.settings:
@@ -309,8 +357,11 @@ def merge_languages(parsed: dict[str, ParsedQuiz]) -> dict:
                 same = same and [parse_numeric(a) for a, _ in mine.answers] == \
                     [parse_numeric(a) for a, _ in theirs.answers]
             if not same:
-                raise ContentError(other.path, mine.line, f"question '{mine.id}' differs from "
-                                   f"{first.path} in type, points, lesson, options or answers")
+                differences.append(ContentError(
+                    other.path, mine.line, f"question '{mine.id}' differs from "
+                    f"{first.path} in type, points, lesson, options or answers"))
+    if differences:
+        raise QuizErrors(differences)
     questions = []
     for index, base in enumerate(first.questions):
         per_locale = {locale: parsed[locale].questions[index] for locale in locales}
