@@ -58,7 +58,8 @@ def test_production_with_secret_key_starts(bare_env, monkeypatch):
     assert not app.debug
 
 
-@pytest.mark.parametrize("name", ["STATISTICS_TEAM_MINIMUM", "STATISTICS_REFRESH_MINUTES"])
+@pytest.mark.parametrize("name", ["STATISTICS_TEAM_MINIMUM", "STATISTICS_REFRESH_MINUTES",
+                                  "STATISTICS_ITEM_MINIMUM"])
 def test_statistics_settings_must_be_positive_whole_numbers(bare_env, monkeypatch, name):
     monkeypatch.setenv("DATABASE_URL", "sqlite:///" + str(bare_env / "x.db"))
     monkeypatch.setenv("SECRET_KEY", "a" * 64)
