@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..content import ContentError, render_inline, render_markdown, split_front_matter
+from ..content.frontmatter import N_
 from ..content.render import shape_problem
 
 
@@ -106,8 +107,12 @@ def _settings(fm, path: str, errors: list[ContentError]) -> dict:
             return
         if not isinstance(value, int) or isinstance(value, bool) or value < low or (
                 high is not None and value > high):
-            span = f"{low}-{high}" if high is not None else f"{low} or more"
-            errors.append(ContentError(path, fm.line_of(key), f"'{key}' must be a whole number {span}"))
+            if high is not None:
+                errors.append(ContentError(path, fm.line_of(key), N_(
+                    "'%(key)s' must be a whole number %(low)s-%(high)s"), key=key, low=low, high=high))
+            else:
+                errors.append(ContentError(path, fm.line_of(key), N_(
+                    "'%(key)s' must be a whole number %(low)s or more"), key=key, low=low))
             return
         settings[key] = value
 
@@ -120,8 +125,8 @@ def _settings(fm, path: str, errors: list[ContentError]) -> dict:
                 for v in cooldown):
             errors.append(ContentError(
                 path, fm.line_of("cooldown_minutes"),
-                "'cooldown_minutes' is a whole number of minutes or a list of "
-                f"them (1-20 values, each 0-{MAX_COOLDOWN}), e.g. [0, 10, 60]"))
+                N_("'cooldown_minutes' is a whole number of minutes or a list of "
+                   "them (1-20 values, each 0-%(most)s), e.g. [0, 10, 60]"), most=MAX_COOLDOWN))
         else:
             settings["cooldown_minutes"] = list(cooldown)
     else:
@@ -131,14 +136,15 @@ def _settings(fm, path: str, errors: list[ContentError]) -> dict:
     for key in ("shuffle_questions", "shuffle_options"):
         if key in data:
             if not isinstance(data[key], bool):
-                errors.append(ContentError(path, fm.line_of(key), f"'{key}' must be true or false"))
+                errors.append(ContentError(path, fm.line_of(key),
+                                           N_("'%(key)s' must be true or false"), key=key))
                 continue
             settings[key] = data[key]
     for key, allowed in (("reveal", REVEALS), ("multiple_scoring", SCORINGS)):
         if key in data:
             if data[key] not in allowed:
-                errors.append(ContentError(path, fm.line_of(key),
-                                           f"'{key}' must be one of: {', '.join(allowed)}"))
+                errors.append(ContentError(path, fm.line_of(key), N_("'%(key)s' must be one of: %(allowed)s"),
+                                           key=key, allowed=", ".join(allowed)))
                 continue
             settings[key] = data[key]
     return settings
@@ -154,27 +160,28 @@ def _attributes(raw: str, path: str, line: int, errors: list[ContentError]) -> d
             key, _, value = token.partition("=")
             attrs[key.strip()] = value.strip().strip("\"'")
         else:
-            found.append(f"cannot read '{token}' in {{…}}: use #id, type=…, points=…, lesson=…")
+            found.append((N_("cannot read '%(token)s' in {…}: use #id, type=…, points=…, lesson=…"),
+                          {"token": token}))
     unknown = set(attrs) - {"id", "type", "points", "lesson"}
     if unknown:
-        found.append(f"unknown question setting '{sorted(unknown)[0]}'")
+        found.append((N_("unknown question setting '%(name)s'"), {"name": min(unknown)}))
     if not attrs.get("id") or not ID.match(attrs["id"]):
-        found.append("each question needs an id like {#welcome-first} "
-                     "(lowercase letters, digits, '-')")
+        found.append((N_("each question needs an id like {#welcome-first} "
+                         "(lowercase letters, digits, '-')"), {}))
     if attrs.get("type") not in TYPES:
-        found.append(f"type must be one of: {', '.join(TYPES)}")
+        found.append((N_("type must be one of: %(types)s"), {"types": ", ".join(TYPES)}))
     points = attrs.get("points", "1")
     if not points.isdigit() or not 1 <= int(points) <= 100:
-        found.append("points must be a whole number 1-100")
+        found.append((N_("points must be a whole number 1-100"), {}))
     else:
         attrs["points"] = int(points)
     lessons = [slug for slug in attrs.get("lesson", "").split(",") if slug]
     if any(not ID.match(slug) for slug in lessons):
-        found.append("lesson= names a lesson of the course by its slug "
-                     "(the file name without number and language), "
-                     "e.g. lesson=where-members-come-from")
+        found.append((N_("lesson= names a lesson of the course by its slug "
+                         "(the file name without number and language), "
+                         "e.g. lesson=where-members-come-from"), {}))
     attrs["lessons"] = lessons
-    errors += [ContentError(path, line, reason) for reason in found]
+    errors += [ContentError(path, line, message, **params) for message, params in found]
     return None if found else attrs
 
 
@@ -199,12 +206,14 @@ def parse_quiz_file(text: str, path: str) -> ParsedQuiz:
             match = _HEADING.match(line)
             attrs = None
             if not match:
-                errors.append(ContentError(path, line_no, "a question heading ends with {#id type=…}, "
-                              "e.g. '## What comes first? {#welcome-first type=single}'"))
+                errors.append(ContentError(path, line_no, N_(
+                    "a question heading ends with {#id type=…}, "
+                    "e.g. '## What comes first? {#welcome-first type=single}'")))
             else:
                 attrs = _attributes(match.group("attrs"), path, line_no, errors)
             if attrs is not None and any(q.id == attrs["id"] for q in questions):
-                errors.append(ContentError(path, line_no, f"duplicate question id '{attrs['id']}'"))
+                errors.append(ContentError(path, line_no, N_("duplicate question id '%(id)s'"),
+                                           id=attrs["id"]))
                 attrs = None
             # A heading that can't be read: its lines are skipped up to the next heading, so
             # the questions after it are still checked.
@@ -230,7 +239,8 @@ def parse_quiz_file(text: str, path: str) -> ParsedQuiz:
         feedback = _FEEDBACK.match(stripped)
         if indented and stripped.startswith(">"):
             if last_option is None:
-                errors.append(ContentError(path, line_no, "an indented '> Feedback:' belongs under an option"))
+                errors.append(ContentError(path, line_no, N_(
+                    "an indented '> Feedback:' belongs under an option")))
                 continue
             last_option.feedback.append(feedback.group("text") if feedback
                                         else _QUOTE.match(stripped).group("text"))
@@ -253,18 +263,20 @@ def parse_quiz_file(text: str, path: str) -> ParsedQuiz:
         elif plain and not indented and current.type in ("text", "numeric"):
             current.answers.append((plain.group("text").strip(), line_no))
         elif has_answers or current.feedback:
-            errors.append(ContentError(path, line_no, "unexpected text after the answers "
-                                       "(feedback lines start with '> Feedback:')"))
+            errors.append(ContentError(path, line_no, N_(
+                "unexpected text after the answers (feedback lines start with '> Feedback:')")))
         else:
             current.body.append(line)
     for question in questions:
         errors += _check_question(question, path)
     if not questions and not errors:
-        errors.append(ContentError(path, fm.body_line, "the quiz has no questions ('## … {#id type=…}')"))
+        errors.append(ContentError(path, fm.body_line, N_(
+            "the quiz has no questions ('## … {#id type=…}')")))
     draw = settings["draw"]
     if draw is not None and questions and draw > len(questions):
-        errors.append(ContentError(path, fm.line_of("draw"),
-                                   f"draw is {draw} but the quiz has only {len(questions)} questions"))
+        errors.append(ContentError(path, fm.line_of("draw"), N_(
+            "draw is %(draw)s but the quiz has only %(count)s questions"),
+            draw=draw, count=len(questions)))
     if errors:
         raise QuizErrors(errors)
     return ParsedQuiz(path=path, settings=settings, settings_lines=fm.key_lines,
@@ -289,40 +301,43 @@ def parse_numeric(spec: str) -> dict | None:
 
 def _check_question(q: ParsedQuestion, path: str) -> list[ContentError]:
     """Every problem of one question (a question with no options has no wrong key too)."""
-    found: list[tuple[int, str]] = []
+    found: list[tuple[int, str, dict]] = []
     correct = sum(option.correct for option in q.options)
     if q.type in ("single", "multiple", "truefalse"):
         if q.answers or q.items:
-            found.append((q.line, f"a {q.type} question lists its options as '- [ ] …'"))
+            found.append((q.line, N_("a %(type)s question lists its options as '- [ ] …'"),
+                          {"type": q.type}))
         if q.type == "truefalse" and len(q.options) != 2:
-            found.append((q.line, ("a truefalse question has exactly two options, "
-                                  "the true statement first")))
+            found.append((q.line, N_("a truefalse question has exactly two options, "
+                                     "the true statement first"), {}))
         elif len(q.options) < 2:
-            found.append((q.line, "a choice question needs at least two options"))
+            found.append((q.line, N_("a choice question needs at least two options"), {}))
         if q.options and q.type in ("single", "truefalse") and correct != 1:
-            found.append((q.line, f"a {q.type} question needs exactly one [x] (found {correct})"))
+            found.append((q.line, N_("a %(type)s question needs exactly one [x] (found %(found)s)"),
+                          {"type": q.type, "found": correct}))
         if q.options and q.type == "multiple" and correct < 1:
-            found.append((q.line, ("this question has no correct answer: mark at least "
-                                  "one option with [x]")))
+            found.append((q.line, N_("this question has no correct answer: mark at least "
+                                     "one option with [x]"), {}))
     elif q.type == "text":
         if q.options or not q.answers:
-            found.append((q.line, ("a text question lists accepted answers as plain "
-                                  "items ('- 开单率')")))
+            found.append((q.line, N_("a text question lists accepted answers as plain "
+                                     "items ('- 开单率')"), {}))
     elif q.type == "numeric":
         if q.options or not q.answers:
-            found.append((q.line, ("a numeric question lists answers as '- 50', "
-                                  "'- 50 ± 2' or '- 45..55'")))
+            found.append((q.line, N_("a numeric question lists answers as '- 50', "
+                                     "'- 50 ± 2' or '- 45..55'"), {}))
         for spec, line in q.answers:
             if parse_numeric(spec) is None:
-                found.append((line, f"cannot read the number '{spec}' (use 50, 50 ± 2 or 45..55)"))
+                found.append((line, N_("cannot read the number '%(spec)s' (use 50, 50 ± 2 or 45..55)"),
+                              {"spec": spec}))
     elif q.type == "order":
         if q.options or len(q.items) < 2:
-            found.append((q.line, ("an order question lists at least two steps as a "
-                                  "numbered list in the right order")))
+            found.append((q.line, N_("an order question lists at least two steps as a "
+                                     "numbered list in the right order"), {}))
         numbers = [n for n, _text, _line in q.items]
         if numbers and numbers != list(range(1, len(numbers) + 1)):
-            found.append((q.items[0][2], "number the steps 1, 2, 3 … in the right order"))
-    return [ContentError(path, line, reason) for line, reason in found]
+            found.append((q.items[0][2], N_("number the steps 1, 2, 3 … in the right order"), {}))
+    return [ContentError(path, line, message, **params) for line, message, params in found]
 
 
 def _paragraphs(lines: list[str]) -> str:
@@ -343,11 +358,12 @@ def merge_languages(parsed: dict[str, ParsedQuiz]) -> dict:
         if other.settings != first.settings:
             key = next(k for k in SETTINGS_DEFAULTS if other.settings[k] != first.settings[k])
             raise ContentError(other.path, other.settings_lines.get(key, 1),
-                               f"'{key}' differs from {first.path}: every language file of a "
-                               "quiz has the same settings")
+                               N_("'%(key)s' differs from %(first)s: every language file of a "
+                                  "quiz has the same settings"), key=key, first=first.path)
         if [q.id for q in other.questions] != [q.id for q in first.questions]:
             raise ContentError(other.path, other.questions[0].line if other.questions else 1,
-                               f"the question ids differ from {first.path} (same ids, same order)")
+                               N_("the question ids differ from %(first)s (same ids, same order)"),
+                               first=first.path)
         for mine, theirs in zip(other.questions, first.questions):
             same = (mine.type == theirs.type and mine.points == theirs.points
                     and mine.lessons == theirs.lessons
@@ -358,8 +374,9 @@ def merge_languages(parsed: dict[str, ParsedQuiz]) -> dict:
                     [parse_numeric(a) for a, _ in theirs.answers]
             if not same:
                 differences.append(ContentError(
-                    other.path, mine.line, f"question '{mine.id}' differs from "
-                    f"{first.path} in type, points, lesson, options or answers"))
+                    other.path, mine.line, N_("question '%(id)s' differs from %(first)s in "
+                                              "type, points, lesson, options or answers"),
+                    id=mine.id, first=first.path))
     if differences:
         raise QuizErrors(differences)
     questions = []

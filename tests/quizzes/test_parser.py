@@ -162,3 +162,13 @@ def test_flask_courses_check_lists_every_problem_of_every_file(runner, imported)
     assert sum("gamma/01-start/quiz.en.md:" in line for line in lines) == 7, result.output
     assert any("gamma/02-next/quiz.en.md:" in line for line in lines), result.output
     assert "gamma/01-start/quiz.en.md:13: error: cannot read the number" in result.output
+
+
+def test_checker_messages_come_in_the_trainers_language_with_file_and_line(runner, imported):
+    quiz = imported / "gamma" / "01-start" / "quiz.en.md"
+    quiz.write_text(BROKEN)
+    english = runner.invoke(args=["courses", "check", str(imported / "gamma")]).output
+    chinese = runner.invoke(args=["courses", "check", "--language", "zh", str(imported / "gamma")]).output
+    assert "gamma/01-start/quiz.en.md:2: error: 'pass_mark' must be a whole number 1-100" in english
+    assert "gamma/01-start/quiz.en.md:2: error: “pass_mark” 必须是 1-100 之间的整数" in chinese
+    assert "gamma/01-start/quiz.en.md:20: error: 步骤请按正确顺序编号为 1、2、3……" in chinese

@@ -88,10 +88,10 @@ def test_below_the_minimum_sample_no_question_is_flagged_and_the_page_says_why(
         app, world, admin_client):
     assert app.config["STATISTICS_ITEM_MINIMUM"] == 30  # the default
     html = admin_client.get(f"/admin/statistics/quizzes/{world.quiz_id}").get_data(as_text=True)
-    assert 'class="review"' not in html and "Review this question" not in html
-    assert html.count("Too few answers to judge (4 of 30)") == 3
-    assert "Too few learners yet (4 of 30): no question is flagged." in html
-    assert "95% margin" in html and "± 0." in html  # each facility with its margin
+    assert 'class="review"' not in html and "请复查这道题" not in html
+    assert html.count("作答太少，暂不评判（4 / 30）") == 3
+    assert "学员还太少（4 / 30）：暂不标记任何题目。" in html
+    assert "95% 的误差范围" in html and "± 0." in html  # each facility with its margin
     app.config["STATISTICS_ITEM_MINIMUM"] = 5  # one short still judges nothing
     html = admin_client.get(f"/admin/statistics/quizzes/{world.quiz_id}").get_data(as_text=True)
     assert 'class="review"' not in html
