@@ -185,6 +185,9 @@ def load_config(app, overrides: dict | None = None) -> None:
     # below a mentor their team gets its own cube (smaller teams are computed live).
     cfg["STATISTICS_REFRESH_MINUTES"] = _positive_int(env, "STATISTICS_REFRESH_MINUTES", 15)
     cfg["STATISTICS_TEAM_MINIMUM"] = _positive_int(env, "STATISTICS_TEAM_MINIMUM", 2000)
+    # Item analysis judges a question only from this many first attempts on: with a handful
+    # of learners facility and discrimination are mostly chance.
+    cfg["STATISTICS_ITEM_MINIMUM"] = _positive_int(env, "STATISTICS_ITEM_MINIMUM", 30)
     # pre_ping: a connection that died with a database restart is replaced before use, so
     # the first request after the restart does not fail on it. connect_timeout: with the
     # database unreachable a request gives up in seconds (and gets the 503 page).

@@ -19,6 +19,7 @@ def set_up_embedded_default(app: Flask) -> None:
 
     from .accounts.models import User
     from .accounts.services import register_user
+    from .authoring.drafts import grant
     from .authoring.services import import_curriculum
     from .extensions import db
     from .learning.models import Course
@@ -32,11 +33,17 @@ def set_up_embedded_default(app: Flask) -> None:
                   f"{counts['lessons new']} lessons and {counts['quizzes new']} quizzes "
                   f"from {app.config['COURSES_PATH']}.", flush=True)
         if db.session.scalar(select(func.count()).select_from(User)) == 0:
-            lines = []
+            lines, people = [], {}
             for role, email, name in DEMO_ACCOUNTS:
                 password = secrets.token_urlsafe(12)
-                place_user(register_user(email, name, password, locale="zh", role=role), None)
+                people[role] = register_user(email, name, password, locale="zh", role=role)
+                place_user(people[role], None)
                 lines.append(f"  {role:8} {email:28} password: {password}")
+            db.session.flush()
+            # The demo trainer can open and edit every shipped course at once (a real trainer
+            # is given courses by an admin on the course's access page).
+            for course in db.session.scalars(select(Course)):
+                grant(course, people["trainer"], people["admin"])
             db.session.commit()
             credentials = Path(app.instance_path) / "demo-accounts.txt"
             credentials.write_text("\n".join(lines) + "\n")

@@ -72,3 +72,11 @@ def test_switcher_rejects_unknown_languages(client):
     token = csrf_token(client, "/")
     client.post("/language", data={"language": "fr", "csrf_token": token})
     assert "免费注册" in client.get("/").get_data(as_text=True)
+
+
+def test_the_trainer_role_has_one_chinese_name():
+    """讲师 everywhere: a second word for the same role makes people think there are two."""
+    catalog = (CATALOG / "messages.po").read_text(encoding="utf-8")
+    assert "讲师" in catalog and "培训师" not in catalog
+    shipped = Path(__file__).parents[1] / "courses"
+    assert not [p for p in shipped.rglob("*.zh.md") if "培训师" in p.read_text(encoding="utf-8")]

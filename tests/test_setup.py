@@ -58,7 +58,8 @@ def test_production_with_secret_key_starts(bare_env, monkeypatch):
     assert not app.debug
 
 
-@pytest.mark.parametrize("name", ["STATISTICS_TEAM_MINIMUM", "STATISTICS_REFRESH_MINUTES"])
+@pytest.mark.parametrize("name", ["STATISTICS_TEAM_MINIMUM", "STATISTICS_REFRESH_MINUTES",
+                                  "STATISTICS_ITEM_MINIMUM"])
 def test_statistics_settings_must_be_positive_whole_numbers(bare_env, monkeypatch, name):
     monkeypatch.setenv("DATABASE_URL", "sqlite:///" + str(bare_env / "x.db"))
     monkeypatch.setenv("SECRET_KEY", "a" * 64)
@@ -84,6 +85,9 @@ def test_embedded_default_sets_itself_up_once(bare_env, monkeypatch, capsys):
         assert conn.execute("SELECT count(*) FROM courses").fetchone()[0] == 3
         assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 3
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        # The demo trainer is given every shipped course, so the editor opens on them.
+        assert conn.execute("SELECT count(*) FROM course_grants g JOIN users u ON u.id = g.user_id "
+                            "WHERE u.email = 'trainer@demo.example.com'").fetchone()[0] == 3
     key = (bare_env / "secret_key").read_text()
     assert len(key) == 64 and (bare_env / "secret_key").stat().st_mode & 0o777 == 0o600
     # The printed credentials work.
@@ -93,6 +97,15 @@ def test_embedded_default_sets_itself_up_once(bare_env, monkeypatch, capsys):
     response = client.post("/login", data={"login": "learner@demo.example.com", "password": password,
                                            "csrf_token": token})
     assert response.status_code == 302
+    trainer_password = next(line.split("password: ")[1] for line in printed.splitlines()
+                            if "trainer@demo" in line)
+    trainer = app.test_client()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', trainer.get("/login").get_data(as_text=True)).group(1)
+    trainer.post("/login", data={"login": "trainer@demo.example.com", "password": trainer_password,
+                                 "csrf_token": token})
+    with sqlite3.connect(database) as conn:
+        slug = conn.execute("SELECT slug FROM courses ORDER BY id").fetchone()[0]
+    assert trainer.get(f"/author/courses/{slug}").status_code == 200
 
     create_app()  # second start: nothing duplicated, nothing printed
     assert "demo.example.com" not in capsys.readouterr().out

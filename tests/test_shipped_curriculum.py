@@ -91,3 +91,21 @@ def test_a_learner_who_fails_every_shipped_quiz_again_and_again_can_always_try_a
                 now = status.next_start_at or now
                 assert now - attempt.submitted_at <= timedelta(hours=24)
                 assert services.quiz_status(person, quiz, now).can_start
+
+
+def test_chinese_text_uses_chinese_quotation_marks():
+    """Straight ASCII quotes look foreign in Chinese prose (“” and ‘’ are the marks); the
+    Markdown and YAML around it keep theirs: admonition titles (!!! tip "小贴士"), inline code,
+    a question heading's {…} settings."""
+    import re
+
+    cjk = re.compile(r"[\u3400-\u9fff]")
+    straight = []
+    for path in sorted(COURSES.rglob("*.zh.md")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
+            if line.startswith("!!! ") or not cjk.search(line):
+                continue
+            prose = re.sub(r"`[^`]*`|\{[^{}]*\}\s*$", "", line)
+            if re.search(r"\"[^\"]*\"|'[^']*[\u3400-\u9fff][^']*'", prose):
+                straight.append(f"{path.relative_to(COURSES)}:{number}: {line[:60]}")
+    assert straight == []

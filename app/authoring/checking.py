@@ -113,13 +113,14 @@ def _check_in_child(sender, data: bytes, limits: CourseLimits, locale: str) -> N
     seconds = int(limits.check_seconds) + 2  # CPU time: a backstop if the parent is gone
     resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
     try:
-        with _translating(locale):
+        with translating(locale):
             result = ("ok", read_upload(data, limits=limits))
     except ArchiveRejected as error:
         result = ("rejected", str(error))
     except CurriculumError as error:
-        result = ("problems", ([(e.path, e.line, e.reason) for e in error.errors],
-                               [(e.path, e.line, e.reason) for e in error.warnings]))
+        # In the uploader's language (this child translates, see translating).
+        result = ("problems", ([(e.path, e.line, e.localized()) for e in error.errors],
+                               [(e.path, e.line, e.localized()) for e in error.warnings]))
     except MemoryError:
         result = ("memory", None)
     except Exception as error:  # anything else is the file's fault, not the memory's
@@ -136,7 +137,7 @@ def _check_in_child(sender, data: bytes, limits: CourseLimits, locale: str) -> N
         sender.close()
 
 
-def _translating(locale: str):
+def translating(locale: str):
     """A request context with only Babel, so messages come out in the uploader's language."""
     from flask import Flask
     from flask_babel import Babel

@@ -56,20 +56,26 @@ def render_command():
 @courses_cli.command("check")
 @click.argument("path", required=False, type=click.Path(file_okay=False))
 @click.option("--strict", is_flag=True, help="Fail on warnings too (untranslated lessons...).")
-def check_command(path, strict):
+@click.option("--language", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of the messages (the file:line: form stays).")
+def check_command(path, strict, language):
     """Lint course folders like a compiler: file:line: message; exit 1 on errors.
 
     Needs no database, so it runs in a course repository's own CI.
     """
+    from ..config import LANGUAGES
+    from .checking import translating
+
     path = path or str(Path(__file__).resolve().parents[2] / "courses")
     try:
         courses = read_curriculum(path)
         errors, warnings = [], [w for course in courses for w in course.warnings]
     except CurriculumError as error:
         courses, errors, warnings = [], error.errors, error.warnings
-    for problem in sorted(errors + warnings, key=lambda p: (p.path, p.line)):
-        kind = "error" if problem in errors else "warning"
-        click.echo(f"{problem.path}:{problem.line}: {kind}: {problem.reason}")
+    with translating(LANGUAGES[language]):
+        for problem in sorted(errors + warnings, key=lambda p: (p.path, p.line)):
+            kind = "error" if problem in errors else "warning"
+            click.echo(f"{problem.path}:{problem.line}: {kind}: {problem.localized()}")
     click.echo(f"{len(errors)} error(s), {len(warnings)} warning(s)"
                + (f" in {len(courses)} course(s)" if courses else ""), err=True)
     if errors or (strict and warnings):

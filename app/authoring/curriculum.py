@@ -13,7 +13,7 @@ from pathlib import Path
 from ..config import LANGUAGES
 from ..content import ContentError, Rendered, render_markdown, split_front_matter
 from ..content.render import content_id
-from ..quizzes.parser import merge_languages, parse_quiz_file
+from ..quizzes.parser import merge_languages, parse_quiz_file, problems_of
 from . import item_writing
 from .limits import CourseLimits, current_limits, size_words
 from .uploads import CleanImage, ImageRejected, accept_image
@@ -439,13 +439,13 @@ class _Reader:
             try:
                 parsed[locale] = parse_quiz_file(text, self.name(path))
             except ContentError as error:
-                self.errors.append(error)
+                self.errors += problems_of(error)  # every problem of the file, not the first
         if len(parsed) != len(files):
             return None
         try:
             merged = merge_languages(parsed)
         except ContentError as error:
-            self.errors.append(error)
+            self.errors += problems_of(error)
             return None
         self.warnings += item_writing.quiz_warnings(parsed)
         first = parsed["zh"] if "zh" in parsed else next(iter(parsed.values()))

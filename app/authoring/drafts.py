@@ -115,8 +115,31 @@ class Outline:
     images: list[str] = field(default_factory=list)
 
 
+def _title(text: str, path: str):
+    """A file's front-matter title as written (a string, or {zh:…, en:…}); None when the
+    file is not readable yet: the page still lists it, by its file name."""
+    from ..content import split_front_matter
+
+    try:
+        title = split_front_matter(text, path, _ANY_KEY).data.get("title")
+    except ContentError:
+        return None
+    return title if isinstance(title, (str, dict)) and title else None
+
+
+class _AnyKey(frozenset):
+    """Front-matter keys are checked by the course checker; here every key passes."""
+
+    def __contains__(self, key) -> bool:
+        return True
+
+
+_ANY_KEY = _AnyKey()
+
+
 def outline(course: Course) -> Outline:
-    paths = list(draft_files(course))
+    files = draft_files(course)
+    paths = list(files)
     result = Outline(course_file="course.md" if "course.md" in paths else None,
                      images=sorted(draft_assets(course)))
     folders: dict[str, dict] = {}
@@ -124,21 +147,29 @@ def outline(course: Course) -> Outline:
         folder, _, name = path.rpartition("/")
         if not folder:
             continue
-        module = folders.setdefault(folder, {"folder": folder, "file": None, "lessons": {},
-                                             "quiz": []})
+        module = folders.setdefault(folder, {"folder": folder, "file": None, "title": None,
+                                             "lessons": {}, "quiz": []})
         lesson = LESSON_FILE.match(name)
         if name == "module.md":
             module["file"] = path
+            module["title"] = _title(files[path].text, path)
         elif lesson:
             module["lessons"].setdefault(f"{lesson.group(1)}-{lesson.group(2)}", []).append(path)
         elif name.startswith("quiz."):
             module["quiz"].append(path)
     for folder in sorted(folders):
         module = folders[folder]
-        module["lessons"] = [
-            {"name": name, "files": sorted(files),
-             "missing": [lang for lang in ("zh", "en") if f"{folder}/{name}.{lang}.md" not in files]}
-            for name, files in sorted(module["lessons"].items())]
+        lessons = []
+        for name, lesson_files in sorted(module["lessons"].items()):
+            titles = {}  # {language: title}, from each language's own file
+            for path in lesson_files:
+                title = _title(files[path].text, path)
+                if isinstance(title, str):
+                    titles[path.rsplit(".", 2)[1]] = title
+            lessons.append({"name": name, "files": sorted(lesson_files), "titles": titles,
+                            "missing": [lang for lang in ("zh", "en")
+                                        if f"{folder}/{name}.{lang}.md" not in lesson_files]})
+        module["lessons"] = lessons
         result.modules.append(module)
     return result
 
@@ -460,7 +491,7 @@ class FilePreview:
 def preview_file(course: Course, path: str, text: str) -> FilePreview:
     """Render one file as learners will see it, with its problems by line; writes nothing."""
     from ..content import render_markdown, split_front_matter
-    from ..quizzes.parser import merge_languages, parse_quiz_file
+    from ..quizzes.parser import merge_languages, parse_quiz_file, problems_of
     from .curriculum import COURSE_KEYS, LESSON_KEYS, MODULE_KEYS, CourseIndex
 
     check_path(path)
@@ -495,6 +526,7 @@ def preview_file(course: Course, path: str, text: str) -> FilePreview:
             keys = COURSE_KEYS if path == "course.md" else MODULE_KEYS
             result.settings = split_front_matter(text, shown, keys, {"title"}).data
     except ContentError as error:
-        result.problems.append((error.line, error.reason, True))
+        result.problems += [(problem.line, problem.localized(), True)
+                            for problem in problems_of(error)]
     result.problems.sort(key=lambda problem: (problem[0], not problem[2]))
     return result

@@ -210,6 +210,9 @@ def _add(course, action, target):
 @role_required(*AUTHORS)
 def delete_file(slug, path):
     course = _course(slug)
+    if request.form.get("confirm") != "yes":  # only the confirmation's button removes
+        flash(_("Nothing was removed: confirm with \"Yes, remove it\"."), "error")
+        return redirect(url_for("authoring.edit_file", slug=slug, path=path)), 303
     try:
         drafts.delete_file(course, path, request.form.get("revision", type=int) or 0)
     except Conflict:

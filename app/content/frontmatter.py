@@ -15,20 +15,40 @@ MAX_FRONT_MATTER_BYTES = 16 * 1024
 MAX_DEPTH = 10  # course.md needs 2 (title: zh: …); quizzes fewer
 
 
-class ContentError(ValueError):
-    """A problem in a content file, located by path and line (1-based)."""
+def N_(message: str) -> str:
+    """Marks a checker message for the catalog; it is translated where it is shown."""
+    return message
 
-    def __init__(self, path: str, line: int, reason: str):
-        super().__init__(f"{path}:{line}: {reason}")
-        self.path, self.line, self.reason = path, line, reason
+
+class ContentError(ValueError):
+    """A problem in a content file, located by path and line (1-based).
+
+    `reason` is the English text (the CLI's file:line: reason form); a message given with
+    params (or marked with N_) is also shown in the reader's language by `localized`."""
+
+    def __init__(self, path: str, line: int, reason: str, **params):
+        text = reason % params if params else reason
+        super().__init__(f"{path}:{line}: {text}")
+        self.path, self.line, self.reason = path, line, text
+        self.message, self.params = reason, params
 
     def __reduce__(self):  # picklable: the zip checks run in a child process
-        return type(self), (self.path, self.line, self.reason)
+        return _rebuild, (type(self), self.path, self.line, self.message, self.params)
 
     def localized(self) -> str:
-        """The reason in the reader's language where it has a translation (item-writing
-        advice does); course-format errors are English, like a compiler's."""
-        return self.reason
+        """The reason in the reader's language where the catalog has it, else English."""
+        from flask import has_request_context
+        from flask_babel import gettext
+
+        if not has_request_context():
+            return self.reason
+        return gettext(self.message, **self.params) if self.params else gettext(self.message)
+
+
+def _rebuild(cls, path, line, message, params):
+    error = ContentError.__new__(cls)
+    ContentError.__init__(error, path, line, message, **params)
+    return error
 
 
 @dataclass
@@ -96,11 +116,11 @@ def split_front_matter(text: str, path: str, allowed: set[str], required: set[st
     text = text.lstrip("\ufeff").replace("\r\n", "\n")
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
-        raise ContentError(path, 1, "the file must start with front matter between '---' lines")
+        raise ContentError(path, 1, N_("the file must start with front matter between '---' lines"))
     try:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
     except StopIteration:
-        raise ContentError(path, 1, "front matter is not closed by a '---' line") from None
+        raise ContentError(path, 1, N_("front matter is not closed by a '---' line")) from None
     source = "\n".join(lines[1:end])
     if len(source.encode("utf-8")) > MAX_FRONT_MATTER_BYTES:
         raise ContentError(path, 1, f"front matter is larger than "
@@ -118,7 +138,8 @@ def split_front_matter(text: str, path: str, allowed: set[str], required: set[st
         mark = getattr(error, "problem_mark", None)
         line = (mark.line + 2) if mark else 1
         reason = getattr(error, "problem", None) or str(error)
-        raise ContentError(path, line, f"invalid YAML in front matter: {reason}") from None
+        raise ContentError(path, line, N_("invalid YAML in front matter: %(problem)s"),
+                           problem=reason) from None
     except ContentError:
         raise
     except (ValueError, OverflowError) as error:
@@ -128,7 +149,7 @@ def split_front_matter(text: str, path: str, allowed: set[str], required: set[st
         line = source[:long_number.start()].count("\n") + 2 if long_number else 2
         raise ContentError(path, line, f"a value in front matter cannot be read: {error}") from None
     if not isinstance(data, dict):
-        raise ContentError(path, 2, "front matter must be a set of 'key: value' lines")
+        raise ContentError(path, 2, N_("front matter must be a set of 'key: value' lines"))
     key_lines = {}
     if isinstance(node, yaml.MappingNode):
         for key_node, _value in node.value:
@@ -136,10 +157,11 @@ def split_front_matter(text: str, path: str, allowed: set[str], required: set[st
     for key in data:
         if key not in allowed:
             raise ContentError(path, key_lines.get(str(key), 2),
-                               f"unknown key '{key}' (allowed: {', '.join(sorted(allowed))})")
+                               N_("unknown key '%(key)s' (allowed: %(allowed)s)"), key=key,
+                               allowed=", ".join(sorted(allowed)))
     for key in sorted(required):
         if data.get(key) in (None, "", {}):
             raise ContentError(path, end + 1 if key not in key_lines else key_lines[key],
-                               f"missing required key '{key}'")
+                               N_("missing required key '%(key)s'"), key=key)
     return FrontMatter(data=data, body="\n".join(lines[end + 1:]), body_line=end + 2,
                        key_lines=key_lines)

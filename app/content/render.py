@@ -391,6 +391,14 @@ def shape_problem(text: str) -> tuple[int, str] | None:
     return None
 
 
+def _scrolling_tables(html: str) -> str:
+    """Each table in a box that scrolls sideways on a narrow phone (words stay whole); the
+    box takes keyboard focus so it can be scrolled without a finger. Runs on sanitised,
+    balanced HTML, so every <table> has its </table>."""
+    return (html.replace("<table>", '<div class="table-scroll" tabindex="0"><table>')
+            .replace("</table>", "</table></div>"))
+
+
 def render_markdown(text: str, resolve: Resolver | None = None) -> Rendered:
     problem = shape_problem(text)
     if problem is not None:
@@ -402,7 +410,7 @@ def render_markdown(text: str, resolve: Resolver | None = None) -> Rendered:
     except RecursionError:
         return Rendered(html="", toc=[], minutes=reading_minutes(text), problems=[
             (1, "the text is nested too deeply to show (lists or quotes inside each other)")])
-    html = sanitize_html(converted, resolve, getattr(md, "block_mark", None))
+    html = _scrolling_tables(sanitize_html(converted, resolve, getattr(md, "block_mark", None)))
     toc = _flatten_toc(getattr(md, "toc_tokens", []), [])
     # toc names come from Markdown headings and are shown escaped by Jinja; strip any tags.
     for entry in toc:

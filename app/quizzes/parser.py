@@ -10,8 +10,30 @@ import re
 from dataclasses import dataclass, field
 
 from ..content import ContentError, render_inline, render_markdown, split_front_matter
+from ..content.frontmatter import N_
 from ..content.render import shape_problem
 from .grading import normalize_text
+
+
+class QuizErrors(ContentError):
+    """Every problem of a quiz file at once (a trainer fixes them in one go, not one a run).
+
+    It is the first problem as a ContentError, so callers that show one still work; `errors`
+    holds all of them in line order."""
+
+    def __init__(self, errors: list[ContentError]):
+        errors = sorted(errors, key=lambda error: (error.path, error.line))
+        super().__init__(errors[0].path, errors[0].line, errors[0].reason)
+        self.errors = errors
+
+    def __reduce__(self):  # picklable: the zip checks run in a child process
+        return type(self), (self.errors,)
+
+
+def problems_of(error: ContentError) -> list[ContentError]:
+    """The problems an error stands for: all of a QuizErrors, else the error itself."""
+    return list(getattr(error, "errors", [error]))
+
 
 SETTINGS_DEFAULTS = {
     "pass_mark": 80,
@@ -87,7 +109,8 @@ class ParsedQuiz:
     questions: list[ParsedQuestion]
 
 
-def _settings(fm, path: str) -> dict:
+def _settings(fm, path: str, errors: list[ContentError]) -> dict:
+    """The quiz's settings; each bad one is added to `errors` and keeps its default."""
     data, settings = fm.data, dict(SETTINGS_DEFAULTS)
 
     def whole(key, low, high=None, optional=True):
@@ -96,8 +119,13 @@ def _settings(fm, path: str) -> dict:
             return
         if not isinstance(value, int) or isinstance(value, bool) or value < low or (
                 high is not None and value > high):
-            span = f"{low}-{high}" if high is not None else f"{low} or more"
-            raise ContentError(path, fm.line_of(key), f"'{key}' must be a whole number {span}")
+            if high is not None:
+                errors.append(ContentError(path, fm.line_of(key), N_(
+                    "'%(key)s' must be a whole number %(low)s-%(high)s"), key=key, low=low, high=high))
+            else:
+                errors.append(ContentError(path, fm.line_of(key), N_(
+                    "'%(key)s' must be a whole number %(low)s or more"), key=key, low=low))
+            return
         settings[key] = value
 
     whole("pass_mark", 1, 100)
@@ -107,10 +135,12 @@ def _settings(fm, path: str) -> dict:
         if not 1 <= len(cooldown) <= 20 or any(
                 not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= MAX_COOLDOWN
                 for v in cooldown):
-            raise ContentError(path, fm.line_of("cooldown_minutes"),
-                               "'cooldown_minutes' is a whole number of minutes or a list of "
-                               f"them (1-20 values, each 0-{MAX_COOLDOWN}), e.g. [0, 10, 60]")
-        settings["cooldown_minutes"] = list(cooldown)
+            errors.append(ContentError(
+                path, fm.line_of("cooldown_minutes"),
+                N_("'cooldown_minutes' is a whole number of minutes or a list of "
+                   "them (1-20 values, each 0-%(most)s), e.g. [0, 10, 60]"), most=MAX_COOLDOWN))
+        else:
+            settings["cooldown_minutes"] = list(cooldown)
     else:
         whole("cooldown_minutes", 0, MAX_COOLDOWN)
     whole("time_limit_minutes", 1, 24 * 60)
@@ -118,19 +148,23 @@ def _settings(fm, path: str) -> dict:
     for key in ("shuffle_questions", "shuffle_options"):
         if key in data:
             if not isinstance(data[key], bool):
-                raise ContentError(path, fm.line_of(key), f"'{key}' must be true or false")
+                errors.append(ContentError(path, fm.line_of(key),
+                                           N_("'%(key)s' must be true or false"), key=key))
+                continue
             settings[key] = data[key]
     for key, allowed in (("reveal", REVEALS), ("multiple_scoring", SCORINGS)):
         if key in data:
             if data[key] not in allowed:
-                raise ContentError(path, fm.line_of(key),
-                                   f"'{key}' must be one of: {', '.join(allowed)}")
+                errors.append(ContentError(path, fm.line_of(key), N_("'%(key)s' must be one of: %(allowed)s"),
+                                           key=key, allowed=", ".join(allowed)))
+                continue
             settings[key] = data[key]
     return settings
 
 
-def _attributes(raw: str, path: str, line: int) -> dict:
-    attrs = {}
+def _attributes(raw: str, path: str, line: int, errors: list[ContentError]) -> dict | None:
+    """A heading's {…} settings, or None after adding each of its problems to `errors`."""
+    attrs, found = {}, []
     for token in raw.split():
         if token.startswith("#"):
             attrs["id"] = token[1:]
@@ -138,56 +172,74 @@ def _attributes(raw: str, path: str, line: int) -> dict:
             key, _, value = token.partition("=")
             attrs[key.strip()] = value.strip().strip("\"'")
         else:
-            raise ContentError(path, line, f"cannot read '{token}' in {{…}}: use #id, type=…, points=…, lesson=…")
+            found.append((N_("cannot read '%(token)s' in {…}: use #id, type=…, points=…, lesson=…"),
+                          {"token": token}))
     unknown = set(attrs) - {"id", "type", "points", "lesson"}
     if unknown:
-        raise ContentError(path, line, f"unknown question setting '{sorted(unknown)[0]}'")
+        found.append((N_("unknown question setting '%(name)s'"), {"name": min(unknown)}))
     if not attrs.get("id") or not ID.match(attrs["id"]):
-        raise ContentError(path, line, "each question needs an id like {#welcome-first} "
-                                       "(lowercase letters, digits, '-')")
+        found.append((N_("each question needs an id like {#welcome-first} "
+                         "(lowercase letters, digits, '-')"), {}))
     if attrs.get("type") not in TYPES:
-        raise ContentError(path, line, f"type must be one of: {', '.join(TYPES)}")
+        found.append((N_("type must be one of: %(types)s"), {"types": ", ".join(TYPES)}))
     points = attrs.get("points", "1")
     if not points.isdigit() or not 1 <= int(points) <= 100:
-        raise ContentError(path, line, "points must be a whole number 1-100")
-    attrs["points"] = int(points)
+        found.append((N_("points must be a whole number 1-100"), {}))
+    else:
+        attrs["points"] = int(points)
     lessons = [slug for slug in attrs.get("lesson", "").split(",") if slug]
     if any(not ID.match(slug) for slug in lessons):
-        raise ContentError(path, line, "lesson= names a lesson of the course by its slug "
-                                       "(the file name without number and language), "
-                                       "e.g. lesson=where-members-come-from")
+        found.append((N_("lesson= names a lesson of the course by its slug "
+                         "(the file name without number and language), "
+                         "e.g. lesson=where-members-come-from"), {}))
     attrs["lessons"] = lessons
-    return attrs
+    errors += [ContentError(path, line, message, **params) for message, params in found]
+    return None if found else attrs
 
 
 def parse_quiz_file(text: str, path: str) -> ParsedQuiz:
+    """Parse one language file; raises QuizErrors naming every problem found in it."""
     fm = split_front_matter(text, path, set(SETTINGS_DEFAULTS))
     problem = shape_problem(fm.body)  # its texts are rendered by the one pipeline
     if problem is not None:
         raise ContentError(path, fm.body_line + problem[0] - 1, problem[1])
-    settings = _settings(fm, path)
+    errors: list[ContentError] = []
+    settings = _settings(fm, path, errors)
     questions: list[ParsedQuestion] = []
     intro: list[str] = []
     current: ParsedQuestion | None = None
     last_option: ParsedOption | None = None
-    in_feedback = False
+    in_feedback = skipping = False
     for offset, raw in enumerate(fm.body.split("\n")):
         line_no = fm.body_line + offset
         line = raw.rstrip()
         stripped = line.strip()
         if line.startswith("## "):
             match = _HEADING.match(line)
+            attrs = None
             if not match:
-                raise ContentError(path, line_no, "a question heading ends with {#id type=…}, "
-                                   "e.g. '## What comes first? {#welcome-first type=single}'")
-            attrs = _attributes(match.group("attrs"), path, line_no)
-            if any(q.id == attrs["id"] for q in questions):
-                raise ContentError(path, line_no, f"duplicate question id '{attrs['id']}'")
+                errors.append(ContentError(path, line_no, N_(
+                    "a question heading ends with {#id type=…}, "
+                    "e.g. '## What comes first? {#welcome-first type=single}'")))
+            else:
+                attrs = _attributes(match.group("attrs"), path, line_no, errors)
+            if attrs is not None and any(q.id == attrs["id"] for q in questions):
+                errors.append(ContentError(path, line_no, N_("duplicate question id '%(id)s'"),
+                                           id=attrs["id"]))
+                attrs = None
+            # A heading that can't be read: its lines are skipped up to the next heading, so
+            # the questions after it are still checked.
+            skipping = attrs is None
+            if skipping:
+                current, last_option, in_feedback = None, None, False
+                continue
             current = ParsedQuestion(id=attrs["id"], type=attrs["type"], points=attrs["points"],
                                      title=match.group("text"), line=line_no,
                                      lessons=attrs["lessons"])
             questions.append(current)
             last_option, in_feedback = None, False
+            continue
+        if skipping:
             continue
         if current is None:
             intro.append(line)
@@ -199,7 +251,9 @@ def parse_quiz_file(text: str, path: str) -> ParsedQuiz:
         feedback = _FEEDBACK.match(stripped)
         if indented and stripped.startswith(">"):
             if last_option is None:
-                raise ContentError(path, line_no, "an indented '> Feedback:' belongs under an option")
+                errors.append(ContentError(path, line_no, N_(
+                    "an indented '> Feedback:' belongs under an option")))
+                continue
             last_option.feedback.append(feedback.group("text") if feedback
                                         else _QUOTE.match(stripped).group("text"))
             continue
@@ -225,18 +279,22 @@ def parse_quiz_file(text: str, path: str) -> ParsedQuiz:
         elif plain and not indented and current.type in ("text", "numeric"):
             current.answers.append(ParsedAnswer(plain.group("text").strip(), line_no))
         elif has_answers or current.feedback:
-            raise ContentError(path, line_no, "unexpected text after the answers "
-                               "(feedback lines start with '> Feedback:')")
+            errors.append(ContentError(path, line_no, N_(
+                "unexpected text after the answers (feedback lines start with '> Feedback:')")))
         else:
             current.body.append(line)
     for question in questions:
-        _check_question(question, path)
-    if not questions:
-        raise ContentError(path, fm.body_line, "the quiz has no questions ('## … {#id type=…}')")
+        errors += _check_question(question, path)
+    if not questions and not errors:
+        errors.append(ContentError(path, fm.body_line, N_(
+            "the quiz has no questions ('## … {#id type=…}')")))
     draw = settings["draw"]
-    if draw is not None and draw > len(questions):
-        raise ContentError(path, fm.line_of("draw"),
-                           f"draw is {draw} but the quiz has only {len(questions)} questions")
+    if draw is not None and questions and draw > len(questions):
+        errors.append(ContentError(path, fm.line_of("draw"), N_(
+            "draw is %(draw)s but the quiz has only %(count)s questions"),
+            draw=draw, count=len(questions)))
+    if errors:
+        raise QuizErrors(errors)
     return ParsedQuiz(path=path, settings=settings, settings_lines=fm.key_lines,
                       intro="\n".join(intro).strip(), questions=questions)
 
@@ -282,7 +340,9 @@ def _percent(fraction: float) -> str:
     return f"{round(fraction * 100, 5):g}%"
 
 
-def _check_question(q: ParsedQuestion, path: str) -> None:
+def _check_question(q: ParsedQuestion, path: str) -> list[ContentError]:
+    """Every problem of one question (a question with no options has no wrong key too)."""
+    found: list[tuple[int, str, dict]] = []
     weighted = any(option.credit is not None for option in q.options)
     if weighted:
         # Correct = part of a fully right answer: any 100% option of a single question,
@@ -293,78 +353,88 @@ def _check_question(q: ParsedQuestion, path: str) -> None:
     correct = sum(option.correct for option in q.options)
     if q.type in ("single", "multiple", "truefalse"):
         if q.answers or q.items:
-            raise ContentError(path, q.line, f"a {q.type} question lists its options as '- [ ] …'")
+            found.append((q.line, N_("a %(type)s question lists its options as '- [ ] …'"),
+                          {"type": q.type}))
         if q.type == "truefalse" and len(q.options) != 2:
-            raise ContentError(path, q.line, "a truefalse question has exactly two options, "
-                               "the true statement first")
-        if len(q.options) < 2:
-            raise ContentError(path, q.line, "a choice question needs at least two options")
+            found.append((q.line, N_("a truefalse question has exactly two options, "
+                                     "the true statement first"), {}))
+        elif len(q.options) < 2:
+            found.append((q.line, N_("a choice question needs at least two options"), {}))
         if q.type == "truefalse" and weighted:
             line = next(o.line for o in q.options if o.credit is not None)
-            raise ContentError(path, line, "a truefalse option is [x] or [ ], without a percentage")
-        if q.type == "single" and weighted and correct < 1:
-            raise ContentError(path, q.line, "no option is worth 100%: a learner could never "
-                               "earn this question's points")
-        if q.type in ("single", "truefalse") and not weighted and correct != 1:
-            hint = ("; several options that are each fully right are marked [100%]"
-                    if q.type == "single" and correct > 1 else "")
-            raise ContentError(path, q.line, f"a {q.type} question needs exactly one [x] "
-                               f"(found {correct}{hint})")
+            found.append((line, N_("a truefalse option is [x] or [ ], without a percentage"), {}))
+        elif q.options and q.type == "single" and weighted and correct < 1:
+            found.append((q.line, N_("no option is worth 100%: a learner could never earn this "
+                                     "question's points"), {}))
+        elif q.options and q.type in ("single", "truefalse") and not weighted and correct != 1:
+            if q.type == "single" and correct > 1:
+                found.append((q.line, N_("a single question needs exactly one [x] (found %(found)s); "
+                                         "several options that are each fully right are marked [100%%]"),
+                              {"found": correct}))
+            else:
+                found.append((q.line, N_("a %(type)s question needs exactly one [x] (found %(found)s)"),
+                              {"type": q.type, "found": correct}))
         if q.type == "multiple" and weighted:
             total = sum(max(0.0, option_credit(o)) for o in q.options)
             if total < FULL:
-                raise ContentError(path, q.line, f"the positive credits add up to "
-                                   f"{_percent(total)}: a learner could never earn this "
-                                   "question's points (they must reach 100%)")
-        if q.type == "multiple" and correct < 1:
-            raise ContentError(path, q.line, "this question has no correct answer: mark at least "
-                               "one option with [x]")
+                found.append((q.line, N_("the positive credits add up to %(total)s: a learner could "
+                                         "never earn this question's points (they must reach 100%%)"),
+                              {"total": _percent(total)}))
+        if q.options and q.type == "multiple" and correct < 1:
+            found.append((q.line, N_("this question has no correct answer: mark at least "
+                                     "one option with [x]"), {}))
     elif q.type == "text":
         if q.options or not q.answers:
-            raise ContentError(path, q.line, "a text question lists accepted answers as plain "
-                               "items ('- 开单率')")
-        _check_answer_credits(q, path)
+            found.append((q.line, N_("a text question lists accepted answers as plain "
+                                     "items ('- 开单率')"), {}))
+        found += _answer_credit_problems(q)
         seen: dict[str, ParsedAnswer] = {}
         for answer in q.answers:
             key = normalize_text(answer.text)
             if key in seen and seen[key].credit != answer.credit:
-                raise ContentError(path, answer.line, f"'{answer.text}' reads the same as "
-                                   f"'{seen[key].text}' (line {seen[key].line}) but has another "
-                                   "credit: a typed answer can only earn one")
+                found.append((answer.line, N_("'%(text)s' reads the same as '%(other)s' (line "
+                                              "%(at)s) but has another credit: a typed answer "
+                                              "can only earn one"),
+                              {"text": answer.text, "other": seen[key].text, "at": seen[key].line}))
             seen.setdefault(key, answer)
     elif q.type == "numeric":
         if q.options or not q.answers:
-            raise ContentError(path, q.line, "a numeric question lists answers as '- 50', "
-                               "'- 50 ± 2' or '- 45..55'")
+            found.append((q.line, N_("a numeric question lists answers as '- 50', "
+                                     "'- 50 ± 2' or '- 45..55'"), {}))
         ranges = []
         for answer in q.answers:
             accepted = parse_numeric(answer.text)
             if accepted is None:
-                raise ContentError(path, answer.line, f"cannot read the number '{answer.text}' "
-                                   "(use 50, 50 ± 2 or 45..55)")
+                found.append((answer.line, N_("cannot read the number '%(spec)s' (use 50, 50 ± 2 "
+                                              "or 45..55)"), {"spec": answer.text}))
+                continue
             # The first line that accepts a number decides: a later line inside an earlier
             # one never counts, which with another credit is surely a mistake.
             for earlier, credit, line in ranges:
                 if earlier["min"] <= accepted["min"] and accepted["max"] <= earlier["max"] \
                         and credit != answer.credit:
-                    raise ContentError(path, answer.line, f"'{answer.text}' can never count: line "
-                                       f"{line} above already accepts all of it; put the "
-                                       "narrower answer first")
+                    found.append((answer.line, N_("'%(text)s' can never count: line %(at)s "
+                                                  "above already accepts all of it; put the "
+                                                  "narrower answer first"),
+                                  {"text": answer.text, "at": line}))
+                    break
             ranges.append((accepted, answer.credit, answer.line))
-        _check_answer_credits(q, path)
+        found += _answer_credit_problems(q)
     elif q.type == "order":
         if q.options or len(q.items) < 2:
-            raise ContentError(path, q.line, "an order question lists at least two steps as a "
-                               "numbered list in the right order")
+            found.append((q.line, N_("an order question lists at least two steps as a "
+                                     "numbered list in the right order"), {}))
         numbers = [n for n, _text, _line in q.items]
-        if numbers != list(range(1, len(numbers) + 1)):
-            raise ContentError(path, q.items[0][2], "number the steps 1, 2, 3 … in the right order")
+        if numbers and numbers != list(range(1, len(numbers) + 1)):
+            found.append((q.items[0][2], N_("number the steps 1, 2, 3 … in the right order"), {}))
+    return [ContentError(path, line, message, **params) for line, message, params in found]
 
 
-def _check_answer_credits(q: ParsedQuestion, path: str) -> None:
-    if not any(answer.credit >= FULL for answer in q.answers):
-        raise ContentError(path, q.line, "no answer is worth 100%: a learner could never earn "
-                           "this question's points")
+def _answer_credit_problems(q: ParsedQuestion) -> list[tuple[int, str, dict]]:
+    if q.answers and not any(answer.credit >= FULL for answer in q.answers):
+        return [(q.line, N_("no answer is worth 100%: a learner could never earn this "
+                            "question's points"), {})]
+    return []
 
 
 def _paragraphs(lines: list[str]) -> str:
@@ -405,16 +475,18 @@ def merge_languages(parsed: dict[str, ParsedQuiz]) -> dict:
     """
     locales = sorted(parsed)
     first = parsed[locales[0]]
+    differences: list[ContentError] = []
     for locale in locales[1:]:
         other = parsed[locale]
         if other.settings != first.settings:
             key = next(k for k in SETTINGS_DEFAULTS if other.settings[k] != first.settings[k])
             raise ContentError(other.path, other.settings_lines.get(key, 1),
-                               f"'{key}' differs from {first.path}: every language file of a "
-                               "quiz has the same settings")
+                               N_("'%(key)s' differs from %(first)s: every language file of a "
+                                  "quiz has the same settings"), key=key, first=first.path)
         if [q.id for q in other.questions] != [q.id for q in first.questions]:
             raise ContentError(other.path, other.questions[0].line if other.questions else 1,
-                               f"the question ids differ from {first.path} (same ids, same order)")
+                               N_("the question ids differ from %(first)s (same ids, same order)"),
+                               first=first.path)
         for mine, theirs in zip(other.questions, first.questions):
             same = (mine.type == theirs.type and mine.points == theirs.points
                     and mine.lessons == theirs.lessons
@@ -425,8 +497,12 @@ def merge_languages(parsed: dict[str, ParsedQuiz]) -> dict:
                 same = same and [(parse_numeric(a.text), a.credit) for a in mine.answers] == \
                     [(parse_numeric(a.text), a.credit) for a in theirs.answers]
             if not same:
-                raise ContentError(other.path, mine.line, f"question '{mine.id}' differs from "
-                                   f"{first.path} in type, points, lesson, options or answers")
+                differences.append(ContentError(
+                    other.path, mine.line, N_("question '%(id)s' differs from %(first)s in "
+                                              "type, points, lesson, options or answers"),
+                    id=mine.id, first=first.path))
+    if differences:
+        raise QuizErrors(differences)
     questions = []
     for index, base in enumerate(first.questions):
         per_locale = {locale: parsed[locale].questions[index] for locale in locales}

@@ -26,6 +26,20 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+def facility_margin(facility: float | None, answered: int) -> float | None:
+    """Half-width of a 95 % interval for a facility from `answered` people (normal
+    approximation; p(1-p) taken at least at 0.1·0.9 so that 0 or 1 is not 'exact')."""
+    if facility is None or answered <= 0:
+        return None
+    spread = max(facility * (1 - facility), 0.09)
+    return 1.96 * math.sqrt(spread / answered)
+
+
+def judged(answered: int, minimum: int) -> bool:
+    """Whether a question was answered often enough for its measures to mean something."""
+    return answered >= minimum
+
+
 def rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 

@@ -1,7 +1,7 @@
 """The admin hub and the statistics pages (admins only; GET only, they never write)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -12,7 +12,7 @@ from ..extensions import db
 from ..i18n import current_language, pick
 from ..learning.models import Course, Module
 from ..quizzes.models import Quiz, QuizVersion
-from . import charts, services
+from . import charts, measures, services
 
 bp = Blueprint("statistics", __name__, url_prefix="/admin")
 
@@ -133,7 +133,9 @@ def quiz_items(quiz_id: int):
         versions=versions, data=data, refreshed_at=refreshed_at, chart=chart,
         questions=questions, reasons=REASONS, language=language,
         edit_url=services.edit_link(course.slug, module, language),
-        plain=lambda q: _plain(q, language), wrong_label=_wrong_label)
+        plain=lambda q: _plain(q, language), wrong_label=_wrong_label,
+        minimum=current_app.config["STATISTICS_ITEM_MINIMUM"], judged=measures.judged,
+        margin=measures.facility_margin)
 
 
 def _plain(question: dict, language: str) -> str:
@@ -149,7 +151,11 @@ def _wrong_label(question: dict, key: str) -> str:
         key = key[1:]
         option = next((o for o in question.get("options", []) if o["id"] == key), None)
         return _("missed: %(option)s", option=_option_text(option, key))
-    if key[:1] in "=>":
+    if key[:1] == ">":  # an order, as the letters of the steps: show the steps themselves
+        steps = {item["id"]: Markup(pick(item["text"])).striptags()
+                 for item in question.get("items", [])}
+        return " → ".join(steps.get(letter, letter) for letter in key[1:]) or _("(left blank)")
+    if key[:1] == "=":
         return key[1:] or _("(left blank)")
     option = next((o for o in question.get("options", []) if o["id"] == key), None)
     return _option_text(option, key)

@@ -268,7 +268,8 @@ def test_revert_asks_first_and_names_the_unpublished_edits_it_discards(app, trai
 def test_a_file_deleted_while_open_can_be_saved_again(app, trainer, second_trainer):
     text, revision = trainer.open("alpha", LESSON)
     gone = second_trainer.client.post(f"/author/courses/alpha/delete/{LESSON}",
-                                      data={"csrf_token": second_trainer.token(), "revision": revision})
+                                      data={"csrf_token": second_trainer.token(), "revision": revision,
+                                            "confirm": "yes"})
     assert gone.status_code == 302
     refused = trainer.save("alpha", LESSON, text + "\n我的\n", revision, json=True)
     assert refused.status_code == 409 and refused.json["revision"] == 0
@@ -282,7 +283,7 @@ def test_course_md_cannot_be_removed_and_missing_translations_can_be_added(app, 
     Auth(admin.client).login("admin@example.com")
     text, revision = admin.open("alpha", "course.md")
     admin.client.post("/author/courses/alpha/delete/course.md",
-                      data={"csrf_token": admin.token(), "revision": revision})
+                      data={"csrf_token": admin.token(), "revision": revision, "confirm": "yes"})
     assert admin.open("alpha", "course.md") == (text, revision)
     course_page = admin.client.get("/author/courses/beta").get_data(as_text=True)
     assert "/author/courses/beta/files/01-only/01-english-only.zh.md" in course_page
@@ -345,3 +346,40 @@ def test_long_slugs_and_huge_numbers_are_refused_cleanly(app, trainer):
     assert long.status_code == 422
     assert trainer.client.get("/author/courses/alpha/export.zip?version=99999999999999999999").status_code == 404
     assert trainer.client.get("/author/courses/alpha/versions/diff?from=99999999999999999999").status_code == 404
+
+
+def test_removing_a_file_asks_first_and_only_the_confirmation_removes_it(app, trainer):
+    text, revision = trainer.open("alpha", LESSON)
+    page = trainer.client.get(f"/author/courses/alpha/files/{LESSON}").get_data(as_text=True)
+    # The question and its answer sit in a <details>: no script needed to confirm.
+    assert "<details class=\"danger-zone\">" in page and 'name="confirm" value="yes"' in page
+    unconfirmed = trainer.client.post(f"/author/courses/alpha/delete/{LESSON}",
+                                      data={"csrf_token": trainer.token(), "revision": revision})
+    assert unconfirmed.status_code == 303
+    assert trainer.open("alpha", LESSON) == (text, revision)
+    trainer.client.post(f"/author/courses/alpha/delete/{LESSON}",
+                        data={"csrf_token": trainer.token(), "revision": revision, "confirm": "yes"})
+    assert trainer.open("alpha", LESSON)[1] == 0
+
+
+def test_the_course_page_lists_lesson_titles_with_the_file_name_small(app, trainer):
+    page = trainer.client.get("/author/courses/alpha").get_data(as_text=True)
+    name = LESSON.split("/")[1].rsplit(".", 2)[0]
+    english = LESSON.replace(".zh.", ".en.")  # the trainer reads English
+    title = trainer.open("alpha", english)[0].split("title:", 1)[1].split("\n", 1)[0].strip()
+    assert f'<span class="lesson-title">{title}</span> <code class="file-name">{name}</code>' in page
+
+
+def test_the_editor_shows_every_problem_of_a_broken_quiz_at_once(app, trainer):
+    from tests.quizzes.test_parser import BROKEN
+
+    response = trainer.client.post("/author/courses/gamma/preview/01-start/quiz.en.md",
+                                   data={"csrf_token": trainer.token(), "text": BROKEN})
+    problems = response.json["problems"]
+    assert [p["line"] for p in problems if p["error"]] == [2, 3, 5, 9, 13, 15, 20], problems
+    # Publishing a draft with it lists them all too.
+    _text, revision = trainer.open("gamma", "01-start/quiz.en.md")
+    trainer.save("gamma", "01-start/quiz.en.md", BROKEN, revision)
+    page = trainer.client.get("/author/courses/gamma/publish").get_data(as_text=True)
+    for line in (2, 3, 5, 9, 13, 15, 20):
+        assert f"quiz.en.md:{line}</a>" in page, line

@@ -2,6 +2,7 @@
 entries and over-budget checks are refused quickly, with a message, on every road in."""
 import html
 import io
+import random
 import subprocess
 import sys
 import time
@@ -258,7 +259,15 @@ def test_a_check_over_its_time_budget_is_stopped_with_a_message(app, trainer):
 
 def test_a_check_over_its_memory_budget_is_stopped_with_a_message(app, trainer):
     app.config["COURSE_CHECK_MEMORY_MB"] = "40"  # less than the checker itself needs
-    response = upload_zip(trainer, good_zip())
+    # A lesson near the size limit: reading it needs fresh memory whatever the child happens
+    # to have free already (a small course can fit in what the fork server left over).
+    from app.authoring.files import FileSet, read_folder
+
+    files = read_folder(FIXTURES / "courses" / "gamma").files
+    words = random.Random(7).choices(["group", "member", "welcome", "rules", "coupon", "order",
+                                      "friend", "event", "price", "trust"], k=30000)
+    files["01-start/01-intro.en.md"] += "\n" + " ".join(f"{w}{i % 97}" for i, w in enumerate(words))
+    response = upload_zip(trainer, write_zip("gamma", FileSet(files, {})))
     assert response.status_code == 413
     assert "more than 40 MiB of memory" in response.get_data(as_text=True)
     app.config["COURSE_CHECK_MEMORY_MB"] = None

@@ -93,6 +93,7 @@ def test_session_ending_mid_quiz_loses_no_answer(browser, server, viewport, endi
             other.add_cookies(page.context.cookies())
             elsewhere = other.new_page()
             elsewhere.goto(server.base_url + "/")
+            elsewhere.get_by_text("菜单", exact=True).click()  # the phone menu holds 退出登录
             elsewhere.get_by_role("button", name="退出登录").click()
             elsewhere.wait_for_load_state()
             assert elsewhere.get_by_role("button", name="退出登录").count() == 0

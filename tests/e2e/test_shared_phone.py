@@ -19,6 +19,7 @@ def test_the_next_person_on_the_phone_does_not_inherit_kept_answers(browser, ser
             "Object.keys(localStorage).some(k => k.startsWith('smallb.quiz.'))")
         page.unroute("**/answer")
         page.goto(server.base_url + "/")
+        page.get_by_text("菜单", exact=True).click()  # the phone menu holds 退出登录
         page.get_by_role("button", name="退出登录").click()
         page.wait_for_load_state()
         assert len(kept_keys(page)) == 1  # signed out: still hers, for when she comes back

@@ -236,3 +236,44 @@ def test_the_part_credit_examples_are_valid_quizzes(doc):
     assert sum(o["credit"] for o in tomb["options"] if o["credit"] > 0) == 1.0
     assert word["partial"] == [{"text": "Nazereth", "credit": 0.75}]
     assert born["ranges"][1]["credit"] == 0.5
+
+BROKEN = (
+    "---\npass_mark: 120\nreveal: sometimes\n---\n"        # lines 2 and 3
+    "## Q {#a type=single}\n- [ ] x\n- [ ] y\n\n"           # line 5: no [x]
+    "## R {#b type=essay}\n- x\n\n"                          # line 9: unknown type
+    "## S {#c type=numeric}\n- about fifty\n\n"              # line 12: heading fine, line 13 not
+    "## T {#a type=truefalse}\n- [x] x\n- [ ] y\n\n"        # line 15: duplicate id
+    "## U {#e type=order}\n1. x\n3. y\n"                     # line 20: numbering
+)
+
+
+def test_a_broken_quiz_names_every_problem_at_once():
+    """A trainer fixes all of them in one go: nothing stops at the first problem."""
+    with pytest.raises(ContentError) as caught:
+        parse_quiz_file(BROKEN, "quiz.en.md")
+    found = [(e.line, e.reason.split(" (")[0][:30]) for e in caught.value.errors]
+    assert [line for line, _reason in found] == [2, 3, 5, 9, 13, 15, 20], found
+    assert caught.value.line == 2  # still one ContentError for callers that show one
+
+
+def test_flask_courses_check_lists_every_problem_of_every_file(runner, imported):
+    quiz = imported / "gamma" / "01-start" / "quiz.en.md"
+    quiz.write_text(BROKEN)
+    other = imported / "gamma" / "02-next" / "quiz.en.md"
+    other.write_text(other.read_text().replace("- [x]", "- [ ]"))
+    result = runner.invoke(args=["courses", "check", str(imported / "gamma")])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if ": error: " in line]
+    assert sum("gamma/01-start/quiz.en.md:" in line for line in lines) == 7, result.output
+    assert any("gamma/02-next/quiz.en.md:" in line for line in lines), result.output
+    assert "gamma/01-start/quiz.en.md:13: error: cannot read the number" in result.output
+
+
+def test_checker_messages_come_in_the_trainers_language_with_file_and_line(runner, imported):
+    quiz = imported / "gamma" / "01-start" / "quiz.en.md"
+    quiz.write_text(BROKEN)
+    english = runner.invoke(args=["courses", "check", str(imported / "gamma")]).output
+    chinese = runner.invoke(args=["courses", "check", "--language", "zh", str(imported / "gamma")]).output
+    assert "gamma/01-start/quiz.en.md:2: error: 'pass_mark' must be a whole number 1-100" in english
+    assert "gamma/01-start/quiz.en.md:2: error: “pass_mark” 必须是 1-100 之间的整数" in chinese
+    assert "gamma/01-start/quiz.en.md:20: error: 步骤请按正确顺序编号为 1、2、3……" in chinese

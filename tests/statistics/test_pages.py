@@ -63,6 +63,7 @@ def test_dashboard_shows_the_figures(app, world, admin_client):
 
 
 def test_item_page_flags_and_links_to_the_editor(app, world, admin_client):
+    app.config["STATISTICS_ITEM_MINIMUM"] = 4  # the world's four first attempts are enough
     html = admin_client.get(f"/admin/statistics/quizzes/{world.quiz_id}").get_data(as_text=True)
     assert html.count('class="review"') == 1  # q3
     assert "/author/courses/alpha-s/files/01-first/quiz.zh.md" in html
@@ -78,8 +79,33 @@ def test_pages_read_the_roll_ups_once_refreshed(app, world, admin_client, runner
         assert services.last_refresh() is not None
     html = admin_client.get("/admin/statistics/courses/alpha-s").get_data(as_text=True)
     assert "Figures as of the last refresh" in html or "上次刷新" in html
+    app.config["STATISTICS_ITEM_MINIMUM"] = 4
     html = admin_client.get(f"/admin/statistics/quizzes/{world.quiz_id}").get_data(as_text=True)
     assert html.count('class="review"') == 1
+
+
+def test_below_the_minimum_sample_no_question_is_flagged_and_the_page_says_why(
+        app, world, admin_client):
+    assert app.config["STATISTICS_ITEM_MINIMUM"] == 30  # the default
+    html = admin_client.get(f"/admin/statistics/quizzes/{world.quiz_id}").get_data(as_text=True)
+    assert 'class="review"' not in html and "请复查这道题" not in html
+    assert html.count("作答太少，暂不评判（4 / 30）") == 3
+    assert "学员还太少（4 / 30）：暂不标记任何题目。" in html
+    assert "95% 的误差范围" in html and "± 0." in html  # each facility with its margin
+    app.config["STATISTICS_ITEM_MINIMUM"] = 5  # one short still judges nothing
+    html = admin_client.get(f"/admin/statistics/quizzes/{world.quiz_id}").get_data(as_text=True)
+    assert 'class="review"' not in html
+
+
+def test_order_questions_wrong_answers_read_as_their_steps(app):
+    from app.statistics.views import _wrong_label
+
+    question = {"type": "order", "items": [
+        {"id": "a", "text": {"zh": "<em>预告</em>", "en": "Announce"}},
+        {"id": "b", "text": {"zh": "预热", "en": "Warm up"}},
+        {"id": "c", "text": {"zh": "开售", "en": "Sell"}}]}
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
+        assert _wrong_label(question, ">cab") == "开售 → 预告 → 预热"
 
 
 def test_get_pages_never_write(app, world, admin_client):
