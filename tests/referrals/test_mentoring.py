@@ -3,7 +3,6 @@ import re
 from datetime import timedelta
 
 import pytest
-
 from sqlalchemy import select, update
 
 from app.accounts.models import User
@@ -212,3 +211,41 @@ def test_inactive_days_are_counted_and_a_stale_page_cannot_send_the_wrong_remind
     with app.app_context():
         reminders = sorted(n.payload["reminder"] for n in db.session.scalars(select(Notification)))
     assert reminders == ["keep_going", "start"]
+
+
+def test_two_reminders_sent_at_once_make_one(app, mentor, make_user, monkeypatch):
+    """The mentee's row is locked while the day's reminders are counted: the second request
+    waits for the first to commit, sees its reminder and is refused."""
+    import threading
+    import time
+
+    from app.referrals import mentoring
+
+    join_under(app, mentor, "13600000016", "小新")
+    mentee_id = user_id(app, "13600000016")
+    slow = mentoring.mentee_row
+
+    def mentee_row_slowly(*args, **kwargs):
+        time.sleep(0.4)  # between the count and the insert: where a race would slip in
+        return slow(*args, **kwargs)
+
+    clients = []
+    for _ in range(2):  # the mentor on two phones
+        clients.append(app.test_client())
+        Auth(clients[-1]).login("mentor@example.com")
+    tokens = [csrf_token(client, "/mentor") for client in clients]
+    monkeypatch.setattr(mentoring, "mentee_row", mentee_row_slowly)
+    codes, start = [], threading.Barrier(2)
+
+    def send_one(client, token):
+        start.wait()
+        codes.append(client.post(f"/mentor/nudge/{mentee_id}", data={"csrf_token": token}).status_code)
+
+    threads = [threading.Thread(target=send_one, args=pair) for pair in zip(clients, tokens)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(codes) == [303, 429]
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Notification)) == 1

@@ -9,7 +9,6 @@ from app.referrals.next_step import CourseState, choose_next_course, plan_tiers
 from app.referrals.rules import Facts, parse_rules
 from tests.certificates.test_course_end import RULES, finish_gamma
 from tests.conftest import Auth
-from tests.quizzes.conftest import quiz_learner  # noqa: F401  (fixture)
 
 rules = parse_rules(RULES)
 CERTIFIED = rules.tier("certified")
