@@ -228,17 +228,22 @@ def _quiz_trouble(mentees: dict[int, MenteeRow], ids: list[int], mentor_id: int,
         .group_by(Attempt.user_id, Attempt.quiz_id)).all()
     passed_pairs = set(db.session.execute(select(Attempt.user_id, Attempt.quiz_id).where(
         Attempt.user_id.in_(ids), Attempt.passed.is_(True)).distinct()).all())
+    failed = [(u, q, n) for u, q, n in failed if (u, q) not in passed_pairs]
+    if not failed:
+        return
     mentor = db.session.get(User, mentor_id)
+    learners = {u.id: u for u in db.session.scalars(select(User).where(
+        User.id.in_({u for u, _q, _n in failed})))}
+    modules = dict(db.session.execute(select(Quiz.id, Module).join(Module, Module.id == Quiz.module_id)
+                                      .where(Quiz.id.in_({q for _u, q, _n in failed}))).all())
     for user_id, quiz_id, failures in failed:
-        if (user_id, quiz_id) in passed_pairs:
-            continue
         row, quiz = mentees[user_id], quizzes.quiz_by_id(quiz_id)
         if quiz is None or quiz.hidden or quiz.current_version is None:
             continue
-        row.failed_quiz = row.failed_quiz or quizzes.module_of_quiz(quiz_id)
+        row.failed_quiz = row.failed_quiz or modules[quiz_id]
         if failures >= 2 and "failed_quiz_twice" not in row.stuck:
             row.stuck.append("failed_quiz_twice")
-        learner = db.session.get(User, user_id)
+        learner = learners[user_id]
         status = quizzes.quiz_status(learner, quiz, now)
         if status.attempts_left == 0:
             if "out_of_attempts" not in row.stuck:

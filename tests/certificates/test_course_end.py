@@ -133,3 +133,17 @@ def test_english_learners_read_it_in_english(app, client, imported, make_user):
     assert "You finished “Gamma course”!" in page
     assert "1 of 2 certificates for Certified seller" in page
     assert "Start the next course: Alpha course" in page
+
+
+def test_a_course_without_quizzes_ends_on_its_last_lesson(app, client, imported, learner):
+    person = Learner(client)
+    assert person.read("alpha", "first").headers["Location"].endswith("/courses/alpha/second")
+    person.read("alpha", "second")
+    last = person.read("alpha", "third")
+    assert last.headers["Location"] == "/certificates/course/alpha"
+    page = client.get(last.headers["Location"]).get_data(as_text=True)
+    assert "你学完了“阿尔法课程”" in page and "你的证书" in page
+    assert "开始下一门课：伽马课程" in page
+    # Reading a lesson of a course she has finished again is not the course's end.
+    assert person.read("alpha", "first").headers["Location"] != "/certificates/course/alpha"
+    assert "查看证书和下一步" in client.get("/courses/alpha").get_data(as_text=True)
