@@ -60,10 +60,12 @@ def _init_extensions(app: Flask) -> None:
     login_manager.unauthorized_handler(answer_signed_out)
     app.session_interface = SmallBSessionInterface()
     _init_background(app)
+    from .clients import in_wechat
     from .ops import asset_url
 
     app.jinja_env.globals.update(pick=i18n.pick, current_language=i18n.current_language,
-                                 html_lang=i18n.html_lang, asset_url=asset_url)
+                                 html_lang=i18n.html_lang, asset_url=asset_url,
+                                 in_wechat=in_wechat)
     # Importing the models registers them on the metadata (migrations, create_all).
     from . import models  # noqa: F401
 

@@ -46,6 +46,7 @@ ACCESS = {
     ("quizzes.learner_quizzes", "GET"): "coach",
     ("quizzes.grant_attempt", "POST"): "coach",
     ("certificates.mine", "GET"): "user",
+    ("certificates.course", "GET"): "user",
     ("certificates.verify", "GET"): "public",
     ("certificates.credential", "GET"): "public",
     ("certificates.pdf", "GET"): "public",

@@ -263,8 +263,35 @@ def issuer():
 @bp.route("/certificates")
 @login_required
 def mine():
-    return render_template("certificates/mine.html",
-                           certificates=services.certificates_of(current_user.id))
+    from ..learning.services import visible_courses
+    from ..referrals.next_step import next_step  # referrals sit above certificates
+
+    return _varies_by_browser(render_template(
+        "certificates/mine.html", certificates=services.certificates_of(current_user.id),
+        slugs={course.id: course.slug for course in visible_courses()},
+        step=next_step(current_user)))
+
+
+@bp.route("/certificates/course/<slug>")
+@login_required
+def course(slug: str):
+    """The learner's own certificate of a course, and what comes next: the page a finished
+    course leads to (also while the certificate is still on its way)."""
+    from ..learning.services import find_course
+    from ..referrals.next_step import course_end  # referrals sit above certificates
+
+    found = find_course(slug) or abort(404)
+    return _varies_by_browser(render_template(
+        "certificates/course.html", end=course_end(current_user, found),
+        # Only a link back to the result page (which checks whose attempt it is).
+        attempt_id=request.args.get("attempt", type=int)))
+
+
+def _varies_by_browser(page: str) -> Response:
+    # WeChat's in-app browser gets the image-and-hint version of the page.
+    response = Response(page, mimetype="text/html")
+    response.vary.add("User-Agent")
+    return response
 
 
 REVOKE_ERRORS = {

@@ -193,6 +193,12 @@ def continue_point(user: User, language: str) -> tuple[Course, LessonEntry | Non
     return course, course_outline(course, user, language).next_unread()
 
 
+def completed(user: User, course_id: int) -> bool:
+    """Whether the learner's completion of the course is recorded."""
+    return db.session.scalar(select(Enrolment.completed_at).where(
+        Enrolment.user_id == user.id, Enrolment.course_id == course_id)) is not None
+
+
 def mark_read(user: User, lesson: Lesson, outline: Outline) -> bool:
     """Record that the learner read a lesson; True the first time. Safe to repeat or race."""
     if not outline.module_of(lesson).unlocked:

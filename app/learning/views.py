@@ -104,11 +104,15 @@ def tick(slug: str, lesson_slug: str, item_id: str):
 def mark_read(slug: str, lesson_slug: str):
     course, lesson = _lesson_or_404(slug, lesson_slug)
     outline = services.course_outline(course, current_user, current_language())
+    done_before = outline.complete
     try:
         services.mark_read(current_user, lesson, outline)
     except services.LockedError:
         return _locked(course, outline, outline.module_of(lesson))
     outline = services.course_outline(course, current_user, current_language())
+    if outline.complete and not done_before:
+        # The last lesson finished the course: her certificate and the way forward.
+        return redirect(url_for("certificates.course", slug=slug), 303)
     module_entry = outline.module_of(lesson)
     if module_entry.all_read and module_entry.quiz_unlocked and not module_entry.quiz_passed:
         return redirect(url_for("quizzes.overview", slug=slug, module_slug=module_entry.module.slug), 303)

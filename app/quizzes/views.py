@@ -158,12 +158,16 @@ def submit(attempt_id: int):
             if question is None or field[2:] not in attempt.layout["questions"]:
                 raise QuizError("unknown_question")
             raw[field[2:]] = _raw_value(question, field)
-        services.submit_attempt(current_user, attempt_id, raw)
+        graded = services.submit_attempt(current_user, attempt_id, raw)
     except QuizError as error:
         if error.code == "not_found":
             abort(404)
         return render_template("errors/error.html", code=400, title=_l("Bad request"),
                                message=_message(error)), 400
+    course = services.module_of_quiz(graded.quiz_id).course
+    if graded.passed and learning.completed(current_user, course.id):
+        # The course is done: her certificate and the way forward (the result is linked there).
+        return redirect(url_for("certificates.course", slug=course.slug, attempt=attempt_id), 303)
     return redirect(url_for("quizzes.result", attempt_id=attempt_id), 303)
 
 

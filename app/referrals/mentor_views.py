@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..errors import render_error
-from ..extensions import limiter
+from ..extensions import db, limiter
 from . import mentoring
 
 bp = Blueprint("mentoring", __name__)
@@ -12,7 +12,10 @@ bp = Blueprint("mentoring", __name__)
 NUDGE_ERRORS = {
     "not_your_mentee": _l("You can only remind your own direct mentees."),
     "too_soon": _l("You already sent a reminder in the last 24 hours. Give them a little time."),
+    "unknown_reminder": _l("That reminder is not one we know. Please reload the page."),
+    "situation_changed": _l("Her situation has changed since you opened the page. Look again and send the reminder that fits now."),
 }
+NUDGE_STATUS = {"too_soon": 429, "unknown_reminder": 400, "situation_changed": 409}
 RESET_ERRORS = {
     "reason_required": _l("Please say briefly why (kept in the audit record)."),
     "reason_too_long": _l("The reason can have at most 1,000 characters."),
@@ -59,10 +62,11 @@ def issue_reset_link(mentee_id: int):
 @limiter.limit("30 per hour")
 def nudge(mentee_id: int):
     try:
-        mentoring.nudge(current_user, mentee_id)
+        mentoring.nudge(current_user, mentee_id, request.form.get("reminder") or None)
     except mentoring.NudgeError as error:
+        db.session.rollback()
         if error.code == "not_your_mentee":
             abort(404)  # someone else's mentee looks like no one
-        return render_error(429, NUDGE_ERRORS[error.code])
+        return render_error(NUDGE_STATUS[error.code], NUDGE_ERRORS[error.code])
     flash(_l("Reminder sent."), "success")
     return redirect(url_for("mentoring.dashboard"), 303)

@@ -1,11 +1,15 @@
 """Invitations: the join link, my invite code and its shareable poster."""
 from flask import (Blueprint, Response, abort, current_app, redirect, render_template, session,
                    url_for)
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from PIL import Image, ImageDraw
 
+from ..config import LANGUAGES
 from ..extensions import limiter
 from ..fonts import font_files
+from ..i18n import current_language
 from ..images import centered_text, png_bytes, qr_image
 from ..urls import public_url
 from . import services
@@ -25,11 +29,31 @@ def join(code: str):
     return redirect(url_for("accounts.register", code=session["invite_code"]))
 
 
+# Ready to paste into a chat, in both languages (the newcomer may read the other one).
+INVITATION = _l("I'm learning to sell with SmallB Academy: free short courses on building a "
+                "WeChat group, choosing products and serving customers, a few minutes a lesson "
+                "on the phone. Sign up with my link and I'll help you along: %(link)s")
+
+
+def invitation_texts(link: str) -> list[tuple[str, str]]:
+    """(language, text) for every language, the reader's own first."""
+    first = current_language()
+    texts = []
+    for language in sorted(LANGUAGES, key=lambda code: code != first):
+        with force_locale(LANGUAGES[language]):
+            texts.append((language, str(INVITATION) % {"link": link}))
+    return texts
+
+
 @bp.route("/invite")
 @login_required
 def invite():
     node = services.node_of(current_user) or abort(404)  # every account has one
-    return render_template("referrals/invite.html", node=node, link=join_url(node.invite_code))
+    link = join_url(node.invite_code)
+    response = Response(render_template("referrals/invite.html", node=node, link=link,
+                                        texts=invitation_texts(link)), mimetype="text/html")
+    response.vary.add("User-Agent")  # WeChat's in-app browser gets the long-press poster
+    return response
 
 
 @bp.route("/invite/poster.png")

@@ -71,3 +71,50 @@ def test_invite_page_and_poster(app, client, make_user):
     assert code in page and f"/join/{code}" in page
     poster = client.get("/invite/poster.png")
     assert poster.mimetype == "image/png" and Image.open(io.BytesIO(poster.data)).size == (1080, 1440)
+
+
+WECHAT = ("Mozilla/5.0 (Linux; Android 14; V2309A Build/UP1A.231005.007; wv) AppleWebKit/537.36 "
+          "(KHTML, like Gecko) Version/4.0 Chrome/122.0.6261.120 Mobile Safari/537.36 XWEB/1220099 "
+          "MMWEBSDK/20240301 MMWEBID/2585 MicroMessenger/8.0.48.2580(0x28003035) WeChat/arm64 "
+          "Weixin NetType/WIFI Language/zh_CN ABI/arm64")
+
+
+def test_the_invite_page_shares_in_one_tap(app, client, make_user):
+    import html
+    import re
+
+    code = mentor_code(app, client, make_user)
+    page = client.get("/invite").get_data(as_text=True)
+    link = f"http://localhost/join/{code}"
+    # The link in a read-only field that wraps and can be selected by hand; the copy button
+    # is hidden until share.js makes it work.
+    assert re.search(r'<textarea id="invite-link" class="copy-field invite-link" readonly[^>]*>'
+                     + re.escape(link) + "</textarea>", page)
+    assert re.search(r'<button type="button" class="button primary" data-copy="invite-link"[^>]*hidden>复制链接',
+                     page)
+    assert "/assets/" in page and "share.js" in page
+    # A message ready to send, in both languages, each with the link.
+    texts = {lang: html.unescape(text) for lang, text in re.findall(
+        r'<textarea id="invite-text-(zh|en)"[^>]*>([^<]+)</textarea>', page)}
+    assert set(texts) == {"zh", "en"} and all(text.endswith(link) for text in texts.values())
+    assert "我在小B学院学开店" in texts["zh"] and "I'm learning to sell" in texts["en"]
+    assert page.index("invite-text-zh") < page.index("invite-text-en")  # her language first
+    # The poster shown, and saved with one tap.
+    assert '<img src="/invite/poster.png"' in page
+    assert re.search(r'href="/invite/poster.png" download="invite-poster-\w+\.png">保存海报', page)
+
+
+def test_the_invite_page_in_english_puts_english_first(app, client, make_user):
+    make_user("en@example.com", name="Lin", locale="en")
+    Auth(client).login("en@example.com")
+    page = client.get("/invite").get_data(as_text=True)
+    assert page.index("invite-text-en") < page.index("invite-text-zh") and "Copy link" in page
+
+
+def test_in_wechat_the_poster_is_long_pressed_not_downloaded(app, client, make_user):
+    mentor_code(app, client, make_user)
+    response = client.get("/invite", headers={"User-Agent": WECHAT})
+    page = response.get_data(as_text=True)
+    assert '<img src="/invite/poster.png"' in page and "长按海报" in page
+    assert "download=" not in page and "保存海报" not in page
+    assert "User-Agent" in response.headers["Vary"]

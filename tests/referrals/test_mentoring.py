@@ -1,6 +1,8 @@
 """The mentor dashboard: only one's own direct mentees, only training data; nudges."""
+import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from app.accounts.models import User
@@ -81,3 +83,169 @@ def test_nudges_reach_the_mentee_at_most_daily(app, client, imported, make_user)
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(Notification).where(
             Notification.kind == "nudge")) == 1
+
+
+# Each mentee's real situation and the reminder that fits ---------------------------------
+
+@pytest.fixture
+def mentor(app, client, imported, make_user, tmp_path):
+    """A signed-in mentor (王姐), under rules where Certified needs gamma and alpha."""
+    from app.referrals import tiers
+    from tests.certificates.test_course_end import RULES
+
+    path = tmp_path / "rules.yml"
+    path.write_text(RULES, encoding="utf-8")
+    app.config["TIER_RULES_PATH"] = str(path)
+    tiers.reset_cache()
+    make_user("mentor@example.com", name="王姐")
+    Auth(client).login("mentor@example.com")
+    yield client
+    tiers.reset_cache()
+
+
+def user_id(app, phone: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(User.id).where(User.phone == "+86" + phone))
+
+
+def card(page: str, name: str) -> str:
+    """One mentee's card on the mentor page."""
+    return next(part for part in page.split('<li class="card mentee">') if f"<h2>{name}</h2>" in part)
+
+
+def age_attempts(app, hours: int = 2) -> None:
+    """Time passes: every attempt was submitted `hours` earlier (cooldowns run out)."""
+    from app.quizzes.models import Attempt
+
+    with app.app_context():
+        for attempt in db.session.scalars(select(Attempt)):
+            attempt.submitted_at -= timedelta(hours=hours)
+            attempt.started_at -= timedelta(hours=hours)
+        db.session.commit()
+
+
+def send(client, mentee_id: int, reminder: str | None):
+    data = {"csrf_token": csrf_token(client, "/mentor")}
+    if reminder is not None:
+        data["reminder"] = reminder
+    return client.post(f"/mentor/nudge/{mentee_id}", data=data)
+
+
+def test_a_failed_quiz_calls_for_encouragement_and_she_reads_it(app, mentor):
+    mentee = Learner(join_under(app, mentor, "13600000011", "小新"))
+    mentee.read("gamma", "intro")
+    mentee.submit(mentee.start_attempt_id(), WRONG)
+    row = card(mentor.get("/mentor").get_data(as_text=True), "小新")
+    assert "认证店主：已获得 0 / 2 张证书" in row
+    assert "正在学：伽马课程 · “开始”的测验" in row
+    assert 'name="reminder" value="encourage"' in row and "发送鼓励" in row
+    assert send(mentor, user_id(app, "13600000011"), "encourage").status_code == 303
+    assert "这次测验有点难" in mentee.client.get("/notifications").get_data(as_text=True)
+    row = card(mentor.get("/mentor").get_data(as_text=True), "小新")
+    assert "24 小时后才能再提醒" in row and "发送鼓励" not in row  # one a day, and it shows
+
+
+def test_two_failures_show_the_cooldown_and_used_up_attempts_offer_another(app, mentor):
+    mentee = Learner(join_under(app, mentor, "13600000012", "小新"))
+    mentee.read("gamma", "intro")
+    for _ in range(2):
+        mentee.submit(mentee.start_attempt_id(), WRONG)
+    row = card(mentor.get("/mentor").get_data(as_text=True), "小新")
+    assert "同一个测验没通过两次" in row
+    assert "测验没通过，正在等待：下一次作答" in row  # the 10-minute wait after the second failure
+    age_attempts(app)
+    mentee.submit(mentee.start_attempt_id(), WRONG)  # the third and last attempt
+    row = card(mentor.get("/mentor").get_data(as_text=True), "小新")
+    assert "测验机会已经用完" in row and "正在等待" not in row
+    # Only a mentor who holds the course's certificate may give another attempt.
+    assert "再给一次机会" not in row
+    with app.app_context():
+        from app.certificates.models import Certificate
+        from app.learning.models import Course
+
+        db.session.add(Certificate(code="MENTOR-GAMMA-0000000000", user_id=db.session.scalar(
+            select(User.id).where(User.email == "mentor@example.com")), learner_name="王姐",
+            course_id=db.session.scalar(select(Course.id).where(Course.slug == "gamma")),
+            course_title={"zh": "伽马课程"}))
+        db.session.commit()
+    row = card(mentor.get("/mentor").get_data(as_text=True), "小新")
+    link = re.search(r'<a class="button" href="(/learners/\d+/quizzes)">再给一次机会</a>', row)
+    assert link and mentor.get(link.group(1)).status_code == 200
+
+
+def test_a_fresh_certificate_calls_for_congratulations(app, mentor):
+    from tests.certificates.test_course_end import finish_gamma
+
+    mentee = Learner(join_under(app, mentor, "13600000013", "小新"))
+    mentee.read("gamma", "intro")
+    finish_gamma(mentee)
+    row = card(mentor.get("/mentor").get_data(as_text=True), "小新")
+    assert "认证店主：已获得 1 / 2 张证书" in row and "发送祝贺" in row
+    assert send(mentor, user_id(app, "13600000013"), "congratulate").status_code == 303
+    assert "祝贺你拿到“伽马课程”证书" in mentee.client.get("/notifications").get_data(as_text=True)
+
+
+def test_inactive_days_are_counted_and_a_stale_page_cannot_send_the_wrong_reminder(app, mentor):
+    mentee = Learner(join_under(app, mentor, "13600000014", "小新"))
+    join_under(app, mentor, "13600000015", "小旧")
+    mentee.read("gamma", "intro")
+    with app.app_context():
+        from app.learning.models import Enrolment
+
+        for enrolment in db.session.scalars(select(Enrolment)):
+            enrolment.last_activity_at -= timedelta(days=10)
+        for node in db.session.scalars(select(TreeNode).where(TreeNode.mentor_id.is_not(None))):
+            node.joined_at -= timedelta(days=12)
+        db.session.commit()
+    page = mentor.get("/mentor").get_data(as_text=True)
+    assert "已经 10 天没学习了" in card(page, "小新") and "发送友好提醒" in card(page, "小新")
+    assert "还没开始学习" in card(page, "小旧") and "邀请她开始学习" in card(page, "小旧")
+    # A page opened before her situation changed: refused, nothing sent.
+    stale = send(mentor, user_id(app, "13600000015"), "congratulate")
+    assert stale.status_code == 409 and "情况已经变了" in stale.get_data(as_text=True)
+    assert send(mentor, user_id(app, "13600000015"), "<script>").status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Notification)) == 0
+    assert send(mentor, user_id(app, "13600000015"), "start").status_code == 303
+    assert send(mentor, user_id(app, "13600000014"), "keep_going").status_code == 303
+    with app.app_context():
+        reminders = sorted(n.payload["reminder"] for n in db.session.scalars(select(Notification)))
+    assert reminders == ["keep_going", "start"]
+
+
+def test_two_reminders_sent_at_once_make_one(app, mentor, make_user, monkeypatch):
+    """The mentee's row is locked while the day's reminders are counted: the second request
+    waits for the first to commit, sees its reminder and is refused."""
+    import threading
+    import time
+
+    from app.referrals import mentoring
+
+    join_under(app, mentor, "13600000016", "小新")
+    mentee_id = user_id(app, "13600000016")
+    slow = mentoring.mentee_row
+
+    def mentee_row_slowly(*args, **kwargs):
+        time.sleep(0.4)  # between the count and the insert: where a race would slip in
+        return slow(*args, **kwargs)
+
+    clients = []
+    for _ in range(2):  # the mentor on two phones
+        clients.append(app.test_client())
+        Auth(clients[-1]).login("mentor@example.com")
+    tokens = [csrf_token(client, "/mentor") for client in clients]
+    monkeypatch.setattr(mentoring, "mentee_row", mentee_row_slowly)
+    codes, start = [], threading.Barrier(2)
+
+    def send_one(client, token):
+        start.wait()
+        codes.append(client.post(f"/mentor/nudge/{mentee_id}", data={"csrf_token": token}).status_code)
+
+    threads = [threading.Thread(target=send_one, args=pair) for pair in zip(clients, tokens)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(codes) == [303, 429]
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Notification)) == 1
