@@ -44,6 +44,37 @@ def test_register_with_email_in_english(client, auth):
     assert "Continue" in response.get_data(as_text=True) or "Start here" in response.get_data(as_text=True)
 
 
+
+def _raw_register(client, login: bytes, name: bytes, language: bytes = b"zh", **kwargs):
+    from urllib.parse import quote
+
+    token = csrf_token(client, "/register").encode()
+    body = (b"csrf_token=" + token + b"&login=" + login + b"&display_name=" + name
+            + b"&password=" + quote(PASSWORD).encode() + b"&language=" + language)
+    return client.post("/register", data=body, content_type="application/x-www-form-urlencoded",
+                       **kwargs)
+
+
+def test_sign_up_with_undecodable_percent_escapes_is_refused_and_makes_no_account(client, app):
+    """`%ff%fe@example.com` used to become an account's email, kept as the literal text."""
+    response = _raw_register(client, b"%ff%fe%40example.com", b"Lin")
+    assert response.status_code == 400
+    assert "无法识别" in response.get_data(as_text=True) and "没有保存" in response.get_data(as_text=True)
+    english = _raw_register(client, b"lin%zz%40example.com", b"Lin", b"en",
+                            headers={"Accept-Language": "en"})
+    assert english.status_code == 400 and "could not be read" in english.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(select(User)).first() is None
+
+
+def test_sign_up_decodes_proper_percent_escapes(client, app):
+    """What browsers send: UTF-8 escapes and + for spaces decode as before."""
+    response = _raw_register(client, b"lin%40example.com", b"%E5%AE%9D%E5%A6%88+Lin")
+    assert response.status_code == 302
+    with app.app_context():
+        user = db.session.execute(select(User)).scalar_one()
+        assert (user.email, user.display_name) == ("lin@example.com", "宝妈 Lin")
+
 def test_duplicate_registration_is_refused_clearly(client, auth, make_user):
     make_user("13800138000")
     response = auth.register("138-0013-8000")
