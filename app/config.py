@@ -6,6 +6,8 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import click
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Learner-facing language codes and the Babel locale each one uses.
@@ -13,8 +15,17 @@ LANGUAGES = {"zh": "zh_Hans_CN", "en": "en"}
 DEFAULT_LANGUAGE = "zh"
 
 
-class ConfigurationError(RuntimeError):
-    """Raised when the app must not start with the configuration it was given."""
+class ConfigurationError(click.ClickException, RuntimeError):
+    """Raised when the app must not start with the configuration it was given. A click
+    exception, so a `flask` command prints it as one line ("Error: …"), not a traceback."""
+
+
+def courses_path_problem(path: str) -> str | None:
+    """Why COURSES_PATH cannot be read as a folder of courses, in one line; None if it can."""
+    if not Path(path).is_dir():
+        return (f"COURSES_PATH={path} is not a folder: point it at a folder of courses, or "
+                f"unset it for the shipped courses/ ({PROJECT_ROOT / 'courses'})")
+    return None
 
 
 WEBHOOK_SECRET_PREFIX = "whsec_"
@@ -125,7 +136,8 @@ def load_config(app, overrides: dict | None = None) -> None:
     testing = bool(overrides.get("TESTING"))
     cfg = app.config
     cfg["SMALLB_ENV"] = mode
-    cfg["COURSES_PATH"] = env.get("COURSES_PATH", str(PROJECT_ROOT / "courses"))
+    # Empty means unset, as for the other variables: the shipped curriculum.
+    cfg["COURSES_PATH"] = env.get("COURSES_PATH", "").strip() or str(PROJECT_ROOT / "courses")
     cfg["MIGRATIONS_PATH"] = str(PROJECT_ROOT / "migrations")
     cfg["SQLALCHEMY_DATABASE_URI"] = database_url_from_env(
         env.get("DATABASE_URL"), app.instance_path
