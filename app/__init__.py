@@ -16,7 +16,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.request_class = StrictRequest  # forms with undecodable text are refused (400)
     os.makedirs(app.instance_path, exist_ok=True)
-    from .ops import apply_proxy_fix, configure_logging
+    from .logs import configure_logging
+    from .ops import apply_proxy_fix
 
     configure_logging(app)
     apply_proxy_fix(app)

@@ -87,7 +87,10 @@ def render_error(code: int, message=None):
         # The API speaks JSON even when no route matched (routing errors are the app's).
         with force_locale("en") if request.path.startswith("/api/") else nullcontext():
             return {"error": str(title).lower().replace(" ", "_"), "message": str(message or default)}, code
-    body = render_template("errors/error.html", code=code, title=title, message=message or default)
+    from .logs import REQUEST_ID_KEY
+
+    body = render_template("errors/error.html", code=code, title=title, message=message or default,
+                           request_id=request.environ.get(REQUEST_ID_KEY))
     return body, code
 
 
