@@ -76,11 +76,11 @@ def _capture(formatter):
 def test_a_learners_failing_request_carries_one_id_from_page_to_log(app, client, make_user, auth):
     """The error page shows the id, the response says it, and the app's JSON line about the
     failure names it with her user id: what the README tells operators to search for."""
+    from flask_login import login_required
+
     from app.accounts.models import User
     from app.extensions import db
     from app.logs import JsonFormatter, TextFormatter
-
-    from flask_login import login_required
 
     @login_required  # as every learner page: her user is known before the view runs
     def broken():
