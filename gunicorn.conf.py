@@ -14,5 +14,8 @@ max_requests = 2000          # recycle workers now and then: bounded memory grow
 max_requests_jitter = 200
 accesslog = "-"
 errorlog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# ISO 8601 times (UTC), the request id (also in the app's own lines and the X-Request-ID
+# answer header) and the signed-in user's id: app/logs.py.
+logger_class = "app.logs.GunicornLogger"
+access_log_format = '%(t)s %(request_id)s user=%(user_id)s %(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

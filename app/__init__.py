@@ -12,8 +12,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or None,
                 instance_relative_config=True)
     load_config(app, test_config)
+    from .requests import StrictRequest
+
+    app.request_class = StrictRequest  # forms with undecodable text are refused (400)
     os.makedirs(app.instance_path, exist_ok=True)
-    from .ops import apply_proxy_fix, configure_logging
+    from .logs import configure_logging
+    from .ops import apply_proxy_fix
 
     configure_logging(app)
     apply_proxy_fix(app)

@@ -6,6 +6,8 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import click
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Learner-facing language codes and the Babel locale each one uses.
@@ -13,8 +15,44 @@ LANGUAGES = {"zh": "zh_Hans_CN", "en": "en"}
 DEFAULT_LANGUAGE = "zh"
 
 
-class ConfigurationError(RuntimeError):
-    """Raised when the app must not start with the configuration it was given."""
+class ConfigurationError(click.ClickException, RuntimeError):
+    """Raised when the app must not start with the configuration it was given. A click
+    exception, so a `flask` command prints it as one line ("Error: …"), not a traceback."""
+
+
+def courses_path_problem(path: str) -> str | None:
+    """Why COURSES_PATH cannot be read as a folder of courses, in one line; None if it can."""
+    if not Path(path).is_dir():
+        return (f"COURSES_PATH={path} is not a folder: point it at a folder of courses, or "
+                f"unset it for the shipped courses/ ({PROJECT_ROOT / 'courses'})")
+    return None
+
+
+WEBHOOK_SECRET_PREFIX = "whsec_"
+
+
+def webhook_signing_keys(value: str | None) -> list[bytes]:
+    """WEBHOOK_SECRET: one or more `whsec_<base64>` secrets (Standard Webhooks), separated by
+    spaces or commas, newest first; each one signs every delivery, so a secret can be
+    replaced without a moment when the shop refuses deliveries. ValueError says what is wrong."""
+    import base64
+    import binascii
+
+    secrets_ = [part for part in (value or "").replace(",", " ").split() if part]
+    if not secrets_:
+        raise ValueError("WEBHOOK_SECRET is not set: make one with `flask api webhook-secret`")
+    keys = []
+    for secret in secrets_:
+        encoded = secret.removeprefix(WEBHOOK_SECRET_PREFIX)
+        try:
+            key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            key = b""
+        if not secret.startswith(WEBHOOK_SECRET_PREFIX) or not 24 <= len(key) <= 64:
+            raise ValueError(f"WEBHOOK_SECRET must be whsec_ followed by 24 to 64 bytes in "
+                             f"base64 (got {secret[:10]}…): make one with `flask api webhook-secret`")
+        keys.append(key)
+    return keys
 
 
 def database_url_from_env(value: str | None, instance_path: str) -> str:
@@ -98,7 +136,8 @@ def load_config(app, overrides: dict | None = None) -> None:
     testing = bool(overrides.get("TESTING"))
     cfg = app.config
     cfg["SMALLB_ENV"] = mode
-    cfg["COURSES_PATH"] = env.get("COURSES_PATH", str(PROJECT_ROOT / "courses"))
+    # Empty means unset, as for the other variables: the shipped curriculum.
+    cfg["COURSES_PATH"] = env.get("COURSES_PATH", "").strip() or str(PROJECT_ROOT / "courses")
     cfg["MIGRATIONS_PATH"] = str(PROJECT_ROOT / "migrations")
     cfg["SQLALCHEMY_DATABASE_URI"] = database_url_from_env(
         env.get("DATABASE_URL"), app.instance_path
@@ -163,7 +202,8 @@ def load_config(app, overrides: dict | None = None) -> None:
     cfg["INVITE_REQUIRED"] = env.get("INVITE_REQUIRED", "false").lower() in ("1", "true", "yes")
     cfg["TIER_RULES_PATH"] = env.get("TIER_RULES_PATH")  # default: app/referrals/tier_rules.yml
     cfg["WEBHOOK_URL"] = env.get("WEBHOOK_URL")  # where tier changes are POSTed (optional)
-    cfg["WEBHOOK_SECRET"] = env.get("WEBHOOK_SECRET")  # HMAC-SHA256 key for X-SmallB-Signature
+    # The Standard Webhooks signing secrets (whsec_…, newest first; see webhook_signing_keys).
+    cfg["WEBHOOK_SECRET"] = env.get("WEBHOOK_SECRET")
     # Uploaded lesson images: database (default), local (MEDIA_PATH) or s3 (S3_BUCKET...).
     cfg["MEDIA_STORAGE"] = env.get("MEDIA_STORAGE", "database")
     cfg["MEDIA_PATH"] = env.get("MEDIA_PATH", os.path.join(app.instance_path, "media"))
@@ -209,6 +249,12 @@ def load_config(app, overrides: dict | None = None) -> None:
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Busy timeout in seconds: writers queue behind each other instead of failing.
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+
+    if cfg["WEBHOOK_URL"]:
+        try:
+            webhook_signing_keys(cfg["WEBHOOK_SECRET"])
+        except ValueError as error:
+            raise ConfigurationError(f"WEBHOOK_URL is set but {error}") from None
 
     if cfg["MEDIA_STORAGE"] not in ("database", "local", "s3"):
         raise ConfigurationError("MEDIA_STORAGE must be database, local or s3")

@@ -8,6 +8,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .requests import UndecodableInput
+
 MESSAGES = {
     400: (_l("Bad request"), _l("Something in that request was not right. Please go back and try again.")),
     403: (_l("Not allowed"), _l("You do not have permission to open this page.")),
@@ -85,7 +87,10 @@ def render_error(code: int, message=None):
         # The API speaks JSON even when no route matched (routing errors are the app's).
         with force_locale("en") if request.path.startswith("/api/") else nullcontext():
             return {"error": str(title).lower().replace(" ", "_"), "message": str(message or default)}, code
-    body = render_template("errors/error.html", code=code, title=title, message=message or default)
+    from .logs import REQUEST_ID_KEY
+
+    body = render_template("errors/error.html", code=code, title=title, message=message or default,
+                           request_id=request.environ.get(REQUEST_ID_KEY))
     return body, code
 
 
@@ -104,6 +109,10 @@ def register_error_handlers(app) -> None:
         return render_error(
             400, _l("This form has expired or was sent from elsewhere. Please reload the page and try again.")
         )
+
+    @app.errorhandler(UndecodableInput)
+    def undecodable_input(error):
+        return render_error(400, error.description)
 
     @app.errorhandler(HTTPException)
     def http_error(error):

@@ -1,9 +1,7 @@
-"""Running in production: health check, JSON logs, fingerprinted static assets, proxy headers."""
+"""Running in production: health check, fingerprinted static assets, proxy headers (logs: logs.py)."""
 from __future__ import annotations
 
 import hashlib
-import json
-import logging
 import os
 import time
 from functools import lru_cache
@@ -93,31 +91,6 @@ def asset(digest: str, filename: str):
     else:  # an old page asking for an old version: serve today's file, don't cache it
         response.headers["Cache-Control"] = "no-cache"
     return response
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line, for log collectors."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname,
-                 "logger": record.name, "message": record.getMessage()}
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
-
-
-def configure_logging(app: Flask) -> None:
-    """Plain lines by default, JSON lines with LOG_FORMAT=json; once per process."""
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    root = logging.getLogger()
-    if app.testing or getattr(root, "_smallb_configured", False):
-        return  # tests keep pytest's log capture
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter() if app.config.get("LOG_FORMAT") == "json" else
-                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(handler)
-    root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
-    root._smallb_configured = True
 
 
 def apply_proxy_fix(app: Flask) -> None:

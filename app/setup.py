@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+import sys
 from pathlib import Path
 
 from flask import Flask
@@ -19,19 +20,33 @@ def set_up_embedded_default(app: Flask) -> None:
 
     from .accounts.models import User
     from .accounts.services import register_user
+    from .authoring.curriculum import CurriculumError
     from .authoring.drafts import grant
     from .authoring.services import import_curriculum
+    from .config import courses_path_problem
     from .extensions import db
     from .learning.models import Course
     from .referrals.services import place_user
 
     with app.app_context():
         upgrade(directory=app.config["MIGRATIONS_PATH"])
+        path = app.config["COURSES_PATH"]
         if db.session.scalar(select(func.count()).select_from(Course)) == 0:
-            counts = import_curriculum(app.config["COURSES_PATH"])
-            print(f"SmallB Academy: imported {counts['courses new']} courses, "
-                  f"{counts['lessons new']} lessons and {counts['quizzes new']} quizzes "
-                  f"from {app.config['COURSES_PATH']}.", flush=True)
+            # A wrong COURSES_PATH costs the curriculum, said in one line, not every command:
+            # `flask users …` and the portal itself still work, and the next start tries again.
+            problem = courses_path_problem(path)
+            try:
+                counts = None if problem else import_curriculum(path)
+            except CurriculumError as error:
+                db.session.rollback()
+                problem = (f"{len(error.errors)} problem(s) in COURSES_PATH={path}, the first: "
+                           f"{error.errors[0]} (see them all: flask --app app courses check {path})")
+            if problem:
+                print(f"SmallB Academy: no courses imported: {problem}", file=sys.stderr, flush=True)
+            else:
+                print(f"SmallB Academy: imported {counts['courses new']} courses, "
+                      f"{counts['lessons new']} lessons and {counts['quizzes new']} quizzes "
+                      f"from {path}.", flush=True)
         if db.session.scalar(select(func.count()).select_from(User)) == 0:
             lines, people = [], {}
             for role, email, name in DEMO_ACCOUNTS:

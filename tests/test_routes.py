@@ -3,7 +3,7 @@
 A route without an entry in ACCESS fails the test: decide who may use it when you add it.
 """
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.quizzes.models import Attempt
@@ -267,6 +267,41 @@ def test_every_state_change_needs_a_csrf_token(app, world):
 
         assert db.session.scalar(select(Certificate.revoked_at)) is None
 
+
+
+@pytest.mark.parametrize("field", [b"%ff%fe%40example.com", b"%zz", b"caf\xe9"])
+def test_every_form_refuses_text_it_cannot_decode(app, world, field):
+    """Every form of the portal, signed in as the people who may send it: a field with a
+    percent-escape that is not UTF-8, a malformed one or raw non-UTF-8 bytes is refused with
+    the reason in the user's language (400), before CSRF, authorization or the view, and
+    nothing is written."""
+    values, clients = world
+    with app.app_context():
+        from app.accounts.models import User
+
+        users_before = db.session.scalar(select(func.count()).select_from(User))
+    checked = 0
+    for rule, method in all_routes(app):
+        if method == "GET" or rule.endpoint.startswith("api."):
+            continue  # the token API takes no forms
+        for role in ("anonymous", "learner", "admin"):
+            client = clients[role]
+            token = csrf_token(client, "/").encode()
+            names = (b"login", b"display_name", b"reason", b"text", b"name", b"q", b"action")
+            body = b"csrf_token=" + token + b"".join(b"&" + n + b"=" + field for n in names)
+            response = client.post(url_for_rule(rule, values), data=body,
+                                   content_type="application/x-www-form-urlencoded")
+            text = response.get_data(as_text=True)
+            response.close()
+            assert response.status_code == 400, (rule.endpoint, role, response.status_code)
+            assert "无法识别" in text, (rule.endpoint, role)  # the learners' language: Chinese
+            checked += 1
+    assert checked > 100
+    with app.app_context():
+        from app.certificates.models import Certificate
+
+        assert db.session.scalar(select(func.count()).select_from(User)) == users_before
+        assert db.session.scalar(select(Certificate.revoked_at)) is None
 
 def test_security_headers_on_every_html_page(app, world):
     values, clients = world

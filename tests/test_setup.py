@@ -135,3 +135,109 @@ def test_database_urls_use_psycopg_3(given, expected):
 def test_app_py_is_a_thin_entry():
     source = (Path(__file__).parents[1] / "app.py").read_text()
     assert len(source.splitlines()) < 15 and "create_app()" in source
+
+
+ROOT = Path(__file__).parents[1]
+
+
+def _flask(args, env_overrides, tmp_path):
+    """A `flask` command in a fresh process, as an operator runs it."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in (
+        "DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "REDIS_URL", "CELERY_BROKER_URL")}
+    env.update({"SMALLB_ENV": "development", "INSTANCE_PATH": str(tmp_path / "instance"),
+                **env_overrides})
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _said(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "alembic.runtime.migration" not in line]
+
+
+def test_a_missing_courses_folder_is_one_line_and_other_commands_keep_working(tmp_path):
+    """The embedded default's first start imports COURSES_PATH; pointing it at a missing
+    folder used to end every `flask` command in a traceback."""
+    missing = {"COURSES_PATH": str(tmp_path / "no-such-folder")}
+    tokens = _flask(["api", "tokens"], missing, tmp_path)
+    assert tokens.returncode == 0, tokens.stderr
+    assert "Traceback" not in tokens.stderr
+    assert _said(tokens.stderr) == [
+        f"SmallB Academy: no courses imported: COURSES_PATH={tmp_path / 'no-such-folder'} is not "
+        f"a folder: point it at a folder of courses, or unset it for the shipped courses/ "
+        f"({ROOT / 'courses'})"]
+    assert "learner@demo.example.com" in tokens.stdout  # the accounts were still made
+    # The command that needs the courses says so in one line and fails.
+    imported = _flask(["courses", "import"], missing, tmp_path)
+    assert imported.returncode == 1 and "Traceback" not in imported.stderr
+    assert _said(imported.stderr)[-1].startswith("Error: COURSES_PATH=")
+    assert len(_said(imported.stderr)) == 2  # the start's note, the command's error
+    # A folder that holds no courses: one line too, naming the first problem.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    other = _flask(["users", "--help"], {"COURSES_PATH": str(empty),
+                                         "INSTANCE_PATH": str(tmp_path / "other")}, tmp_path)
+    assert other.returncode == 0 and "Traceback" not in other.stderr
+    (line,) = _said(other.stderr)
+    assert "no courses imported: 1 problem(s)" in line and "courses check" in line
+
+
+def test_an_empty_courses_path_means_the_shipped_curriculum(bare_env, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///" + str(bare_env / "x.db"))
+    monkeypatch.setenv("SECRET_KEY", "a" * 64)
+    for value in ("", "  "):
+        monkeypatch.setenv("COURSES_PATH", value)
+        assert create_app().config["COURSES_PATH"] == str(ROOT / "courses")
+
+
+def test_courses_import_without_a_folder_is_one_line_in_the_cli_runner(app, runner, tmp_path):
+    app.config["COURSES_PATH"] = str(tmp_path / "gone")
+    result = runner.invoke(args=["courses", "import"])
+    assert result.exit_code == 1 and result.exception.__class__ is SystemExit
+    assert result.output.strip().splitlines() == [
+        f"Error: COURSES_PATH={tmp_path / 'gone'} is not a folder: point it at a folder of "
+        f"courses, or unset it for the shipped courses/ ({ROOT / 'courses'}); or name the "
+        f"folder: flask courses import PATH"]
+    assert runner.invoke(args=["api", "tokens"]).exit_code == 0  # the rest still works
+
+
+def test_a_configuration_error_is_one_line_for_flask_and_app_py(tmp_path):
+    import subprocess
+    import sys
+
+    bad = {"MEDIA_STORAGE": "floppy", "COURSES_PATH": str(FIXTURES / "courses")}
+    result = _flask(["users", "--help"], bad, tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert _said(result.stderr) == ["Error: MEDIA_STORAGE must be database, local or s3"]
+    served = subprocess.run([sys.executable, "app.py"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60, env={**_flask_env(tmp_path), **bad})
+    assert served.returncode == 1
+    assert served.stderr.strip() == "SmallB Academy: MEDIA_STORAGE must be database, local or s3"
+
+
+def _flask_env(tmp_path) -> dict:
+    import os
+
+    return {**{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")},
+            "INSTANCE_PATH": str(tmp_path / "instance")}
+
+
+def test_the_readme_commands_make_and_use_a_venv_and_ci_runs_the_test_one():
+    """Stock Debian refuses pip outside a virtual environment (PEP 668): each of the two
+    commands is one line that makes .venv and uses it, and .ci/run runs the README's test
+    command, not a copy that could drift."""
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## The two commands"):readme.index("## Configuration")]
+    serve, test, fast = re.findall(r"```sh\n(.*?)\n```", section)[:3]
+    for line in (serve, test, fast):
+        assert "\n" not in line and line.startswith("python3 -m venv .venv && .venv/bin/pip install")
+    assert serve.endswith(".venv/bin/python app.py")
+    assert fast == test + " --ignore=tests/e2e"
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert f"TEST_COMMAND='{test}'" in ci and 'eval "$TEST_COMMAND' in ci
+    assert re.search(r"Python 3\.11 or newer", readme[:400])

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from .models import Role, User
-from .passwords import hash_password, password_problem, verify_password
+from .passwords import hash_password, password_needs_rehash, password_problem, verify_password
 from .signins import end_all_sessions
 
 # re.ASCII: other scripts' digits (٣, ३) are not phone digits, whatever \d says.
@@ -92,6 +92,10 @@ def authenticate(raw_login: str, password: str) -> User | None:
     user = find_user(login) if login else None
     ok = verify_password(user.password_hash if user else None, password)
     if ok and user is not None and user.active:
+        if password_needs_rehash(user.password_hash):
+            # The one moment the password is known: an older hash (scrypt, or weaker
+            # parameters) becomes today's, committed with the sign-in.
+            user.password_hash = hash_password(password)
         return user
     return None
 

@@ -15,6 +15,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..addresses import client_address
 from ..errors import render_error
 from ..extensions import db, limiter, login_manager
+from ..logs import remember_user
 from ..mail import mail_configured
 from ..referrals import services as referrals
 from ..signin import page_to_come_back_to
@@ -64,6 +65,7 @@ def load_user(session_id: str):
         return None
     g.signin_id = signin.id
     signins.record_activity(signin)
+    remember_user(request.environ, user.id)  # her id in the access log and the app's lines
     return user
 
 

@@ -8,9 +8,17 @@ from .models import ApiToken
 from .services import SCOPES, create_token, revoke_token
 
 
-@click.group("api", help="Shop API tokens.")
+@click.group("api", help="Shop API tokens and the webhook signing secret.")
 def api_cli():
-    """Shop API tokens."""
+    """Shop API tokens and the webhook signing secret."""
+
+
+@api_cli.command("webhook-secret")
+def webhook_secret_command():
+    """Print a new webhook signing secret (whsec_…) for WEBHOOK_SECRET and the shop."""
+    from .webhooks import new_secret
+
+    click.echo(new_secret())
 
 
 @api_cli.command("create-token")

@@ -39,7 +39,8 @@ def _responses(ok_description: str, schema) -> dict:
     return {"200": {"description": ok_description, **_json(schema)},
             "401": {"description": "Missing, unknown, expired or revoked token", **_json(_ERROR)},
             "403": {"description": "The token lacks the scope", **_json(_ERROR)},
-            "404": {"description": "No such learner", **_json(_ERROR)},
+            "404": {"description": "No such learner (`not_found`), or the account is a "
+                           "trainer's or an admin's (`not_a_learner`)", **_json(_ERROR)},
             "429": {"description": "Too many requests", **_json(_ERROR)}}
 
 

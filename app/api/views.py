@@ -7,7 +7,7 @@ from functools import wraps
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select, update
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import Role, User, utcnow
 from ..certificates.models import Certificate
 from ..database import write_aside
 from ..extensions import csrf, db, limiter
@@ -79,8 +79,14 @@ def _tier_body(user: User) -> dict:
 
 
 def _learner_or_404(user: User | None):
+    """Only learners have tiers and earn terms in the shop: a trainer's or an admin's id
+    is not a learner's, so it gets a 404 that says so, never a made-up trainee tier."""
     if user is None:
         return None, _error(404, "not_found", "No such learner.")
+    if user.role != Role.LEARNER:
+        return None, _error(404, "not_a_learner",
+                            "This account is staff (a trainer or an admin), not a learner: "
+                            "it has no tier and no earning terms.")
     return user, None
 
 

@@ -1,4 +1,9 @@
-"""Tier-change webhooks to the shop: HMAC-signed JSON, a delivery id, retries, a log.
+"""Tier-change webhooks to the shop: Standard Webhooks signatures, retries, a log.
+
+Each try carries `webhook-id` (the delivery's id, the same on every retry: the receiver
+deduplicates on it), `webhook-timestamp` (this try's time, so the receiver can refuse old
+replays) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, one per
+secret in WEBHOOK_SECRET, space-separated, so secrets can be rotated).
 
 Deliveries are rows written in the same transaction as the tier change, each with its
 sending in the outbox (so none is lost, whatever the broker does); a try that fails writes
@@ -8,9 +13,12 @@ it again.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
+import secrets
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -20,6 +28,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..accounts.models import User, utcnow
+from ..config import WEBHOOK_SECRET_PREFIX, webhook_signing_keys
 from ..extensions import db
 from ..outbox import services as outbox
 from ..referrals.signals import tier_changed
@@ -27,6 +36,7 @@ from .models import WebhookDelivery
 
 DELIVER_TASK = "webhooks.deliver"
 
+clock = time.time  # the signing time (a test sets the sender's clock apart from the receiver's)
 MAX_ATTEMPTS = 12  # 30 s, 1, 2, 4 ... minutes, then hourly: about 7 hours in all
 TIMEOUT = 10
 
@@ -35,8 +45,22 @@ def backoff(retries: int) -> int:
     return min(30 * 2 ** retries, 3600)
 
 
-def signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def new_secret() -> str:
+    """A signing secret in the Standard Webhooks form: whsec_ + base64 of 32 random bytes."""
+    return WEBHOOK_SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def signature(keys: list[bytes], msg_id: str, timestamp: int, body: bytes) -> str:
+    """`v1,<sig>` per key, space-separated: the webhook-signature header."""
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    return " ".join("v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+                    for key in keys)
+
+
+def signed_headers(keys: list[bytes], msg_id: str, body: bytes, now: float | None = None) -> dict:
+    timestamp = int(clock() if now is None else now)
+    return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp),
+            "webhook-signature": signature(keys, msg_id, timestamp, body)}
 
 
 @tier_changed.connect
@@ -57,24 +81,30 @@ def attempt(delivery_id: str) -> str:
     """Send once: 'delivered', 'retry' (the next try is in the outbox), 'failed' (no tries
     left) or 'done' (already delivered, unknown, or no WEBHOOK_URL)."""
     delivery = db.session.get(WebhookDelivery, delivery_id)
-    url, secret = current_app.config.get("WEBHOOK_URL"), current_app.config.get("WEBHOOK_SECRET") or ""
+    url = current_app.config.get("WEBHOOK_URL")
     if delivery is None or delivery.status == "delivered" or not url:
         db.session.rollback()
         return "done"
     body = json.dumps({"id": delivery.id, "event": delivery.event, "data": delivery.payload},
                       ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "User-Agent": "SmallB-Academy-Webhooks/1",
-        "X-SmallB-Event": delivery.event, "X-SmallB-Delivery": delivery.id,
-        "X-SmallB-Signature": signature(secret, body)})
+    result = {"last_status_code": None, "last_error": None}
+    try:
+        keys = webhook_signing_keys(current_app.config.get("WEBHOOK_SECRET"))
+    except ValueError as error:  # never send unsigned: the try counts, the log says why
+        keys, result["last_error"] = None, str(error)
+    # The timestamp is this try's: a retry hours later is fresh to the receiver, and its
+    # unchanged webhook-id tells the receiver it is the same delivery.
+    request = keys and urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/json", "User-Agent": "SmallB-Academy-Webhooks/2",
+        **signed_headers(keys, delivery.id, body)})
     # No transaction stays open while the shop answers (on SQLite it would hold the write
     # lock for every learner for up to TIMEOUT seconds).
     db.session.rollback()
-    result = {"last_status_code": None, "last_error": None}
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            result.update(last_status_code=response.status, status="delivered",
-                          delivered_at=utcnow())
+        if request:
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+                result.update(last_status_code=response.status, status="delivered",
+                              delivered_at=utcnow())
     except urllib.error.HTTPError as error:
         result.update(last_status_code=error.code, last_error=f"HTTP {error.code}")
     except (urllib.error.URLError, OSError, TimeoutError) as error:

@@ -20,8 +20,13 @@ def courses_cli():
 @click.argument("path", required=False, type=click.Path(file_okay=False))
 @with_appcontext
 def import_command(path):
-    """Import course folders from PATH (default: the shipped courses/)."""
-    path = path or current_app.config["COURSES_PATH"]
+    """Import course folders from PATH (default: COURSES_PATH, else the shipped courses/)."""
+    if not path:
+        from ..config import courses_path_problem
+
+        path = current_app.config["COURSES_PATH"]
+        if problem := courses_path_problem(path):
+            raise click.ClickException(f"{problem}; or name the folder: flask courses import PATH")
     try:
         counts = import_curriculum(path)
     except CurriculumError as error:

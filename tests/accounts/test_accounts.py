@@ -35,14 +35,76 @@ def test_register_with_phone_logs_in_and_hashes_slowly(client, auth, app):
     with app.app_context():
         user = db.session.execute(select(User)).scalar_one()
         assert user.phone == "+8613800138000" and user.role == "learner"
-        assert user.password_hash.startswith("scrypt:")
+        # Argon2id at OWASP's minimum (m=19 MiB, t=2, p=1) or above.
+        assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
         assert PASSWORD not in user.password_hash
 
+
+
+def test_older_hashes_still_verify_and_become_argon2id_at_the_next_login(client, app, make_user):
+    """Accounts made with the previous KDF (Werkzeug's scrypt) or weaker Argon2 parameters
+    keep working; a successful login replaces the hash, a failed one changes nothing."""
+    from argon2 import PasswordHasher
+    from werkzeug.security import generate_password_hash
+
+    from app.accounts.passwords import ARGON2, verify_password
+
+    old_hashes = {"old@example.com": generate_password_hash(PASSWORD, method="scrypt"),
+                  "weak@example.com": PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)}
+    for email, old in old_hashes.items():
+        user_id = make_user(email)
+        with app.app_context():
+            db.session.get(User, user_id).password_hash = old
+            db.session.commit()
+        assert Auth(client).login(email, "wrong-password-1").status_code == 401
+        with app.app_context():
+            assert db.session.get(User, user_id).password_hash == old
+        assert Auth(client).login(email).status_code == 302
+        Auth(client).logout()
+        with app.app_context():
+            new = db.session.get(User, user_id).password_hash
+        assert new != old and new.startswith("$argon2id$") and not ARGON2.check_needs_rehash(new)
+        assert Auth(client).login(email).status_code == 302  # the new hash works
+        Auth(client).logout()
+    # Demo data's "!demo" and other non-hashes verify nothing, without an error.
+    assert not verify_password("!demo", PASSWORD) and not verify_password("$argon2id$x", PASSWORD)
+    assert not verify_password(None, PASSWORD)
 
 def test_register_with_email_in_english(client, auth):
     response = auth.register("lin@example.com", language="en", follow_redirects=True)
     assert "Continue" in response.get_data(as_text=True) or "Start here" in response.get_data(as_text=True)
 
+
+
+def _raw_register(client, login: bytes, name: bytes, language: bytes = b"zh", **kwargs):
+    from urllib.parse import quote
+
+    token = csrf_token(client, "/register").encode()
+    body = (b"csrf_token=" + token + b"&login=" + login + b"&display_name=" + name
+            + b"&password=" + quote(PASSWORD).encode() + b"&language=" + language)
+    return client.post("/register", data=body, content_type="application/x-www-form-urlencoded",
+                       **kwargs)
+
+
+def test_sign_up_with_undecodable_percent_escapes_is_refused_and_makes_no_account(client, app):
+    """`%ff%fe@example.com` used to become an account's email, kept as the literal text."""
+    response = _raw_register(client, b"%ff%fe%40example.com", b"Lin")
+    assert response.status_code == 400
+    assert "无法识别" in response.get_data(as_text=True) and "没有保存" in response.get_data(as_text=True)
+    english = _raw_register(client, b"lin%zz%40example.com", b"Lin", b"en",
+                            headers={"Accept-Language": "en"})
+    assert english.status_code == 400 and "could not be read" in english.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(select(User)).first() is None
+
+
+def test_sign_up_decodes_proper_percent_escapes(client, app):
+    """What browsers send: UTF-8 escapes and + for spaces decode as before."""
+    response = _raw_register(client, b"lin%40example.com", b"%E5%AE%9D%E5%A6%88+Lin")
+    assert response.status_code == 302
+    with app.app_context():
+        user = db.session.execute(select(User)).scalar_one()
+        assert (user.email, user.display_name) == ("lin@example.com", "宝妈 Lin")
 
 def test_duplicate_registration_is_refused_clearly(client, auth, make_user):
     make_user("13800138000")

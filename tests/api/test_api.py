@@ -40,6 +40,24 @@ def test_tier_by_user_id_and_by_external_id(client, shop):
     assert missing.status_code == 404 and missing.get_json()["error"] == "not_found"
 
 
+
+@pytest.mark.parametrize("role", ["trainer", "admin"])
+def test_staff_accounts_are_not_learners_to_the_shop(app, client, shop, make_user, role):
+    """A trainer or an admin has no tier: the API says so (404 not_a_learner) on every
+    learner endpoint, by id and by external id, instead of answering a trainee's tier."""
+    _user, token, all_token = shop
+    staff_id = make_user(f"{role}@example.com", role=role)
+    with app.app_context():
+        db.session.get(User, staff_id).external_id = f"staff-{role}"
+        db.session.commit()
+    for url in (f"/api/v1/learners/{staff_id}/tier", f"/api/v1/learners/by-external-id/staff-{role}/tier",
+                f"/api/v1/learners/{staff_id}/certificates"):
+        response = client.get(url, headers=bearer(token if "tier" in url else all_token))
+        body = response.get_json()
+        assert response.status_code == 404, url
+        assert body["error"] == "not_a_learner" and "not a learner" in body["message"]
+        assert "tier" not in body
+
 def test_refusals_are_identical_whatever_is_wrong_with_the_token(app, client, shop):
     user_id, token, _ = shop
     with app.app_context():

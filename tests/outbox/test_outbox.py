@@ -122,7 +122,7 @@ def test_in_the_embedded_default_a_slow_shop_never_slows_the_submit(app, client,
     submit that completes the course (certificate, tier, webhook) answers at once."""
     rules = tmp_path / "rules.yml"
     rules.write_text(GAMMA_RULES, encoding="utf-8")
-    app.config.update(OUTBOX_RELAY="thread", WEBHOOK_URL=slow_shop, WEBHOOK_SECRET="s",
+    app.config.update(OUTBOX_RELAY="thread", WEBHOOK_URL=slow_shop, WEBHOOK_SECRET="whsec_" + "c2VjcmV0" * 4,
                       TIER_RULES_PATH=str(rules))
     quiz_learner.submit(quiz_learner.start_attempt_id(), RIGHT)
     quiz_learner.read("gamma", "more")
