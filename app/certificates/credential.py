@@ -222,24 +222,43 @@ def unsigned_parts(document: dict, contexts: list[str] | None = None) -> list[st
     return sorted(set(paths)) + sorted(set(relative_types))
 
 
-def _shape_problems(node, contexts: list[str], prefix: str = ""):
-    """What JSON-LD would read without signing it, or read differently: a context other than
-    the two pinned ones (an inline one can define any new term), JSON-LD keywords (@nest,
-    @index, @direction … change or hide meaning), and nulls (dropped before signing)."""
-    if not prefix and node.get("@context") != contexts:
+MAX_DEPTH = 12  # ours are 5 deep
+MAX_NODES = 40  # objects in one document; ours have about 10
+
+
+def _shape_problems(node, contexts: list[str], prefix: str = "", depth: int = 0, count=None):
+    """What JSON-LD would read without signing it, or read differently, or what would make
+    reading it cost more than a credential may: a context other than the pinned ones (an
+    inline one can define any new term), JSON-LD keywords (@nest, @index, @direction … change
+    or hide meaning), keys that are not terms (`_:x` and `prefix:x` keys are kept by expansion
+    yet never signed), blank-node ids (a web of them makes canonicalisation exponential), nulls
+    (dropped before signing), and documents deeper or larger than any credential we issue."""
+    count = count if count is not None else [0]
+    if depth > MAX_DEPTH:
+        yield f"{prefix or '(document)'} (nested deeper than any credential)"
+        return
+    if not prefix and (not isinstance(node, dict) or node.get("@context") != contexts):
         yield "@context (only the pinned VC 2.0 and Open Badges 3.0 contexts, as issued)"
     if isinstance(node, dict):
+        count[0] += 1
+        if count[0] > MAX_NODES:
+            yield f"{prefix or '(document)'} (more objects than any credential)"
+            return
         for key, value in node.items():
             path = f"{prefix}.{key}" if prefix else key
             if key.startswith("@") and not (key == "@context" and not prefix):
                 yield path
+            elif ":" in key:
+                yield path
             elif value is None:
                 yield path
+            elif key == "id" and isinstance(value, str) and value.startswith("_:"):
+                yield path
             elif key != "@context":
-                yield from _shape_problems(value, contexts, path)
+                yield from _shape_problems(value, contexts, path, depth + 1, count)
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            yield from _shape_problems(value, contexts, f"{prefix}[{index}]")
+            yield from _shape_problems(value, contexts, f"{prefix}[{index}]", depth + 1, count)
 
 
 def _paths_of(node, keys: set[str], prefix: str = ""):
@@ -258,10 +277,23 @@ def _paths_of(node, keys: set[str], prefix: str = ""):
 def verify_signature(credential: dict, contexts: list[str] | None = None) -> Verification:
     """Check the Data Integrity proof alone (no database): was it signed by its issuer's key,
     and does the signature cover everything in it?"""
+    if not isinstance(credential, dict):
+        return Verification(False, "not a JSON object", kind="unreadable")
+    try:
+        shape = list(_shape_problems(credential, contexts or [VC_CONTEXT, OB_CONTEXT]))
+    except RecursionError:
+        shape = ["(document) (nested too deeply to read)"]
+    if shape:
+        return Verification(False, "not covered by the signature (undefined in the "
+                                   "credential's contexts): " + ", ".join(shape),
+                            kind="unsigned", detail=", ".join(shape))
     document = copy.deepcopy(credential)
     proof = document.pop("proof", None)
     if isinstance(proof, list) and len(proof) == 1:
         proof = proof[0]
+    if isinstance(proof, dict) and "@context" in proof:
+        return Verification(False, "not covered by the signature: proof.@context",
+                            kind="unsigned", detail="proof.@context")
     if not isinstance(proof, dict) or proof.get("type") != "DataIntegrityProof" \
             or proof.get("cryptosuite") != CRYPTOSUITE:
         return Verification(False, f"no {CRYPTOSUITE} DataIntegrityProof", kind="no_proof")

@@ -76,12 +76,29 @@ def _moment(value) -> datetime | None:
     return moment
 
 
+def _one(value) -> dict:
+    """A JSON-LD value written as an object or as a one-item list (the same to a signature)."""
+    if isinstance(value, list):
+        value = value[0] if len(value) == 1 else None
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _claims(credential: dict) -> dict:
-    subject = credential.get("credentialSubject") or {}
-    identifiers = subject.get("identifier") or [{}]
-    return {"name": (identifiers[0] or {}).get("identityHash"),
-            "achievement": (subject.get("achievement") or {}).get("name"),
+    subject = _one(credential.get("credentialSubject"))
+    return {"name": _text(_one(subject.get("identifier")).get("identityHash")),
+            "achievement": _text(_one(subject.get("achievement")).get("name")),
             "valid_from": _moment(credential.get("validFrom"))}
+
+
+def _day(moment: datetime) -> str:
+    """The calendar day in the portal's time zone (TIMEZONE), as every page shows dates."""
+    from flask_babel import format_date
+
+    return format_date(moment, "yyyy-MM-dd")
 
 
 def _code_of(credential: dict) -> str | None:
@@ -141,7 +158,7 @@ def _status_check(credential: dict, certificate: Certificate | None, report: Rep
 
 def _revoked_message(certificate: Certificate | None):
     if certificate is not None and certificate.revoked_at is not None:
-        return _l("Revoked on %(date)s: %(reason)s", date=f"{certificate.revoked_at:%Y-%m-%d}",
+        return _l("Revoked on %(date)s: %(reason)s", date=_day(certificate.revoked_at),
                   reason=certificate.revoked_reason or "")
     return _l("Revoked: the status list has this certificate's bit set.")
 
@@ -152,17 +169,25 @@ def _dates_check(credential: dict) -> Check:
     if valid_from is None:
         return Check("dates", False, _l("It has no readable issue date (validFrom)."))
     if valid_from > now:
-        return Check("dates", False, _l("It is not valid yet (valid from %(date)s).", date=f"{valid_from:%Y-%m-%d}"))
+        return Check("dates", False, _l("It is not valid yet (valid from %(date)s).", date=_day(valid_from)))
     if "validUntil" in credential:
         valid_until = _moment(credential["validUntil"])
         if valid_until is None or valid_until <= now:
             return Check("dates", False, _l("It has expired (valid until %(date)s).", date=str(credential["validUntil"])[:10]))
-    return Check("dates", True, _l("Valid since %(date)s, with no end date.", date=f"{valid_from:%Y-%m-%d}"))
+    return Check("dates", True, _l("Valid since %(date)s, with no end date.", date=_day(valid_from)))
 
 
 def check(credential: dict) -> Report:
     """Every check a verifier makes, in order; later ones are skipped once the signature or
-    the issuer's key fails (nothing else the document says can be trusted then)."""
+    the issuer's key fails (nothing else the document says can be trusted then). Never
+    raises for what a document contains: an unreadable one is simply not valid."""
+    try:
+        return _check(credential)
+    except (RecursionError, ValueError, TypeError, KeyError, AttributeError, IndexError):
+        return Report(checks=[Check("signature", False, SIGNATURE_PROBLEMS["unreadable"])])
+
+
+def _check(credential: dict) -> Report:
     report = Report()
     signature = verify_signature(credential)
     report.checks.append(_signature_check(signature))
