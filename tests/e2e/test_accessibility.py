@@ -38,6 +38,8 @@ ROLE_OF = {"public": "anonymous", "user": "learner", "owner": "learner", "coach"
 NOT_PAGES = {"certificates.credential", "certificates.pdf", "certificates.poster",
              "referrals.poster", "ledger.export", "authoring.export", "media.media",
              "api.openapi", "ops.healthz", "ops.liveness", "ops.asset", "static",
+             "certificates.status_list", "certificates.achievement_json",  # JSON-LD only
+             "certificates.issuer_json",
              "referrals.join"}  # /join/<code> only redirects to the sign-up page (audited)
 # The pages people use most, audited at the laptop width too.
 MAIN = {"learning.home", "learning.catalog", "learning.course", "learning.lesson",
