@@ -1,7 +1,7 @@
 """Which language a request is served in, and picking text for it from localized content."""
 from __future__ import annotations
 
-from flask import request, session
+from flask import has_request_context, request, session
 from flask_login import current_user
 
 from .config import DEFAULT_LANGUAGE, LANGUAGES
@@ -9,6 +9,8 @@ from .config import DEFAULT_LANGUAGE, LANGUAGES
 
 def current_language() -> str:
     """The learner's language: their saved setting, the switcher's choice, Accept-Language."""
+    if not has_request_context():  # CLI commands and tasks: no learner to ask
+        return DEFAULT_LANGUAGE
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
     chosen = session.get("lang")

@@ -29,7 +29,10 @@ def create_user(login, name, role, language, password):
         place_user(user, None)
         db.session.commit()
     except AccountError as error:
+        from flask_babel import force_locale
+
         from .views import ERRORS  # the same sentences the forms show, in English here
 
-        raise click.ClickException(f"Cannot create the account: {ERRORS[error.code]}")
+        with force_locale("en"):
+            raise click.ClickException(f"Cannot create the account: {ERRORS[error.code]}")
     click.echo(f"Created {role} {user.login_name} (id {user.id}).")

@@ -281,4 +281,15 @@ def test_cli_creates_an_admin(runner, app):
 def test_cli_refuses_a_common_password(runner):
     result = runner.invoke(args=["users", "create", "--login", "ops@example.com", "--name", "Ops",
                                  "--password", "password123"])
-    assert result.exit_code != 0
+    # A one-line error, not a traceback: the message is picked outside any request.
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "Cannot create the account:" in result.output
+
+
+def test_cli_refuses_a_taken_login_in_one_line(runner):
+    args = ["users", "create", "--login", "13900000777", "--name", "Ops", "--password",
+            "long-enough-secret-9"]
+    assert runner.invoke(args=args).exit_code == 0
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "Cannot create the account:" in result.output and "Traceback" not in result.output

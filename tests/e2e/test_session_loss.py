@@ -74,7 +74,7 @@ def wait_saved(fieldset) -> None:
 
 @pytest.mark.parametrize("ending", ["logout-elsewhere", "cookie-expired"])
 def test_session_ending_mid_quiz_loses_no_answer(browser, server, viewport, ending):
-    login = {"phone": "139000002", "laptop": "139000003"}[viewport] + {"logout-elsewhere": "01",
+    login = {"phone": "139000002", "laptop": "139000004"}[viewport] + {"logout-elsewhere": "01",
                                                                        "cookie-expired": "02"}[ending]
     page = new_page(browser, viewport, f"session-loss-{ending}-{viewport}")
     try:
