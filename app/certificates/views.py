@@ -168,9 +168,10 @@ def verify(code: str):
     credential = _signed(certificate)
     if media_type:
         return _json_ld(credential, media_type)
-    response = Response(render_template("certificates/verify.html", certificate=certificate,
-                                        url=verification_url(code), report=check(credential)))
-    response.headers["Vary"] = "Accept"
+    response = _varies_by_browser(render_template(
+        "certificates/verify.html", certificate=certificate, url=verification_url(code),
+        report=check(credential)))
+    response.vary.add("Accept")
     return response
 
 

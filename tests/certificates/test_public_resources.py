@@ -41,6 +41,20 @@ def test_the_credential_id_answers_html_to_browsers(app, certified):
         assert response.status_code == 200 and response.mimetype == "text/html"
 
 
+def test_in_wechat_the_public_page_offers_the_image_to_long_press_not_a_pdf(app, certified):
+    from tests.certificates.test_course_end import WECHAT
+
+    credential = _credential(app, certified)
+    client = app.test_client()
+    response = client.get(_path(app, credential["id"]), headers={"User-Agent": WECHAT})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and ".pdf" not in page
+    assert '.png"' in page and "长按图片" in page and "在浏览器打开" in page
+    assert {"Accept", "User-Agent"} <= set(response.vary)
+    ordinary = client.get(_path(app, credential["id"])).get_data(as_text=True)
+    assert ".pdf" in ordinary and "长按图片" not in ordinary
+
+
 def test_achievement_and_issuer_are_public_in_both_forms(app, certified):
     credential = _credential(app, certified)
     achievement = credential["credentialSubject"]["achievement"]

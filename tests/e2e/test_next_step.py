@@ -137,6 +137,15 @@ def test_a_learner_finishes_a_course_and_lands_on_her_certificate_and_the_next_c
                 assert wechat.get_by_text("长按图片，可以保存或发送给朋友。").first.is_visible()
                 assert wechat.get_by_text(re.compile("要下载 PDF.*在浏览器打开")).first.is_visible()
                 fits_the_phone(wechat)
+            # The public check page a friend opens from the shared image: the same adaptation.
+            wechat.get_by_role("link", name="验证页面").first.click()
+            wechat.wait_for_load_state()
+            wechat.get_by_role("heading", name=re.compile("有效证书")).wait_for()
+            assert wechat.get_by_role("link", name="PDF 版").count() == 0
+            assert wechat.get_by_role("img", name=re.compile("证书，附查验二维码")).first.is_visible()
+            assert wechat.get_by_text(re.compile("要下载 PDF.*在浏览器打开")).first.is_visible()
+            fits_the_phone(wechat)
+            screenshot(wechat, "06-public-check-in-wechat")
             wechat.goto(base + "/certificates/course/group-building")
             screenshot(wechat, "05-certificate-in-wechat")
         finally:
