@@ -40,13 +40,10 @@ NOT_PAGES = {"certificates.credential", "certificates.pdf", "certificates.poster
              "api.openapi", "ops.healthz", "ops.liveness", "ops.asset", "static",
              "certificates.status_list", "certificates.achievement_json",  # JSON-LD only
              "certificates.issuer_json",
-             # Needs a learner who just finished a course; the audit's learner has none yet
-             # (issue #18 keeps it open: audit it from the course-end journey).
-             "certificates.course",
              "referrals.join"}  # /join/<code> only redirects to the sign-up page (audited)
 # The pages people use most, audited at the laptop width too.
 MAIN = {"learning.home", "learning.catalog", "learning.course", "learning.lesson",
-        "quizzes.attempt", "quizzes.result", "certificates.mine", "tiers.mine",
+        "quizzes.attempt", "quizzes.result", "certificates.mine", "certificates.course", "tiers.mine",
         "mentoring.dashboard", "referrals.invite", "authoring.overview", "authoring.course",
         "authoring.edit_file", "statistics.hub", "statistics.dashboard", "statistics.quiz_items",
         "ledger.index", "accounts.login"}
@@ -298,6 +295,10 @@ def audit(browser, server, tmp_path_factory):
                               base + "/invite", base + "/mentor", base + "/account",
                               base + "/notifications"]
                 if role == "mentor":
+                    # The mentor holds the first course's certificate: her course-end page
+                    # is the one a learner lands on after the last quiz.
+                    page.goto(base + "/certificates/course/rules-and-integrity")
+                    _visit_audited(page, audit, adapter, done, role, language)
                     start += [base + "/mentor"]
                 if role == "trainer":
                     zip_path = tmp_path_factory.mktemp("zip") / "course.zip"
