@@ -9,8 +9,8 @@ from .config import DEFAULT_LANGUAGE, LANGUAGES
 
 def current_language() -> str:
     """The learner's language: their saved setting, the switcher's choice, Accept-Language."""
-    if not has_request_context():  # CLI commands and tasks: no learner to ask
-        return DEFAULT_LANGUAGE
+    if not has_request_context():  # CLI commands and worker tasks: operators read English;
+        return "en"  # what a person receives is rendered in her language with force_locale
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
     chosen = session.get("lang")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..config import LANGUAGES
 from ..content import ContentError, Rendered, render_markdown, split_front_matter
+from ..content.frontmatter import N_, Reason
 from ..content.render import content_id
 from ..quizzes.parser import merge_languages, parse_quiz_file, problems_of
 from . import item_writing
@@ -117,12 +118,16 @@ class CourseIndex:
             return link + (f"#{content_id(fragment)}" if fragment else ""), None, False
         if joined in self.assets:
             return media_url(self.assets[joined], joined), None, False
-        what = "image" if attribute == "src" else "link"
+        image = attribute == "src"
         suffix = posixpath.splitext(target)[1].lower()
         if suffix == ".md" or suffix in IMAGE_SUFFIXES:
-            return None, f"broken {what} '{url}': no such lesson or image in this course", True
+            return None, Reason(N_("broken image '%(url)s': no such lesson or image in this course")
+                                if image else
+                                N_("broken link '%(url)s': no such lesson or image in this course"),
+                                url=url), True
         # Not a course file at all ('x', '1'): the browser resolves it to a harmless 404.
-        return url, f"{what} '{url}' points to nothing in this course", False
+        return url, Reason(N_("image '%(url)s' points to nothing in this course") if image
+                           else N_("link '%(url)s' points to nothing in this course"), url=url), False
 
 
 class _TooLarge(Exception):
@@ -148,11 +153,11 @@ class _Reader:
         except ValueError:
             return str(path)
 
-    def fail(self, path: Path, line: int, reason: str) -> None:
-        self.errors.append(ContentError(self.name(path), line, reason))
+    def fail(self, path: Path, line: int, reason: str, **params) -> None:
+        self.errors.append(ContentError(self.name(path), line, reason, **params))
 
-    def warn(self, path: Path, line: int, reason: str) -> None:
-        self.warnings.append(ContentError(self.name(path), line, reason))
+    def warn(self, path: Path, line: int, reason: str, **params) -> None:
+        self.warnings.append(ContentError(self.name(path), line, reason, **params))
 
     def survey(self) -> None:
         """Apply the course limits from the files' sizes before reading any of them, as a
@@ -174,18 +179,21 @@ class _Reader:
                 limit = limits.text_bytes if suffix == ".md" else limits.image_bytes
                 if size > limit:
                     self.refused.add(path)
-                    what = "lesson and quiz files" if suffix == ".md" else "images"
-                    self.fail(path, 1, f"the file is {size_words(size)}; {what} may be at most "
-                              f"{size_words(limit)}")
+                    self.fail(path, 1, N_("the file is %(size)s; lesson and quiz files may be "
+                                          "at most %(limit)s") if suffix == ".md" else
+                              N_("the file is %(size)s; images may be at most %(limit)s"),
+                              size=size_words(size), limit=size_words(limit))
                 if count > limits.files:
-                    self.fail(self.root, 1, f"more than {limits.files} course files in one import")
+                    self.fail(self.root, 1, N_("more than %(count)s course files in one import"),
+                              count=limits.files)
                     raise _TooLarge
                 if images > limits.images:
-                    self.fail(self.root, 1, f"more than {limits.images} images in one import")
+                    self.fail(self.root, 1, N_("more than %(count)s images in one import"),
+                              count=limits.images)
                     raise _TooLarge
                 if total > limits.total_bytes:
-                    self.fail(self.root, 1, f"the course files add up to more than "
-                              f"{size_words(limits.total_bytes)}")
+                    self.fail(self.root, 1, N_("the course files add up to more than %(limit)s"),
+                              limit=size_words(limits.total_bytes))
                     raise _TooLarge
 
     def read_bytes(self, path: Path, limit: int) -> bytes | None:
@@ -194,7 +202,7 @@ class _Reader:
         with path.open("rb") as handle:  # read at most one byte past the limit, whatever stat said
             data = handle.read(limit + 1)
         if len(data) > limit:
-            self.fail(path, 1, f"the file is larger than {size_words(limit)}")
+            self.fail(path, 1, N_("the file is larger than %(limit)s"), limit=size_words(limit))
             return None
         return data
 
@@ -205,7 +213,7 @@ class _Reader:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
-            self.fail(path, 1, "the file is not UTF-8 text")
+            self.fail(path, 1, N_("the file is not UTF-8 text"))
             return None
 
     def index(self, folder: Path, course: CourseSource) -> CourseIndex:
@@ -216,7 +224,7 @@ class _Reader:
             if any(part.startswith(".") for part in child.relative_to(folder).parts):
                 continue
             if child.is_symlink():
-                self.fail(child, 1, "symbolic links are not allowed in a course folder")
+                self.fail(child, 1, N_("symbolic links are not allowed in a course folder"))
                 continue
             paths.append(relative)
             if child.is_file() and child.suffix.lower() in IMAGE_SUFFIXES:
@@ -264,19 +272,20 @@ class _Reader:
         if value is None and not required:
             return {}
         if isinstance(value, str):
-            self.fail(path, fm.line_of(key), f"'{key}' needs one line per language, e.g. "
-                      f"'{key}:' then '  zh: …' and '  en: …'")
+            self.fail(path, fm.line_of(key), N_("'%(key)s' needs one line per language, e.g. "
+                                                "'%(key)s:' then '  zh: …' and '  en: …'"), key=key)
             return {}
         if not isinstance(value, dict) or not value:
-            self.fail(path, fm.line_of(key), f"'{key}' must list the text per language (zh, en)")
+            self.fail(path, fm.line_of(key), N_("'%(key)s' must list the text per language (zh, en)"),
+                      key=key)
             return {}
         unknown = [k for k in value if k not in LANGUAGES]
         if unknown:
-            self.fail(path, fm.line_of(key), f"unknown language '{unknown[0]}' in '{key}' "
-                      "(use zh or en)")
+            self.fail(path, fm.line_of(key), N_("unknown language '%(language)s' in '%(key)s' "
+                                                "(use zh or en)"), language=unknown[0], key=key)
         texts = {k: str(v).strip() for k, v in value.items() if k in LANGUAGES and v}
         if required and not texts:
-            self.fail(path, fm.line_of(key), f"'{key}' is empty")
+            self.fail(path, fm.line_of(key), N_("'%(key)s' is empty"), key=key)
         return texts
 
     def course(self, folder: Path) -> CourseSource | None:
@@ -291,19 +300,20 @@ class _Reader:
         data = fm.data
         slug = str(data.get("slug") or NUMBERED_DIR.sub(r"\2", folder.name))
         if not SLUG.match(slug):
-            self.fail(path, fm.line_of("slug"), f"slug '{slug}' may only use a-z, 0-9 and '-' (up to 80)")
+            self.fail(path, fm.line_of("slug"),
+                      N_("slug '%(slug)s' may only use a-z, 0-9 and '-' (up to 80)"), slug=slug)
         order = data.get("order", 0)
         if not isinstance(order, int) or isinstance(order, bool):
-            self.fail(path, fm.line_of("order"), "'order' must be a whole number")
+            self.fail(path, fm.line_of("order"), N_("'order' must be a whole number"))
             order = 0
         certificate = data.get("certificate", False)
         if not isinstance(certificate, bool):
-            self.fail(path, fm.line_of("certificate"), "'certificate' must be true or false")
+            self.fail(path, fm.line_of("certificate"), N_("'certificate' must be true or false"))
         gating = data.get("gating", "sequential")
         if gating not in GATINGS:
-            self.fail(path, fm.line_of("gating"), "'gating' must be sequential or open")
+            self.fail(path, fm.line_of("gating"), N_("'gating' must be sequential or open"))
         if fm.body.strip():
-            self.fail(path, fm.body_line, "course.md holds settings only; put text in lessons")
+            self.fail(path, fm.body_line, N_("course.md holds settings only; put text in lessons"))
         course = CourseSource(slug=slug, position=order, grants_certificate=certificate is True,
                               gating=gating, title=self.localized(path, fm, "title", True),
                               summary=self.localized(path, fm, "summary", False),
@@ -328,33 +338,35 @@ class _Reader:
                 if module is None:
                     continue
                 if module.slug in seen_modules:
-                    self.fail(child / "module.md", 1, f"duplicate module slug '{module.slug}' "
-                              f"(also {seen_modules[module.slug]})")
+                    self.fail(child / "module.md", 1, N_("duplicate module slug '%(slug)s' "
+                                                         "(also %(other)s)"),
+                              slug=module.slug, other=seen_modules[module.slug])
                     continue
                 seen_modules[module.slug] = module.path
                 course.modules.append(module)
                 self.review_lessons(child, module, seen_lessons)
             elif child.suffix == ".md":
-                self.fail(child, 1, "unexpected file: lessons belong in a module folder")
+                self.fail(child, 1, N_("unexpected file: lessons belong in a module folder"))
         if not course.modules:
-            self.fail(path, 1, "the course has no modules")
+            self.fail(path, 1, N_("the course has no modules"))
         course.modules.sort(key=lambda m: (m.position, m.slug))
 
     def untranslated(self, path: Path, fm, texts: dict, key: str) -> None:
         missing = [language for language in LANGUAGES if language not in texts]
         if texts and missing:
-            self.warn(path, fm.line_of(key), f"'{key}' has no {missing[0]} text yet "
-                      "(learners reading that language see another one)")
+            self.warn(path, fm.line_of(key), N_("'%(key)s' has no %(language)s text yet "
+                                                "(learners reading that language see another "
+                                                "one)"), key=key, language=missing[0])
 
     def module(self, folder: Path, seen_lessons: dict[str, str],
                index: CourseIndex) -> ModuleSource | None:
         match = NUMBERED_DIR.match(folder.name)
         if not match or not SLUG.match(match.group(2)):
-            self.fail(folder, 1, "module folders are named NN-slug (e.g. 01-first-members)")
+            self.fail(folder, 1, N_("module folders are named NN-slug (e.g. 01-first-members)"))
             return None
         path = folder / "module.md"
         if not path.exists():
-            self.fail(path, 1, "missing module.md (the module's title per language)")
+            self.fail(path, 1, N_("missing module.md (the module's title per language)"))
             return None
         fm = self.front_matter(path, MODULE_KEYS, {"title"})
         if fm is None:
@@ -372,37 +384,39 @@ class _Reader:
             quiz = QUIZ_FILE.match(child.name)
             if quiz:
                 if quiz.group(1) not in LANGUAGES:
-                    self.fail(child, 1, f"unknown language '{quiz.group(1)}' (use zh or en)")
+                    self.fail(child, 1, N_("unknown language '%(language)s' (use zh or en)"),
+                              language=quiz.group(1))
                 else:
                     quiz_files[quiz.group(1)] = child
                 continue
             lesson_match = LESSON_FILE.match(child.name)
             if not lesson_match or not SLUG.match(lesson_match.group(2)):
-                self.fail(child, 1, "lesson files are named NN-slug.LANG.md "
-                          "(e.g. 01-where-members-come-from.zh.md)")
+                self.fail(child, 1, N_("lesson files are named NN-slug.LANG.md "
+                                       "(e.g. 01-where-members-come-from.zh.md)"))
                 continue
             number, slug, locale = lesson_match.groups()
             if locale not in LANGUAGES:
-                self.fail(child, 1, f"unknown language '{locale}' (use zh or en)")
+                self.fail(child, 1, N_("unknown language '%(language)s' (use zh or en)"),
+                          language=locale)
                 continue
             text = self.lesson_text(child, locale, index)
             lesson = lessons.get(slug)
             if lesson is None:
                 owner = seen_lessons.get(slug)
                 if owner is not None:
-                    self.fail(child, 1, f"duplicate lesson slug '{slug}' in this course "
-                              f"(also {owner})")
+                    self.fail(child, 1, N_("duplicate lesson slug '%(slug)s' in this course "
+                                           "(also %(other)s)"), slug=slug, other=owner)
                     continue
                 seen_lessons[slug] = self.name(child)
                 lesson = lessons[slug] = LessonSource(slug=slug, position=int(number))
             elif lesson.position != int(number):
-                self.fail(child, 1, f"the language files of lesson '{slug}' have different "
-                          "numbers")
+                self.fail(child, 1, N_("the language files of lesson '%(slug)s' have "
+                                       "different numbers"), slug=slug)
             if text is not None:
                 lesson.texts[locale] = text
         module.lessons = sorted(lessons.values(), key=lambda l: (l.position, l.slug))
         if not module.lessons:
-            self.fail(path, 1, "the module has no lessons")
+            self.fail(path, 1, N_("the module has no lessons"))
         for lesson in module.lessons:
             self.same_checklists(lesson)
         for lesson in module.lessons:
@@ -410,14 +424,16 @@ class _Reader:
                 if lesson.texts and language not in lesson.texts:
                     some = next(iter(lesson.texts.values()))
                     self.warnings.append(ContentError(
-                        some.path, 1, f"lesson '{lesson.slug}' has no {language} version yet "
-                        f"(add {lesson.position:02d}-{lesson.slug}.{language}.md)"))
+                        some.path, 1, N_("lesson '%(slug)s' has no %(language)s version yet "
+                                         "(add %(file)s)"), slug=lesson.slug, language=language,
+                        file=f"{lesson.position:02d}-{lesson.slug}.{language}.md"))
         if quiz_files:
             module.quiz = self.quiz(quiz_files)
             missing = [language for language in LANGUAGES if language not in quiz_files]
             if module.quiz is not None and missing:
                 self.warn(next(iter(quiz_files.values())), 1,
-                          f"the quiz has no {missing[0]} version yet (add quiz.{missing[0]}.md)")
+                          N_("the quiz has no %(language)s version yet (add %(file)s)"),
+                          language=missing[0], file=f"quiz.{missing[0]}.md")
         return module
 
     def review_lessons(self, folder: Path, module: ModuleSource, seen_lessons: dict) -> None:
@@ -427,8 +443,9 @@ class _Reader:
                 if slug not in seen_lessons:
                     self.fail(folder / "quiz.zh.md" if (folder / "quiz.zh.md").exists()
                               else folder / "quiz.en.md", 1,
-                              f"question '{question['id']}': lesson={slug} is not a lesson of "
-                              "this course so far (use the lesson's slug, e.g. where-members-come-from)")
+                              N_("question '%(id)s': lesson=%(slug)s is not a lesson of this "
+                                 "course so far (use the lesson's slug, e.g. "
+                                 "where-members-come-from)"), id=question["id"], slug=slug)
 
     def quiz(self, files: dict[str, Path]) -> dict | None:
         parsed = {}
@@ -466,9 +483,9 @@ class _Reader:
                             if other.rendered.checklist else 1)
                 self.errors.append(ContentError(
                     other.path, other.body_line + line - 1 if other.rendered.checklist else 1,
-                    f"the checklist ids differ from {texts[0].path} ({', '.join(first) or 'none'} "
-                    f"there, {', '.join(ids) or 'none'} here): every language ticks the same "
-                    "items"))
+                    N_("the checklist ids differ from %(first)s (%(theirs)s there, %(mine)s "
+                       "here): every language ticks the same items"),
+                    first=texts[0].path, theirs=", ".join(first) or "-", mine=", ".join(ids) or "-"))
 
     def lesson_text(self, path: Path, locale: str, index: CourseIndex) -> LessonTextSource | None:
         fm = self.front_matter(path, LESSON_KEYS, {"title"})
@@ -476,14 +493,14 @@ class _Reader:
             return None
         title = str(fm.data["title"]).strip()
         if len(title) > 200:
-            self.fail(path, fm.line_of("title"), "the title is longer than 200 characters")
+            self.fail(path, fm.line_of("title"), N_("the title is longer than 200 characters"))
         minutes = fm.data.get("minutes")
         if minutes is not None and (not isinstance(minutes, int) or isinstance(minutes, bool)
                                     or not 1 <= minutes <= 120):
-            self.fail(path, fm.line_of("minutes"), "'minutes' must be a whole number 1-120")
+            self.fail(path, fm.line_of("minutes"), N_("'minutes' must be a whole number 1-120"))
             minutes = None
         if not fm.body.strip():
-            self.fail(path, fm.body_line, "the lesson has no text")
+            self.fail(path, fm.body_line, N_("the lesson has no text"))
         rendered = render_markdown(fm.body, self.resolver(path, path.parent.parent, fm.body, index,
                                                           fm.body_line))
         for line, note in rendered.notes:
@@ -514,7 +531,7 @@ def read_curriculum(root: str | Path, known_assets: dict[str, dict[str, str]] | 
     root = Path(root).resolve()
     reader = _Reader(root, known_assets, limits or current_limits())
     if not root.is_dir():
-        raise CurriculumError([ContentError(str(root), 1, "no such folder")])
+        raise CurriculumError([ContentError(str(root), 1, N_("no such folder"))])
     try:
         reader.survey()
     except _TooLarge:
@@ -527,19 +544,20 @@ def read_curriculum(root: str | Path, known_assets: dict[str, dict[str, str]] | 
     seen: dict[str, str] = {}
     for folder in folders:
         if not (folder / "course.md").exists():
-            reader.fail(folder / "course.md", 1, "not a course folder: course.md is missing")
+            reader.fail(folder / "course.md", 1, N_("not a course folder: course.md is missing"))
             continue
         course = reader.course(folder)
         if course is None:
             continue
         if course.slug in seen:
-            reader.fail(folder / "course.md", 1, f"duplicate course slug '{course.slug}' "
-                        f"(also {seen[course.slug]})")
+            reader.fail(folder / "course.md", 1, N_("duplicate course slug '%(slug)s' (also "
+                                                    "%(other)s)"), slug=course.slug,
+                        other=seen[course.slug])
             continue
         seen[course.slug] = course.path
         courses.append(course)
     if not courses and not reader.errors:
-        reader.fail(root, 1, "no course folders found")
+        reader.fail(root, 1, N_("no course folders found"))
     if reader.errors:
         raise CurriculumError(reader.errors, reader.warnings)
     for course in courses:

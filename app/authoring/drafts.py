@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 
 from ..accounts.models import User
 from ..content import ContentError
+from ..content.frontmatter import N_, localized
 from ..database import upsert
 from ..extensions import db
 from ..learning.models import Course, Enrolment
@@ -374,8 +375,8 @@ def check_files(slug: str, files: dict[str, str], assets: dict[str, str]) -> Che
             return CheckResult(error.errors, error.warnings, None)
     source = sources[0]
     if source.slug != slug:
-        error = ContentError(f"{slug}/course.md", 1, f"the slug must stay '{slug}' (a new slug "
-                             "would be a new course)")
+        error = ContentError(f"{slug}/course.md", 1, N_("the slug must stay '%(slug)s' (a new "
+                                                        "slug would be a new course)"), slug=slug)
         return CheckResult([error], source.warnings, None)
     return CheckResult([], source.warnings, source)
 
@@ -514,13 +515,13 @@ def preview_file(course: Course, path: str, text: str) -> FilePreview:
                 if problem:
                     line = next((fm.body_line + i for i, row in enumerate(fm.body.split("\n"))
                                  if url in row), fm.body_line)
-                    result.problems.append((line, problem, is_error))
+                    result.problems.append((line, localized(problem), is_error))
                 return resolved
 
             result.settings = {"title": str(fm.data.get("title", ""))}
             rendered = render_markdown(fm.body, resolve)
             result.html = rendered.html
-            result.problems += [(fm.body_line + line - 1, problem, True)
+            result.problems += [(fm.body_line + line - 1, localized(problem), True)
                                 for line, problem in rendered.problems]
         else:
             keys = COURSE_KEYS if path == "course.md" else MODULE_KEYS

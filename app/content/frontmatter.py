@@ -20,6 +20,38 @@ def N_(message: str) -> str:
     return message
 
 
+class Reason(str):
+    """A checker message in English that keeps its catalog template and values, so code that
+    passes problems around as text (line, reason) still lets them be shown translated."""
+
+    template: str
+    params: dict
+
+    def __new__(cls, template: str, **params):
+        reason = super().__new__(cls, template % params if params else template)
+        reason.template, reason.params = template, params
+        return reason
+
+    def __reduce__(self):  # picklable: the zip checks run in a child process
+        return _reason, (self.template, self.params)
+
+
+def _reason(template: str, params: dict) -> Reason:
+    return Reason(template, **params)
+
+
+def localized(reason: str, params: dict | None = None) -> str:
+    """A checker message in the reader's language where the catalog has it, else English."""
+    from flask import has_request_context
+    from flask_babel import gettext
+
+    if isinstance(reason, Reason) and params is None:
+        reason, params = reason.template, reason.params
+    if not has_request_context():
+        return reason % params if params else reason
+    return gettext(reason, **params) if params else gettext(reason)
+
+
 class ContentError(ValueError):
     """A problem in a content file, located by path and line (1-based).
 
@@ -27,6 +59,8 @@ class ContentError(ValueError):
     params (or marked with N_) is also shown in the reader's language by `localized`."""
 
     def __init__(self, path: str, line: int, reason: str, **params):
+        if isinstance(reason, Reason) and not params:
+            reason, params = reason.template, reason.params
         text = reason % params if params else reason
         super().__init__(f"{path}:{line}: {text}")
         self.path, self.line, self.reason = path, line, text
@@ -37,12 +71,7 @@ class ContentError(ValueError):
 
     def localized(self) -> str:
         """The reason in the reader's language where the catalog has it, else English."""
-        from flask import has_request_context
-        from flask_babel import gettext
-
-        if not has_request_context():
-            return self.reason
-        return gettext(self.message, **self.params) if self.params else gettext(self.message)
+        return localized(self.message, self.params)
 
 
 def _rebuild(cls, path, line, message, params):
@@ -79,8 +108,8 @@ def _refuse_deep_brackets(source: str, path: str) -> None:
             elif char in "[{":
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise ContentError(path, number, f"front matter is nested more than "
-                                       f"{MAX_DEPTH} levels deep")
+                    raise ContentError(path, number, N_("front matter is nested more than "
+                                                        "%(count)s levels deep"), count=MAX_DEPTH)
             elif char in "]}":
                 depth = max(0, depth - 1)
             previous = char
@@ -93,19 +122,22 @@ def _refuse_expansions(source: str, path: str) -> None:
     for event in yaml.parse(source, Loader=yaml.SafeLoader):
         line = event.start_mark.line + 2  # +1 for 1-based, +1 for the opening '---'
         if isinstance(event, yaml.AliasEvent):
-            raise ContentError(path, line, f"YAML aliases (*{event.anchor}) are not allowed in "
-                               "front matter: write the value out")
+            raise ContentError(path, line, N_("YAML aliases (*%(name)s) are not allowed in "
+                                              "front matter: write the value out"),
+                               name=event.anchor)
         if getattr(event, "anchor", None) is not None:
-            raise ContentError(path, line, f"YAML anchors (&{event.anchor}) are not allowed in "
-                               "front matter: write the value out")
+            raise ContentError(path, line, N_("YAML anchors (&%(name)s) are not allowed in "
+                                              "front matter: write the value out"),
+                               name=event.anchor)
         if (isinstance(event, yaml.ScalarEvent) and event.value == "<<"
                 and event.style is None and event.tag is None):
-            raise ContentError(path, line, "YAML merge keys (<<) are not allowed in front matter")
+            raise ContentError(path, line, N_("YAML merge keys (<<) are not allowed in front "
+                                              "matter"))
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
-                raise ContentError(path, line, f"front matter is nested more than {MAX_DEPTH} "
-                                   "levels deep")
+                raise ContentError(path, line, N_("front matter is nested more than %(count)s "
+                                                  "levels deep"), count=MAX_DEPTH)
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
 
@@ -123,8 +155,8 @@ def split_front_matter(text: str, path: str, allowed: set[str], required: set[st
         raise ContentError(path, 1, N_("front matter is not closed by a '---' line")) from None
     source = "\n".join(lines[1:end])
     if len(source.encode("utf-8")) > MAX_FRONT_MATTER_BYTES:
-        raise ContentError(path, 1, f"front matter is larger than "
-                           f"{MAX_FRONT_MATTER_BYTES // 1024} KiB; put text in the body")
+        raise ContentError(path, 1, N_("front matter is larger than %(size)s KiB; put text in "
+                                       "the body"), size=MAX_FRONT_MATTER_BYTES // 1024)
     try:
         _refuse_deep_brackets(source, path)
         _refuse_expansions(source, path)
@@ -147,7 +179,8 @@ def split_front_matter(text: str, path: str, allowed: set[str], required: set[st
         # Python's limit for turning text into int (ValueError), a float like 1e999 is not.
         long_number = re.search(r"\d{100,}", source)
         line = source[:long_number.start()].count("\n") + 2 if long_number else 2
-        raise ContentError(path, line, f"a value in front matter cannot be read: {error}") from None
+        raise ContentError(path, line, N_("a value in front matter cannot be read: %(problem)s"),
+                           problem=str(error)) from None
     if not isinstance(data, dict):
         raise ContentError(path, 2, N_("front matter must be a set of 'key: value' lines"))
     key_lines = {}

@@ -16,6 +16,8 @@ from markdown.extensions.toc import slugify_unicode
 from markdown.htmlparser import HTMLExtractor, inner_blank_line_re
 from markdown.preprocessors import Preprocessor
 
+from .frontmatter import N_, Reason
+
 EXTENSIONS = ["tables", "fenced_code", "toc", "admonition", "attr_list", "sane_lists"]
 EXTENSION_CONFIGS = {"toc": {"toc_depth": "2-3", "permalink": False, "slugify": slugify_unicode}}
 
@@ -180,8 +182,9 @@ class _ClosedRawHtml(HTMLExtractor):
 
     def _note_unclosed(self) -> None:
         line, tag = self.block
-        self.md.unclosed_html.append((line, f"<{tag}> is never closed: it ends, closed, at the "
-                                      "next blank line (or the end of the lesson)"))
+        self.md.unclosed_html.append((line, Reason(N_(
+            "<%(tag)s> is never closed: it ends, closed, at the next blank line (or the end of "
+            "the lesson)"), tag=tag)))
 
     def close(self):
         if self.inraw and self.stack:
@@ -255,7 +258,8 @@ class _LessonBlocks(Preprocessor):
                 continue
             if end is None:
                 self.md.lesson_blocks["problems"].append(
-                    (index + 1, f"the ```{info} block is never closed (end it with {fence})"))
+                    (index + 1, Reason(N_("the ```%(kind)s block is never closed (end it with "
+                                          "%(fence)s)"), kind=info, fence=fence)))
                 out.extend(lines[index:])
                 break
             body = lines[index + 1:end]
@@ -280,24 +284,27 @@ class _LessonBlocks(Preprocessor):
                 continue
             match = _CHECKLIST_LINE.match(row)
             if not match:
-                blocks["problems"].append((line, "a checklist line reads '- id: what to do' "
-                                           "(e.g. '- list-30-names: Write down 30 names')"))
+                blocks["problems"].append((line, Reason(N_(
+                    "a checklist line reads '- id: what to do' (e.g. '- list-30-names: Write "
+                    "down 30 names')"))))
                 continue
             item_id = match.group("id")
             if not CHECKLIST_ID.match(item_id) or len(item_id) > CHECKLIST_ID_MAX:
-                blocks["problems"].append((line, f"checklist id '{item_id}' may only use a-z, "
-                                           f"0-9 and '-' (up to {CHECKLIST_ID_MAX})"))
+                blocks["problems"].append((line, Reason(N_(
+                    "checklist id '%(id)s' may only use a-z, 0-9 and '-' (up to %(count)s)"),
+                    id=item_id, count=CHECKLIST_ID_MAX)))
                 continue
             if any(seen == item_id for _line, seen in blocks["checklist"]):
-                blocks["problems"].append((line, f"checklist id '{item_id}' is used twice in "
-                                           "this lesson (each item needs its own id)"))
+                blocks["problems"].append((line, Reason(N_(
+                    "checklist id '%(id)s' is used twice in this lesson (each item needs its "
+                    "own id)"), id=item_id)))
                 continue
             blocks["checklist"].append((line, item_id))
             items.append(f'<li class="checklist-item {self.md.block_mark}" '
                          f'id="{CHECKLIST_ITEM_PREFIX}{item_id}">'
                          f'{_inline_html(match.group("text"))}</li>')
         if not items:
-            blocks["problems"].append((first_line - 1, "the checklist has no items"))
+            blocks["problems"].append((first_line - 1, Reason(N_("the checklist has no items"))))
         return f'<ul class="checklist {self.md.block_mark}">' + "".join(items) + "</ul>"
 
 
@@ -367,8 +374,8 @@ def shape_problem(text: str) -> tuple[int, str] | None:
         if line.lstrip(" ").startswith(("```", "~~~")):
             fences += 1
             if fences > MAX_FENCES:
-                return number, (f"more than {MAX_FENCES} code fence lines (``` or ~~~) in one "
-                                "file: split the lesson")
+                return number, Reason(N_("more than %(count)s code fence lines (``` or ~~~) in "
+                                         "one file: split the lesson"), count=MAX_FENCES)
     paragraph = total = 0
     for number, line in enumerate(_without_code(text.replace("\r\n", "\n")).split("\n"), start=1):
         if not line.strip():
@@ -377,17 +384,19 @@ def shape_problem(text: str) -> tuple[int, str] | None:
         brackets = line.count("[") + line.count("<")
         paragraph, total = paragraph + brackets, total + brackets
         if paragraph > MAX_BRACKETS_PER_PARAGRAPH:
-            return number, (f"more than {MAX_BRACKETS_PER_PARAGRAPH} '[' and '<' in one "
-                            "paragraph: split it, or write them as &#91; and &lt;")
+            return number, Reason(N_("more than %(count)s '[' and '<' in one paragraph: split "
+                                     "it, or write them as &#91; and &lt;"),
+                                  count=MAX_BRACKETS_PER_PARAGRAPH)
         if total > MAX_BRACKETS:
-            return number, (f"more than {MAX_BRACKETS} '[' and '<' in one file: split the "
-                            "lesson, or write them as &#91; and &lt;")
+            return number, Reason(N_("more than %(count)s '[' and '<' in one file: split the "
+                                     "lesson, or write them as &#91; and &lt;"), count=MAX_BRACKETS)
         markers = _NESTING.match(line)
         indent = len(line) - len(line.lstrip(" \t"))
         depth = (len(re.findall(r"[>*+-]|\d+[.)]", markers.group(0))) if markers else 0) \
             + len(line[:indent].replace("\t", "    ")) // 4
         if depth > MAX_NESTING:
-            return number, f"lists or quotes are nested more than {MAX_NESTING} levels deep"
+            return number, Reason(N_("lists or quotes are nested more than %(count)s levels "
+                                     "deep"), count=MAX_NESTING)
     return None
 
 
@@ -409,7 +418,8 @@ def render_markdown(text: str, resolve: Resolver | None = None) -> Rendered:
         converted = md.convert(text)
     except RecursionError:
         return Rendered(html="", toc=[], minutes=reading_minutes(text), problems=[
-            (1, "the text is nested too deeply to show (lists or quotes inside each other)")])
+            (1, Reason(N_("the text is nested too deeply to show (lists or quotes inside each "
+                          "other)")))])
     html = _scrolling_tables(sanitize_html(converted, resolve, getattr(md, "block_mark", None)))
     toc = _flatten_toc(getattr(md, "toc_tokens", []), [])
     # toc names come from Markdown headings and are shown escaped by Jinja; strip any tags.

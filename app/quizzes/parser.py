@@ -305,7 +305,8 @@ def _credit(mark: str, path: str, line: int) -> float | None:
         return None
     percent = float(mark[:-1].strip())
     if not -100 <= percent <= 100:
-        raise ContentError(path, line, f"a credit is a percentage from -100% to 100% (found {mark})")
+        raise ContentError(path, line, N_("a credit is a percentage from -100%% to 100%% (found "
+                                          "%(mark)s)"), mark=mark)
     return round(percent / 100, 9)  # 33.33333% -> 0.3333333, not 0.33333329999999994
 
 
@@ -454,8 +455,10 @@ def _text_answers(question: dict, per_locale: dict[str, ParsedQuestion],
             if key in credits and credits[key][0] != answer.credit:
                 _credit, other, where = credits[key]
                 raise ContentError(paths[locale], answer.line,
-                                   f"'{answer.text}' reads the same as '{other.text}' in "
-                                   f"{paths[where]} (line {other.line}) but has another credit")
+                                   N_("'%(text)s' reads the same as '%(other)s' in %(file)s "
+                                      "(line %(number)s) but has another credit"),
+                                   text=answer.text, other=other.text, file=paths[where],
+                                   number=other.line)
             credits.setdefault(key, (answer.credit, answer, locale))
             if answer.credit >= FULL:
                 if answer.text not in accepted:

@@ -1,0 +1,98 @@
+"""Every checker message can be shown in the trainer's language.
+
+A message built as plain text (an f-string, or a literal not marked with N_) cannot be looked
+up in the catalog, so a Chinese trainer reads it in English: the scan below finds every such
+reason handed to ContentError, a reader's fail/warn, Reason, or a (line, reason) problem pair,
+wherever it is written. The catalog test (tests/test_i18n.py) then requires each marked message
+to have its Chinese text."""
+import ast
+from pathlib import Path
+
+import pytest
+
+from app.authoring.curriculum import CurriculumError, read_curriculum
+
+ROOT = Path(__file__).parents[2]
+REASON_ARGUMENT = {"ContentError": 2, "fail": 2, "warn": 2, "Reason": 0}
+# Where problems travel as (line, reason) pairs before they become ContentErrors.
+PAIR_MODULES = ("app/content/", "app/authoring/curriculum.py", "app/quizzes/parser.py")
+
+
+def _plain_text(node) -> bool:
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.BinOp):  # "a" + "b", "%s" % x
+        return _plain_text(node.left)
+    if isinstance(node, ast.IfExp):
+        return _plain_text(node.body) or _plain_text(node.orelse)
+    return False
+
+
+def _offenders() -> list[str]:
+    found = []
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        pairs = relative.startswith(PAIR_MODULES)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                index = REASON_ARGUMENT.get(name)
+                if index is not None and len(node.args) > index and _plain_text(node.args[index]):
+                    found.append(f"{relative}:{node.lineno}: {name}(…) with plain text")
+                if pairs and name == "append" and node.args and isinstance(node.args[0], ast.Tuple):
+                    if any(_plain_text(e) for e in node.args[0].elts[1:]):
+                        found.append(f"{relative}:{node.lineno}: a (line, reason) pair as plain text")
+            elif pairs and isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple):
+                if any(_plain_text(e) for e in node.value.elts[1:]):
+                    found.append(f"{relative}:{node.lineno}: a returned reason as plain text")
+            elif pairs and isinstance(node, ast.Tuple) and len(node.elts) == 2 \
+                    and isinstance(node.elts[0], (ast.Constant, ast.Name, ast.BinOp)) \
+                    and isinstance(node.elts[1], ast.JoinedStr):
+                found.append(f"{relative}:{node.lineno}: a (line, reason) pair as an f-string")
+    return found
+
+
+def test_no_checker_message_is_built_as_plain_text():
+    assert _offenders() == []
+
+
+def test_the_scan_finds_what_it_is_for(tmp_path, monkeypatch):
+    # The scan itself must be able to fail: a planted f-string reason is found.
+    planted = ROOT / "app" / "content" / "_planted_for_test.py"
+    planted.write_text('def f(self, path, key):\n    self.fail(path, 1, f"{key} is bad")\n'
+                       '    return 1, f"{key} is bad too"\n', encoding="utf-8")
+    try:
+        assert len({o.split(": ")[0] for o in _offenders() if "_planted_for_test" in o}) == 2
+    finally:
+        planted.unlink()
+
+
+def _course(root: Path) -> Path:
+    course = root / "broken"
+    (course / "01-start").mkdir(parents=True)
+    (course / "course.md").write_text("---\nslug: Broken_Slug\norder: x\ntitle:\n  zh: 坏课\n"
+                                      "  fr: mauvais\n---\ntext here\n", encoding="utf-8")
+    (course / "01-start" / "module.md").write_text("---\ntitle:\n  zh: 开始\n  en: Start\n---\n",
+                                                   encoding="utf-8")
+    (course / "01-start" / "01-first.zh.md").write_text(
+        "---\ntitle: 第一课\nminutes: 500\n---\n见 [下一课](02-none.zh.md)。\n\n"
+        "```checklist\n- Bad_Id: 不行\n- ok: 可以\n- ok: 重复\n```\n", encoding="utf-8")
+    (course / "01-start" / "notes.txt").write_text("x", encoding="utf-8")
+    (course / "02-empty").mkdir()
+    return course
+
+
+def test_a_broken_course_reads_in_chinese_for_a_chinese_trainer(app, tmp_path):
+    with pytest.raises(CurriculumError) as caught:
+        read_curriculum(_course(tmp_path))
+    problems = caught.value.errors + caught.value.warnings
+    assert len(problems) >= 8, [str(p) for p in problems]
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        chinese = [p.localized() for p in problems]
+    untranslated = [text for text in chinese if not any("\u4e00" <= ch <= "\u9fff" for ch in text)]
+    assert untranslated == []
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert [p.localized() for p in problems] == [p.reason for p in problems]
