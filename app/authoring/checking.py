@@ -113,14 +113,15 @@ def _check_in_child(sender, data: bytes, limits: CourseLimits, locale: str) -> N
     seconds = int(limits.check_seconds) + 2  # CPU time: a backstop if the parent is gone
     resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
     try:
-        with translating(locale):
-            result = ("ok", read_upload(data, limits=limits))
-    except ArchiveRejected as error:
-        result = ("rejected", str(error))
-    except CurriculumError as error:
-        # In the uploader's language (this child translates, see translating).
-        result = ("problems", ([(e.path, e.line, e.localized()) for e in error.errors],
-                               [(e.path, e.line, e.localized()) for e in error.warnings]))
+        with translating(locale):  # around the handlers too: they put problems into words
+            try:
+                result = ("ok", read_upload(data, limits=limits))
+            except ArchiveRejected as error:
+                result = ("rejected", str(error))
+            except CurriculumError as error:
+                # In the uploader's language (this child translates, see translating).
+                result = ("problems", ([(e.path, e.line, e.localized()) for e in error.errors],
+                                       [(e.path, e.line, e.localized()) for e in error.warnings]))
     except MemoryError:
         result = ("memory", None)
     except Exception as error:  # anything else is the file's fault, not the memory's

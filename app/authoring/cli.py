@@ -77,12 +77,18 @@ def check_command(path, strict, language):
         errors, warnings = [], [w for course in courses for w in course.warnings]
     except CurriculumError as error:
         courses, errors, warnings = [], error.errors, error.warnings
+    from flask_babel import gettext as _
+
     with translating(LANGUAGES[language]):
+        # "error"/"warning" stay as they are: editors and CI read file:line: error: lines.
         for problem in sorted(errors + warnings, key=lambda p: (p.path, p.line)):
             kind = "error" if problem in errors else "warning"
             click.echo(f"{problem.path}:{problem.line}: {kind}: {problem.localized()}")
-    click.echo(f"{len(errors)} error(s), {len(warnings)} warning(s)"
-               + (f" in {len(courses)} course(s)" if courses else ""), err=True)
+        summary = _("%(errors)s error(s), %(warnings)s warning(s)", errors=len(errors),
+                    warnings=len(warnings))
+        if courses:
+            summary = _("%(summary)s in %(count)s course(s)", summary=summary, count=len(courses))
+    click.echo(summary, err=True)
     if errors or (strict and warnings):
         sys.exit(1)
 

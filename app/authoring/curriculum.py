@@ -261,13 +261,15 @@ class _Reader:
         text = self.read_text(path)
         if text is None:
             return None
-        try:
-            return split_front_matter(text, self.name(path), allowed, required)
+        try:  # problems inside the front matter are collected; the body is still checked
+            return split_front_matter(text, self.name(path), allowed, required, self.errors)
         except ContentError as error:
             self.errors.append(error)
             return None
 
     def localized(self, path: Path, fm, key: str, required: bool) -> dict:
+        if not fm.readable or (required and fm.data.get(key) in (None, "", {})):
+            return {}  # already reported: unreadable front matter, or the missing key
         value = fm.data.get(key)
         if value is None and not required:
             return {}
@@ -360,6 +362,7 @@ class _Reader:
 
     def module(self, folder: Path, seen_lessons: dict[str, str],
                index: CourseIndex) -> ModuleSource | None:
+        self.read_quizzes: list = []  # this module's quiz files as read (review_lessons)
         match = NUMBERED_DIR.match(folder.name)
         if not match or not SLUG.match(match.group(2)):
             self.fail(folder, 1, N_("module folders are named NN-slug (e.g. 01-first-members)"))
@@ -437,15 +440,18 @@ class _Reader:
         return module
 
     def review_lessons(self, folder: Path, module: ModuleSource, seen_lessons: dict) -> None:
-        """A question's `lesson=` must name a lesson of the course read so far (or this module)."""
-        for question in (module.quiz or {}).get("questions", []):
-            for slug in question.get("lessons", []):
-                if slug not in seen_lessons:
-                    self.fail(folder / "quiz.zh.md" if (folder / "quiz.zh.md").exists()
-                              else folder / "quiz.en.md", 1,
-                              N_("question '%(id)s': lesson=%(slug)s is not a lesson of this "
-                                 "course so far (use the lesson's slug, e.g. "
-                                 "where-members-come-from)"), id=question["id"], slug=slug)
+        """A question's `lesson=` must name a lesson of the course read so far (or this module):
+        checked in every language file at the question's line, even in a file with other
+        problems."""
+        for quiz in self.read_quizzes:
+            for question in quiz.questions:
+                for slug in question.lessons:
+                    if slug not in seen_lessons:
+                        self.errors.append(ContentError(
+                            quiz.path, question.line,
+                            N_("question '%(id)s': lesson=%(slug)s is not a lesson of this "
+                               "course so far (use the lesson's slug, e.g. "
+                               "where-members-come-from)"), id=question.id, slug=slug))
 
     def quiz(self, files: dict[str, Path]) -> dict | None:
         parsed = {}
@@ -455,8 +461,11 @@ class _Reader:
                 continue
             try:
                 parsed[locale] = parse_quiz_file(text, self.name(path))
+                self.read_quizzes.append(parsed[locale])
             except ContentError as error:
                 self.errors += problems_of(error)  # every problem of the file, not the first
+                if getattr(error, "quiz", None) is not None:
+                    self.read_quizzes.append(error.quiz)
         if len(parsed) != len(files):
             return None
         try:
@@ -491,7 +500,7 @@ class _Reader:
         fm = self.front_matter(path, LESSON_KEYS, {"title"})
         if fm is None:
             return None
-        title = str(fm.data["title"]).strip()
+        title = str(fm.data.get("title", "")).strip()
         if len(title) > 200:
             self.fail(path, fm.line_of("title"), N_("the title is longer than 200 characters"))
         minutes = fm.data.get("minutes")

@@ -86,6 +86,7 @@ class FrontMatter:
     body: str
     body_line: int  # line number of the body's first line in the file
     key_lines: dict[str, int] = field(default_factory=dict)
+    readable: bool = True  # False: the YAML itself could not be read (data is empty)
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, 1)
@@ -142,9 +143,14 @@ def _refuse_expansions(source: str, path: str) -> None:
             depth -= 1
 
 
-def split_front_matter(text: str, path: str, allowed: set[str], required: set[str] = frozenset()
-                       ) -> FrontMatter:
-    """Split `---` YAML front matter from a Markdown body and check its keys."""
+def split_front_matter(text: str, path: str, allowed: set[str], required: set[str] = frozenset(),
+                       problems: list | None = None) -> FrontMatter:
+    """Split `---` YAML front matter from a Markdown body and check its keys.
+
+    Without `problems` the first problem is raised. With a list, problems inside the front
+    matter (its YAML, unknown or missing keys) are added to it and the body is still returned,
+    so the caller goes on checking it: a trainer sees every problem of the file in one run.
+    Only a file without a front matter block at all raises."""
     text = text.lstrip("\ufeff").replace("\r\n", "\n")
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
@@ -154,6 +160,21 @@ def split_front_matter(text: str, path: str, allowed: set[str], required: set[st
     except StopIteration:
         raise ContentError(path, 1, N_("front matter is not closed by a '---' line")) from None
     source = "\n".join(lines[1:end])
+    body, body_line = "\n".join(lines[end + 1:]), end + 2
+    try:
+        data, key_lines = _read_settings(source, path, allowed, required, end, problems)
+    except ContentError as error:
+        if problems is None:
+            raise
+        problems.append(error)
+        return FrontMatter(data={}, body=body, body_line=body_line, readable=False)
+    return FrontMatter(data=data, body=body, body_line=body_line, key_lines=key_lines)
+
+
+def _read_settings(source: str, path: str, allowed: set[str], required: set[str], end: int,
+                   problems: list | None) -> tuple[dict, dict[str, int]]:
+    """The front matter's keys and their lines; raises what makes it unreadable, reports key
+    problems (to `problems` when given)."""
     if len(source.encode("utf-8")) > MAX_FRONT_MATTER_BYTES:
         raise ContentError(path, 1, N_("front matter is larger than %(size)s KiB; put text in "
                                        "the body"), size=MAX_FRONT_MATTER_BYTES // 1024)
@@ -187,14 +208,18 @@ def split_front_matter(text: str, path: str, allowed: set[str], required: set[st
     if isinstance(node, yaml.MappingNode):
         for key_node, _value in node.value:
             key_lines[str(key_node.value)] = key_node.start_mark.line + 2
+    found = []
     for key in data:
         if key not in allowed:
-            raise ContentError(path, key_lines.get(str(key), 2),
-                               N_("unknown key '%(key)s' (allowed: %(allowed)s)"), key=key,
-                               allowed=", ".join(sorted(allowed)))
+            found.append(ContentError(path, key_lines.get(str(key), 2),
+                                      N_("unknown key '%(key)s' (allowed: %(allowed)s)"), key=key,
+                                      allowed=", ".join(sorted(allowed))))
     for key in sorted(required):
         if data.get(key) in (None, "", {}):
-            raise ContentError(path, end + 1 if key not in key_lines else key_lines[key],
-                               N_("missing required key '%(key)s'"), key=key)
-    return FrontMatter(data=data, body="\n".join(lines[end + 1:]), body_line=end + 2,
-                       key_lines=key_lines)
+            found.append(ContentError(path, end + 1 if key not in key_lines else key_lines[key],
+                                      N_("missing required key '%(key)s'"), key=key))
+    if found and problems is None:
+        raise found[0]
+    if problems is not None:
+        problems += found
+    return {k: v for k, v in data.items() if k in allowed}, key_lines

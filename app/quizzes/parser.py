@@ -21,10 +21,11 @@ class QuizErrors(ContentError):
     It is the first problem as a ContentError, so callers that show one still work; `errors`
     holds all of them in line order."""
 
-    def __init__(self, errors: list[ContentError]):
+    def __init__(self, errors: list[ContentError], quiz: ParsedQuiz | None = None):
         errors = sorted(errors, key=lambda error: (error.path, error.line))
         super().__init__(errors[0].path, errors[0].line, errors[0].reason)
         self.errors = errors
+        self.quiz = quiz  # what could be read despite them (its questions' lesson= to check)
 
     def __reduce__(self):  # picklable: the zip checks run in a child process
         return type(self), (self.errors,)
@@ -199,11 +200,11 @@ def _attributes(raw: str, path: str, line: int, errors: list[ContentError]) -> d
 
 def parse_quiz_file(text: str, path: str) -> ParsedQuiz:
     """Parse one language file; raises QuizErrors naming every problem found in it."""
-    fm = split_front_matter(text, path, set(SETTINGS_DEFAULTS))
+    errors: list[ContentError] = []  # the front matter's problems too: the questions are
+    fm = split_front_matter(text, path, set(SETTINGS_DEFAULTS), problems=errors)  # still read
     problem = shape_problem(fm.body)  # its texts are rendered by the one pipeline
     if problem is not None:
-        raise ContentError(path, fm.body_line + problem[0] - 1, problem[1])
-    errors: list[ContentError] = []
+        raise QuizErrors(errors + [ContentError(path, fm.body_line + problem[0] - 1, problem)])
     settings = _settings(fm, path, errors)
     questions: list[ParsedQuestion] = []
     intro: list[str] = []
@@ -224,9 +225,9 @@ def parse_quiz_file(text: str, path: str) -> ParsedQuiz:
             else:
                 attrs = _attributes(match.group("attrs"), path, line_no, errors)
             if attrs is not None and any(q.id == attrs["id"] for q in questions):
+                # Still read, so its other problems are reported in the same run.
                 errors.append(ContentError(path, line_no, N_("duplicate question id '%(id)s'"),
                                            id=attrs["id"]))
-                attrs = None
             # A heading that can't be read: its lines are skipped up to the next heading, so
             # the questions after it are still checked.
             skipping = attrs is None
@@ -291,12 +292,13 @@ def parse_quiz_file(text: str, path: str) -> ParsedQuiz:
     draw = settings["draw"]
     if draw is not None and questions and draw > len(questions):
         errors.append(ContentError(path, fm.line_of("draw"), N_(
-            "draw is %(draw)s but the quiz has only %(count)s questions"),
+            "draw is %(draw)s, more than the number of questions in the quiz (%(count)s)"),
             draw=draw, count=len(questions)))
-    if errors:
-        raise QuizErrors(errors)
-    return ParsedQuiz(path=path, settings=settings, settings_lines=fm.key_lines,
+    quiz = ParsedQuiz(path=path, settings=settings, settings_lines=fm.key_lines,
                       intro="\n".join(intro).strip(), questions=questions)
+    if errors:
+        raise QuizErrors(errors, quiz)
+    return quiz
 
 
 def _credit(mark: str, path: str, line: int) -> float | None:

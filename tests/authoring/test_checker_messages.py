@@ -96,3 +96,71 @@ def test_a_broken_course_reads_in_chinese_for_a_chinese_trainer(app, tmp_path):
     assert untranslated == []
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert [p.localized() for p in problems] == [p.reason for p in problems]
+
+
+def _gamma(tmp_path) -> Path:
+    import shutil
+
+    course = tmp_path / "gamma"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "courses" / "gamma", course)
+    return course
+
+
+def test_a_problem_in_the_settings_hides_nothing_below_it_or_in_the_other_language(tmp_path):
+    # Each of these used to hide the next: an unknown setting stopped the file, a bad question
+    # stopped the lesson= check, and that check pointed at line 1 of the Chinese file only.
+    course = _gamma(tmp_path)
+    zh = course / "01-start" / "quiz.zh.md"
+    en = course / "01-start" / "quiz.en.md"
+    zh.write_text(zh.read_text(encoding="utf-8")
+                  .replace("pass_mark: 60\n", "pass_mark: 60\nbogus_key: 1\n")
+                  .replace("{#trust type=truefalse}", "{#trust type=weird}")
+                  .replace("{#first type=single points=2}",
+                           "{#first type=single points=2 lesson=no-such-lesson}"), encoding="utf-8")
+    en.write_text(en.read_text(encoding="utf-8").replace(
+        "{#first type=single points=2}", "{#first type=single points=2 lesson=no-such-lesson}"),
+        encoding="utf-8")
+    lesson = course / "01-start" / "01-intro.en.md"
+    lesson.write_text("---\ntitle: [unclosed\n---\nSee [next](nowhere.md).\n", encoding="utf-8")
+    with pytest.raises(CurriculumError) as caught:
+        read_curriculum(course)
+    found = {(e.path, e.line, e.message) for e in caught.value.errors}
+    heading = {path: next(number for number, row in enumerate(path.read_text().split("\n"), 1)
+                          if "lesson=no-such-lesson" in row) for path in (zh, en)}
+    assert ("gamma/01-start/quiz.zh.md", 3, "unknown key '%(key)s' (allowed: %(allowed)s)") in found
+    assert any(p == "gamma/01-start/quiz.zh.md" and "type must be one of" in m for p, _l, m in found)
+    for path in (zh, en):
+        assert (f"gamma/01-start/{path.name}", heading[path],
+                "question '%(id)s': lesson=%(slug)s is not a lesson of this course so far "
+                "(use the lesson's slug, e.g. where-members-come-from)") in found
+    assert any(p == "gamma/01-start/01-intro.en.md" and m.startswith("invalid YAML") for p, _l, m in found)
+    assert any(p == "gamma/01-start/01-intro.en.md" and "nowhere.md" in str(e)
+               for e in caught.value.errors for p in [e.path] for m in [e.message])
+    # The broken English lesson exists: no "has no en version yet" on top of its errors.
+    assert not any("has no %(language)s version" in w.message and w.params.get("slug") == "intro"
+                   for w in caught.value.warnings)
+
+
+def test_every_problem_of_duplicated_questions_is_reported(tmp_path):
+    course = _gamma(tmp_path)
+    quiz = course / "02-next" / "quiz.en.md"
+    questions = "".join(f"## Q{n} {{#dup type=single lesson=nope-{n}}}\n- [ ] a\n- [ ] b\n\n"
+                        for n in range(5))
+    quiz.write_text("---\npass_mark: 60\ndraw: 99\n---\n" + questions, encoding="utf-8")
+    with pytest.raises(CurriculumError) as caught:
+        read_curriculum(course)
+    messages = [e.message for e in caught.value.errors if e.path.endswith("02-next/quiz.en.md")]
+    assert messages.count("duplicate question id '%(id)s'") == 4
+    assert sum("exactly one [x]" in m for m in messages) == 5, messages
+    assert sum("lesson=%(slug)s is not a lesson" in m for m in messages) == 5
+    assert any(m.startswith("draw is") for m in messages)
+
+
+def test_the_cli_summary_comes_in_the_chosen_language(runner, tmp_path):
+    course = _gamma(tmp_path)
+    (course / "01-start" / "01-intro.en.md").unlink()  # a warning: no English version
+    (course / "02-next" / "module.md").write_text("---\ntitle: {zh: 下一步, en: Next}\nx: 1\n---\n")
+    result = runner.invoke(args=["courses", "check", "--language", "zh", str(course)])
+    assert "gamma/02-next/module.md:3: error: 不认识的设置 “x”" in result.output
+    assert "warning: 课文“intro”还没有 en 版本" in result.output
+    assert "1 个错误，4 个警告" in result.output

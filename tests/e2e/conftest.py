@@ -176,8 +176,16 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{page.shot_prefix}-{name}.png"), full_page=True)
 
 
+# Screens kept in git (.gitignore lets them in): a run overwrites them, never deletes them.
+KEPT_SCREENS = ("next-step-", "trainer-journey-", "admin-journey-")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _clean_artifacts():
     if ARTIFACTS.exists():
-        shutil.rmtree(ARTIFACTS)
+        for old in ARTIFACTS.iterdir():
+            if old.is_dir():
+                shutil.rmtree(old)
+            elif not (old.name.startswith(KEPT_SCREENS) and old.suffix == ".png"):
+                old.unlink()
     yield

@@ -33,9 +33,10 @@ def test_hostile_zips_are_refused_and_the_worker_carries_on(page, server, viewpo
     base = server.base_url
     log_in(page, base, *TRAINER)
     for name, where, reason in [
-            ("alias-bomb", "alias-bomb/01-only/01-lesson.en.md:3", "YAML anchors (&a)"),
-            ("merge-key", "merge-key/01-only/01-lesson.en.md:3", "merge keys (<<)"),
-            ("deep-nesting", "deep-nesting/01-only/01-lesson.en.md:2", "nested more than 10")]:
+            # The trainer reads Chinese: so do the reasons.
+            ("alias-bomb", "alias-bomb/01-only/01-lesson.en.md:3", "YAML 锚点（&a）"),
+            ("merge-key", "merge-key/01-only/01-lesson.en.md:3", "YAML 合并键（<<）"),
+            ("deep-nesting", "deep-nesting/01-only/01-lesson.en.md:2", "嵌套超过了 10 层")]:
         seconds = upload(page, base, f"{name}.zip", zipped(HOSTILE / name))
         problems = page.locator(".problems").inner_text()
         assert where in problems and reason in problems, problems

@@ -66,7 +66,7 @@ def test_malformed_questions_name_their_line(body, line, reason):
     ("---\npass_mark: 120\n---\n", 2, "'pass_mark' must be a whole number 1-100"),
     ("---\nreveal: sometimes\n---\n", 2, "'reveal' must be one of"),
     ("---\nshuffle_questions: maybe\n---\n", 2, "must be true or false"),
-    ("---\ndraw: 5\n---\n", 2, "only 1 questions"),
+    ("---\ndraw: 5\n---\n", 2, "more than the number of questions in the quiz (1)"),
     ("---\ncolour: red\n---\n", 2, "unknown key 'colour'"),
 ])
 def test_bad_settings_name_their_line(head, line, reason):
