@@ -3,16 +3,17 @@ reach, and the course to take next (rules first as pure functions, then the quer
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..accounts.models import User
+from ..accounts.models import User, utcnow
 from ..certificates.models import Certificate
 from ..extensions import db
 from ..learning import services as learning
 from ..learning.models import Course, Enrolment
 from .rules import Facts, Rules, Tier
-from .tiers import current_rules, facts_for
+from .tiers import course_locked_for, current_rules, facts_for
 
 
 @dataclass(frozen=True)
@@ -169,18 +170,31 @@ class CourseEnd:
     on_its_way: bool  # completed, grants one, none issued yet
     revoked: bool  # her latest certificate of the course was revoked
     step: NextStep
+    late: bool = False  # on its way for longer than it usually takes
+    revoked_reason: str | None = None  # what the administrator wrote (she is told why)
+    locked_until: object | None = None  # the tier that opens the course, if not hers yet
+
+
+# A certificate normally arrives within a minute; past this the page says it is late.
+CERTIFICATE_LATE_AFTER = timedelta(minutes=5)
 
 
 def course_end(user: User, course: Course) -> CourseEnd:
     """The moment after a course: her certificate (or that it is on its way), the tier in
     reach and the next course."""
-    completed = db.session.scalar(select(Enrolment.completed_at).where(
-        Enrolment.user_id == user.id, Enrolment.course_id == course.id)) is not None
+    completed_at = db.session.scalar(select(Enrolment.completed_at).where(
+        Enrolment.user_id == user.id, Enrolment.course_id == course.id))
+    completed = completed_at is not None
     latest = db.session.scalars(select(Certificate).where(
         Certificate.user_id == user.id, Certificate.course_id == course.id)
         .order_by(Certificate.generation.desc()).limit(1)).first()
     valid = latest if latest is not None and latest.valid else None
-    return CourseEnd(course, completed, valid,
-                     on_its_way=completed and course.grants_certificate and latest is None,
-                     revoked=latest is not None and not latest.valid,
-                     step=next_step(user, just_finished=course.slug))
+    on_its_way = completed and course.grants_certificate and latest is None
+    revoked = latest is not None and not latest.valid
+    return CourseEnd(course, completed, valid, on_its_way=on_its_way, revoked=revoked,
+                     # The course she just finished is not offered again; an unfinished
+                     # one stays the next step if it is.
+                     step=next_step(user, just_finished=course.slug if completed else None),
+                     late=on_its_way and completed_at < utcnow() - CERTIFICATE_LATE_AFTER,
+                     revoked_reason=latest.revoked_reason if revoked else None,
+                     locked_until=None if completed else course_locked_for(user, course.slug))
