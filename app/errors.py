@@ -3,7 +3,7 @@ from contextlib import nullcontext
 
 from flask import render_template, request
 from flask.globals import request_ctx
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -16,7 +16,7 @@ MESSAGES = {
     404: (_l("Page not found"), _l("We could not find that page. It may have moved or been removed.")),
     405: (_l("Not allowed"), _l("That action is not available here.")),
     413: (_l("Too large"), _l("What you sent is too large. Please send something smaller.")),
-    429: (_l("Too many attempts"), _l("Too many attempts in a short time. Please wait a minute and try again.")),
+    429: (_l("Too many attempts"), _l("Too many attempts in a short time. Please wait a little and try again.")),
     # No promise the database would have to keep: what was saved before is, what was just
     # sent may not be.
     500: (_l("Something went wrong"), _l("Something went wrong on our side. What you saved before is safe; if you just sent something, please send it again.")),
@@ -94,6 +94,22 @@ def render_error(code: int, message=None):
     return body, code
 
 
+def _retry_message():
+    """For a rate limit: when to try again, from the limit that was hit (not a guess)."""
+    import math
+    import time
+
+    from .extensions import limiter
+
+    limit = getattr(limiter, "current_limit", None)
+    if limit is None or not getattr(limit, "reset_at", None):
+        return None
+    minutes = max(1, math.ceil((limit.reset_at - time.time()) / 60))
+    return ngettext("Too many attempts in a short time. Please try again in %(num)s minute.",
+                    "Too many attempts in a short time. Please try again in %(num)s minutes.",
+                    minutes)
+
+
 def register_error_handlers(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(_error):
@@ -120,7 +136,7 @@ def register_error_handlers(app) -> None:
             return outage_response(error)
         if error.response is not None:  # a view's own answer (a 429 that says when to retry)
             return error.response
-        body, code = render_error(error.code or 500)
+        body, code = render_error(error.code or 500, _retry_message() if error.code == 429 else None)
         headers = {}
         if getattr(error, "valid_methods", None):  # 405 keeps its Allow header (RFC 9110)
             headers["Allow"] = ", ".join(sorted(error.valid_methods))

@@ -3,7 +3,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..errors import render_error
 from ..extensions import db, limiter
 from . import mentoring
 
@@ -57,9 +56,16 @@ def issue_reset_link(mentee_id: int):
     return handover_page(person, link, reset, url_for("mentoring.dashboard"))
 
 
+def _per_mentor() -> str:
+    # Per account, not per address: mentors in one shop or behind one carrier's address
+    # must not use up each other's reminders.
+    return f"mentor:{current_user.id}"
+
+
 @bp.route("/mentor/nudge/<int:mentee_id>", methods=["POST"])
 @login_required
-@limiter.limit("30 per hour")
+# One reminder per mentee a day is the rule (a row lock keeps it); this only stops a script.
+@limiter.limit("200 per hour", key_func=_per_mentor)
 def nudge(mentee_id: int):
     try:
         mentoring.nudge(current_user, mentee_id, request.form.get("reminder") or None)
@@ -67,6 +73,8 @@ def nudge(mentee_id: int):
         db.session.rollback()
         if error.code == "not_your_mentee":
             abort(404)  # someone else's mentee looks like no one
-        return render_error(NUDGE_STATUS[error.code], NUDGE_ERRORS[error.code])
+        # Back on her list with the reason, where the reminder that fits now is offered.
+        flash(NUDGE_ERRORS[error.code], "error")
+        return dashboard(), NUDGE_STATUS[error.code]
     flash(_l("Reminder sent."), "success")
     return redirect(url_for("mentoring.dashboard"), 303)

@@ -75,7 +75,9 @@ def test_nudges_reach_the_mentee_at_most_daily(app, client, imported, make_user)
     assert client.post(f"/mentor/nudge/{mentee_id}", data={"csrf_token": token}).status_code == 303
     assert "王姐" in mentee.get("/notifications").get_data(as_text=True)
     again = client.post(f"/mentor/nudge/{mentee_id}", data={"csrf_token": token})
+    # Refused on her own list, where the next step is, not on a generic error page.
     assert again.status_code == 429 and "24 小时" in again.get_data(as_text=True)
+    assert "我的学员" in again.get_data(as_text=True) and "小新" in again.get_data(as_text=True)
     stranger = app.test_client()
     make_user("stranger@example.com")
     Auth(stranger).login("stranger@example.com")
@@ -203,6 +205,7 @@ def test_inactive_days_are_counted_and_a_stale_page_cannot_send_the_wrong_remind
     # A page opened before her situation changed: refused, nothing sent.
     stale = send(mentor, user_id(app, "13600000015"), "congratulate")
     assert stale.status_code == 409 and "情况已经变了" in stale.get_data(as_text=True)
+    assert "请求有误" not in stale.get_data(as_text=True)  # her list, not a "bad request" page
     assert send(mentor, user_id(app, "13600000015"), "<script>").status_code == 400
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(Notification)) == 0
@@ -249,3 +252,28 @@ def test_two_reminders_sent_at_once_make_one(app, mentor, make_user, monkeypatch
     assert sorted(codes) == [303, 429]
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(Notification)) == 1
+
+
+def test_mentors_behind_one_address_do_not_use_up_each_others_reminders(app, imported, make_user):
+    """The hourly cap on reminders is per mentor: a shop's Wi-Fi or a carrier's shared address
+    is one address for many mentors."""
+    from app.extensions import limiter
+
+    first, second = app.test_client(), app.test_client()
+    for number, (login, person) in enumerate([("m1@example.com", first), ("m2@example.com", second)]):
+        make_user(login, name=f"导师{number}")
+        Auth(person).login(login)
+    mentee = join_under(app, second, "13600000077", "小新")
+    assert mentee is not None
+    with app.app_context():
+        mentee_id = db.session.scalar(select(User.id).where(User.phone == "+8613600000077"))
+    # The first mentor spends her hour's allowance (a script sending 200 reminders).
+    token = csrf_token(first, "/mentor")
+    for _ in range(200):
+        first.post("/mentor/nudge/999999", data={"csrf_token": token})
+    capped = first.post("/mentor/nudge/999999", data={"csrf_token": token})
+    # It says when, from the limit itself: an hour's cap is not "wait a minute".
+    assert capped.status_code == 429 and re.search(r"请在 (5\d|60) 分钟后再试", capped.get_data(as_text=True))
+    token = csrf_token(second, "/mentor")
+    assert second.post(f"/mentor/nudge/{mentee_id}", data={"csrf_token": token}).status_code == 303
+    limiter.reset()
