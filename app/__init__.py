@@ -15,6 +15,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .requests import StrictRequest
 
     app.request_class = StrictRequest  # forms with undecodable text are refused (400)
+    from .requests import refuse_nul_addresses
+
+    refuse_nul_addresses(app)
     os.makedirs(app.instance_path, exist_ok=True)
     from .logs import configure_logging
     from .ops import apply_proxy_fix
@@ -87,6 +90,9 @@ def _init_background(app: Flask) -> None:
 
     statistics_tasks.schedule_refresh(app)
     outbox_tasks.schedule_relay(app)
+    from .outbox.services import start_relay_with_requests
+
+    start_relay_with_requests(app)
     certificate_tasks.schedule_backfill(app)
 
 

@@ -251,6 +251,10 @@ def load_config(app, overrides: dict | None = None) -> None:
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
 
     if cfg["WEBHOOK_URL"]:
+        target = urlsplit(cfg["WEBHOOK_URL"])
+        if target.scheme not in ("https", "http") or not target.hostname:
+            raise ConfigurationError("WEBHOOK_URL must be an http:// or https:// address with a "
+                                     f"host (got {cfg['WEBHOOK_URL']!r})")
         try:
             webhook_signing_keys(cfg["WEBHOOK_SECRET"])
         except ValueError as error:

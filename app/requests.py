@@ -5,8 +5,12 @@ and leaves a malformed one (`%zz`) as it is, so `%ff%fe@example.com` became an a
 email. A browser never sends either (it escapes `%` itself as `%25` and encodes form text
 as UTF-8), so such a body was written by hand or garbled on the way: it is refused with a
 400 that says why, before any form or view sees it (every form of the portal goes through
-here). Query strings keep Werkzeug's lenient reading: a GET never writes, and a shared link
-with a stray `%` or a GBK-escaped search term should still open its page.
+here). The same holds for the text fields of a multipart body (Werkzeug decodes those with
+replacement characters). Control characters (NUL and the rest of C0 but tab and line breaks)
+are refused in every field: nobody types them, and PostgreSQL cannot even store a NUL.
+Query strings keep Werkzeug's lenient reading: a GET never writes, and a shared link
+with a stray `%` or a GBK-escaped search term should still open its page; a NUL in a path or
+query string, which no link has, is answered as a page that does not exist.
 """
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ from werkzeug.formparser import FormDataParser
 
 # A `%` not followed by two hex digits.
 _MALFORMED_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+# C0 controls and DEL, except tab, line feed and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class UndecodableInput(BadRequest):
@@ -46,14 +52,29 @@ def decode_pairs(raw: bytes) -> list[tuple[str, str]]:
                 decoded.append(unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8"))
         except UnicodeDecodeError:
             raise UndecodableInput() from None
-        pairs.append((decoded[0], decoded[1]))
+        pairs.append((_text(decoded[0]), _text(decoded[1])))
     return pairs
+
+
+def _text(value: str) -> str:
+    if _CONTROL.search(value):
+        raise UndecodableInput()
+    return value
 
 
 class StrictFormDataParser(FormDataParser):
     def _parse_urlencoded(self, stream, mimetype, content_length, options):
         # The stream is already limited to max_content_length (as in Werkzeug's own).
         return stream, self.cls(decode_pairs(stream.read())), self.cls()
+
+    def _parse_multipart(self, stream, mimetype, content_length, options):
+        stream, form, files = super()._parse_multipart(stream, mimetype, content_length, options)
+        for name, value in form.items(multi=True):
+            # Werkzeug put U+FFFD where the bytes were not UTF-8.
+            if "\ufffd" in value or "\ufffd" in name:
+                raise UndecodableInput()
+            _text(name), _text(value)
+        return stream, form, files
 
 
 class StrictRequest(Request):
@@ -67,3 +88,15 @@ class StrictRequest(Request):
             # request.form without meeting the same error again.
             self.__dict__.update(form=MultiDict(), files=MultiDict())
             raise
+
+
+def refuse_nul_addresses(app) -> None:
+    """A NUL in the path or query string names nothing here (no link has one; PostgreSQL
+    would refuse it in a lookup): the page that does not exist, in the type asked."""
+
+    @app.before_request
+    def _nul_is_nothing():
+        from flask import abort, request
+
+        if "\x00" in request.path or b"%00" in request.query_string or b"\x00" in request.query_string:
+            abort(404)

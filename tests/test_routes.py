@@ -269,8 +269,17 @@ def test_every_state_change_needs_a_csrf_token(app, world):
 
 
 
-@pytest.mark.parametrize("field", [b"%ff%fe%40example.com", b"%zz", b"caf\xe9"])
-def test_every_form_refuses_text_it_cannot_decode(app, world, field):
+def _multipart(pairs) -> bytes:
+    return b"".join(b'--XyZ\r\nContent-Disposition: form-data; name="' + name + b'"\r\n\r\n'
+                    + value + b"\r\n" for name, value in pairs) + b"--XyZ--\r\n"
+
+
+@pytest.mark.parametrize("kind, field", [
+    ("urlencoded", b"%ff%fe%40example.com"), ("urlencoded", b"%zz"), ("urlencoded", b"caf\xe9"),
+    ("urlencoded", b"ab%00cd"), ("urlencoded", b"ab%1Bcd"),
+    # The same text as a multipart body: one header changed must not change the answer.
+    ("multipart", b"\xff\xfeName"), ("multipart", b"ab\x00cd")])
+def test_every_form_refuses_text_it_cannot_decode(app, world, kind, field):
     """Every form of the portal, signed in as the people who may send it: a field with a
     percent-escape that is not UTF-8, a malformed one or raw non-UTF-8 bytes is refused with
     the reason in the user's language (400), before CSRF, authorization or the view, and
@@ -288,9 +297,13 @@ def test_every_form_refuses_text_it_cannot_decode(app, world, field):
             client = clients[role]
             token = csrf_token(client, "/").encode()
             names = (b"login", b"display_name", b"reason", b"text", b"name", b"q", b"action")
-            body = b"csrf_token=" + token + b"".join(b"&" + n + b"=" + field for n in names)
-            response = client.post(url_for_rule(rule, values), data=body,
-                                   content_type="application/x-www-form-urlencoded")
+            if kind == "multipart":
+                body = _multipart([(b"csrf_token", token)] + [(n, field) for n in names])
+                content_type = "multipart/form-data; boundary=XyZ"
+            else:
+                body = b"csrf_token=" + token + b"".join(b"&" + n + b"=" + field for n in names)
+                content_type = "application/x-www-form-urlencoded"
+            response = client.post(url_for_rule(rule, values), data=body, content_type=content_type)
             text = response.get_data(as_text=True)
             response.close()
             assert response.status_code == 400, (rule.endpoint, role, response.status_code)

@@ -16,12 +16,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import secrets
+import socket
+import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
+from urllib.parse import urlsplit
 
 from celery import shared_task
 from flask import current_app
@@ -38,7 +40,38 @@ DELIVER_TASK = "webhooks.deliver"
 
 clock = time.time  # the signing time (a test sets the sender's clock apart from the receiver's)
 MAX_ATTEMPTS = 12  # 30 s, 1, 2, 4 ... minutes, then hourly: about 7 hours in all
-TIMEOUT = 10
+TIMEOUT = 10  # seconds for a whole try: connecting, sending and the answer's status line
+
+
+def _post(url: str, body: bytes, headers: dict) -> int:
+    """POST once and return the status. Redirects are answers, never followed (a 302 must not
+    turn the signed POST into a GET elsewhere), and the whole try has TIMEOUT seconds: a
+    watchdog closes the socket of a receiver that drips its answer a byte at a time."""
+    parts = urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = kind(parts.hostname, parts.port, timeout=TIMEOUT)
+    cut = threading.Event()
+    watchdog = threading.Timer(TIMEOUT, _cut, (connection, cut))
+    watchdog.start()
+    try:
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection.request("POST", path, body=body, headers=headers)
+        status = connection.getresponse().status
+    finally:
+        watchdog.cancel()
+        connection.close()
+    if cut.is_set():  # a cut answer may still parse (EOF ends the headers): it is no answer
+        raise TimeoutError(f"no complete answer within {TIMEOUT} s")
+    return status
+
+
+def _cut(connection, cut: threading.Event) -> None:
+    cut.set()
+    if connection.sock is not None:
+        try:
+            connection.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def backoff(retries: int) -> int:
@@ -68,10 +101,12 @@ def _record(_sender, change, rules_digest: str, **_):
     if not current_app.config.get("WEBHOOK_URL"):
         return
     user = db.session.get(User, change.user_id)
+    if change.id is None:
+        db.session.flush()  # its id orders a learner's events (data.sequence)
     delivery = WebhookDelivery(id=str(uuid.uuid4()), event="tier.changed", payload={
         "user_id": change.user_id, "external_id": user.external_id if user else None,
         "from_tier": change.from_tier, "to_tier": change.to_tier, "reason": change.reason,
-        "rules_version": rules_digest,
+        "rules_version": rules_digest, "sequence": change.id,
         "changed_at": change.changed_at.replace(microsecond=0).isoformat() + "Z"})
     db.session.add(delivery)
     outbox.add(DELIVER_TASK, delivery.id)
@@ -94,21 +129,21 @@ def attempt(delivery_id: str) -> str:
         keys, result["last_error"] = None, str(error)
     # The timestamp is this try's: a retry hours later is fresh to the receiver, and its
     # unchanged webhook-id tells the receiver it is the same delivery.
-    request = keys and urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "User-Agent": "SmallB-Academy-Webhooks/2",
-        **signed_headers(keys, delivery.id, body)})
+    headers = keys and {"Content-Type": "application/json", "User-Agent": "SmallB-Academy-Webhooks/2",
+                        **signed_headers(keys, delivery.id, body)}
     # No transaction stays open while the shop answers (on SQLite it would hold the write
     # lock for every learner for up to TIMEOUT seconds).
     db.session.rollback()
     try:
-        if request:
-            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-                result.update(last_status_code=response.status, status="delivered",
-                              delivered_at=utcnow())
-    except urllib.error.HTTPError as error:
-        result.update(last_status_code=error.code, last_error=f"HTTP {error.code}")
-    except (urllib.error.URLError, OSError, TimeoutError) as error:
-        result["last_error"] = str(getattr(error, "reason", error))[:500]
+        if headers:
+            status = _post(url, body, headers)
+            result["last_status_code"] = status
+            if 200 <= status < 300:  # only a 2xx from WEBHOOK_URL itself
+                result.update(status="delivered", delivered_at=utcnow())
+            else:
+                result["last_error"] = f"HTTP {status}"
+    except (http.client.HTTPException, OSError, TimeoutError, ValueError) as error:
+        result["last_error"] = (str(error) or type(error).__name__)[:500]
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery.status == "delivered":  # a twin run got there first
         db.session.rollback()

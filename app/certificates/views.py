@@ -161,8 +161,16 @@ def verify(code: str):
 
     certificate = services.find_by_code(code)
     media_type = _json_asked()
-    if certificate is None:
-        return _not_found("json" if media_type else "html")
+    if certificate is None:  # negotiated like a found one: a cache must keep them apart
+        if media_type:
+            response, _status = _not_found("json")
+            response.status_code = 404
+        else:
+            from ..errors import render_error
+
+            response = Response(*render_error(404))
+        response.vary.add("Accept")
+        return response
     if certificate.code != code:  # a typed variant of the code: its one address
         return redirect(url_for("certificates.verify", code=certificate.code), 301)
     credential = _signed(certificate)

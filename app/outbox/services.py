@@ -308,6 +308,20 @@ def relay_thread(app) -> RelayThread:
         return thread
 
 
+def start_relay_with_requests(app) -> None:
+    """OUTBOX_RELAY=thread: every web process polls from its first request on, not only once
+    it has written a row itself, so rows another process left due (a CLI command's, a retry
+    of a worker since recycled) are sent too."""
+    if mode(app) != "thread":
+        return
+
+    @app.before_request
+    def _relay_polls():
+        thread = _threads.get(id(app))
+        if thread is None or thread.pid != os.getpid():
+            relay_thread(app)
+
+
 def stop_relay_threads() -> None:
     """Stop this process's relay threads (tests, between apps)."""
     with _threads_lock:

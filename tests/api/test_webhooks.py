@@ -54,7 +54,9 @@ class Shop(BaseHTTPRequestHandler):
             code, answer = Shop.status, "down"
         else:
             try:
-                Shop.processed.append(Shop.verify(Shop.secrets, self.headers, body, Shop.seen))
+                event_id = Shop.verify(Shop.secrets, self.headers, body, Shop.seen)
+                Shop.processed.append(event_id)
+                Shop.seen.add(event_id)  # recorded with the work it caused, as the README says
                 code, answer = 200, "processed"
             except LookupError:
                 code, answer = 200, "duplicate"
@@ -282,3 +284,91 @@ def test_retries_wait_in_the_outbox_with_backoff_then_give_up_visibly(app, certi
         assert delivery.status == "failed" and delivery.attempts == MAX_ATTEMPTS
     assert delays == [backoff(n) for n in range(MAX_ATTEMPTS - 1)]
     assert len(Shop.received) == MAX_ATTEMPTS
+
+
+class Hostile(BaseHTTPRequestHandler):
+    """A receiver that redirects (to an 'internal' address) or drips its answer."""
+
+    mode = "redirect"
+    hits: ClassVar[list] = []
+
+    def do_POST(self):  # noqa: N802
+        Hostile.hits.append(("POST", self.path))
+        self.rfile.read(int(self.headers["Content-Length"]))
+        if Hostile.mode == "redirect":
+            self.send_response(302)
+            self.send_header("Location", self.path + "-internal")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.wfile.write(b"HTTP/1.1 200 OK\r\n")  # then one header line every half second
+        for _ in range(40):
+            time.sleep(0.5)
+            try:
+                self.wfile.write(b"X-Slow: yes\r\n")
+                self.wfile.flush()
+            except OSError:
+                return
+
+    def do_GET(self):  # noqa: N802
+        Hostile.hits.append(("GET", self.path))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def hostile_server():
+    from http.server import ThreadingHTTPServer
+
+    Hostile.hits = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hooks"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_redirect_is_a_failed_try_never_followed(app, certified_person, hostile_server):
+    Hostile.mode = "redirect"
+    app.config.update(WEBHOOK_URL=hostile_server, WEBHOOK_SECRET=OLD)
+    with app.app_context():
+        tiers.reevaluate(certified_person, "certificate issued")
+        delivery = db.session.execute(select(WebhookDelivery)).scalar_one()
+        assert delivery.status != "delivered" and delivery.last_status_code == 302
+    assert Hostile.hits == [("POST", "/hooks")]  # nothing sent to where it pointed
+
+
+def test_a_receiver_that_drips_its_answer_gets_one_try_of_ten_seconds(app, certified_person,
+                                                                      hostile_server, monkeypatch):
+    from app.api import webhooks
+
+    monkeypatch.setattr(webhooks, "TIMEOUT", 2)
+    Hostile.mode = "drip"
+    app.config.update(WEBHOOK_URL=hostile_server, WEBHOOK_SECRET=OLD)
+    started = time.monotonic()
+    with app.app_context():
+        tiers.reevaluate(certified_person, "certificate issued")
+        delivery = db.session.execute(select(WebhookDelivery)).scalar_one()
+        assert delivery.status != "delivered" and delivery.attempts == 1
+    assert time.monotonic() - started < 6  # each header line came within the socket timeout
+
+
+@pytest.mark.parametrize("url", ["file:///etc/hostname", "ftp://shop.example/hooks", "not a url",
+                                 "https:///no-host"])
+def test_a_webhook_url_that_is_not_http_refuses_to_start(url):
+    from app.config import ConfigurationError
+    from tests.conftest import make_app
+
+    with pytest.raises(ConfigurationError, match="WEBHOOK_URL must be"):
+        make_app("sqlite://", WEBHOOK_URL=url, WEBHOOK_SECRET=OLD)
+
+
+def test_events_carry_a_sequence_that_grows_per_learner(app, certified_person, shop_server):
+    app.config.update(WEBHOOK_URL=shop_server, WEBHOOK_SECRET=OLD)
+    with app.app_context():
+        tiers.reevaluate(certified_person, "certificate issued")
+    first = json.loads(Shop.received[0][1])["data"]["sequence"]
+    assert isinstance(first, int) and first > 0

@@ -94,7 +94,16 @@ def test_unknown_codes_answer_404_of_the_type_asked(app):
     assert png_404.status_code == 404 and png_404.mimetype == "image/png" and png_404.data.startswith(b"\x89PNG")
     ld_404 = client.get("/verify/NOPE", headers={"Accept": "application/ld+json"})
     assert ld_404.status_code == 404 and ld_404.mimetype == "application/json"
-    assert client.get("/verify/NOPE", headers={"Accept": BROWSER}).mimetype == "text/html"
+    html_404 = client.get("/verify/NOPE", headers={"Accept": BROWSER})
+    assert html_404.status_code == 404 and html_404.mimetype == "text/html"
+    assert "Accept" in html_404.vary and "Accept" in ld_404.vary  # a cache keeps them apart
+
+
+@pytest.mark.parametrize("url", ["/verify/AB%00CD", "/verify/AB%00CD.json", "/verify/AB%00CD.pdf",
+                                 "/verify/AB%00CD.png", "/achievements/1%00", "/verify?code=AB%00CD"])
+def test_a_nul_in_an_address_is_a_page_that_does_not_exist(app, url):
+    # PostgreSQL refuses a NUL in a text parameter: it must never reach a lookup.
+    assert app.test_client().get(url).status_code == 404
 
 
 def test_a_typed_code_finds_its_certificate(app, certified):

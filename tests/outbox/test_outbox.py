@@ -137,6 +137,29 @@ def test_in_the_embedded_default_a_slow_shop_never_slows_the_submit(app, client,
     assert counts(app) == (1, 0)
 
 
+def test_a_web_process_sends_what_another_process_left_due(database_url, imported, slow_shop):
+    """A row written by a CLI command (or by a worker since recycled) is sent by a web process
+    that never wrote one itself: its relay thread polls from its first request on."""
+    import uuid
+
+    from app.api.models import WebhookDelivery
+
+    SlowShop.delay = 0.1
+    app = make_app(database_url, OUTBOX_RELAY="thread", OUTBOX_POLL_SECONDS=0.2,
+                   WEBHOOK_URL=slow_shop, WEBHOOK_SECRET="whsec_" + "c2VjcmV0" * 4)
+    try:
+        with app.app_context():  # as `flask certificates revoke` leaves it: committed, due
+            delivery = WebhookDelivery(id=str(uuid.uuid4()), event="tier.changed", payload={})
+            db.session.add(delivery)
+            outbox.add("webhooks.deliver", delivery.id)
+            db.session.commit()
+            db.session.info.pop("outbox", None)
+        assert app.test_client().get("/login").status_code == 200
+        engines.wait_for(lambda: len(SlowShop.received) == 1, 30, "the row another process left")
+    finally:
+        SlowShop.delay = 3.0
+
+
 # The broker stops between the completion and the certificate ---------------------------
 
 class OwnRedis:
