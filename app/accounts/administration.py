@@ -5,8 +5,9 @@ import re
 
 from sqlalchemy import Select, func, select, union
 
+from ..clock import utcnow
 from ..extensions import db
-from .models import AccountAudit, Role, User, utcnow
+from .models import AccountAudit, Role, User
 from .services import AccountError
 from .signins import end_all_sessions
 

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import exists, func, select
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import User
+from ..clock import utcnow
 from ..database import insert_ignoring_duplicates
 from ..extensions import db
 from ..learning.models import Course, Enrolment

@@ -9,7 +9,8 @@ from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import delete, func, select, update
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import User
+from ..clock import utcnow
 from ..database import insert_ignoring_duplicates
 from ..extensions import db
 from ..outbox import services as outbox

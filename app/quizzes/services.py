@@ -12,7 +12,8 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import User
+from ..clock import utcnow
 from ..database import upsert
 from ..extensions import db
 from ..learning.models import Module

@@ -6,7 +6,8 @@ import secrets
 from sqlalchemy import func, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import User
+from ..clock import utcnow
 from ..extensions import db
 from ..outbox import services as outbox
 from .models import MentorChange, TreeNode

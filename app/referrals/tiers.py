@@ -10,8 +10,9 @@ from types import SimpleNamespace
 from flask import current_app
 from sqlalchemy import bindparam, func, insert, select, update
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import User
 from ..certificates.models import Certificate
+from ..clock import utcnow
 from ..database import insert_ignoring_duplicates
 from ..extensions import db
 from ..outbox import services as outbox
