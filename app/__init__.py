@@ -64,6 +64,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.unauthorized_handler(answer_signed_out)
     app.session_interface = SmallBSessionInterface()
     _init_background(app)
+    _connect_rooms()
     from .clients import in_wechat
     from .ops import asset_url
 
@@ -88,6 +89,13 @@ def _init_background(app: Flask) -> None:
     statistics_tasks.schedule_refresh(app)
     outbox_tasks.schedule_relay(app)
     certificate_tasks.schedule_backfill(app)
+
+
+def _connect_rooms() -> None:
+    """The modules that answer a lower room's questions and receive its signals. Rooms
+    depend one way (docs/architecture.md): the higher room connects itself when it is
+    imported, and this is where every one of them is."""
+    from .referrals import receivers  # noqa: F401  (accounts: a newcomer's place, admin search)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -7,6 +7,7 @@ from sqlalchemy import func, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
+from ..accounts.services import normalize_code  # the sign-up form's reading of a typed code
 from ..clock import utcnow
 from ..extensions import db
 from ..outbox import services as outbox
@@ -20,9 +21,6 @@ CODE_LENGTH = 8
 _STRUCTURE_LOCK = 0x5B7EE  # PostgreSQL advisory lock: one tree change at a time
 
 
-CODE_ERRORS = frozenset({"code_required", "unknown_code", "inactive_code", "self_invite"})
-
-
 class ReferralError(ValueError):
     def __init__(self, code: str):
         super().__init__(code)
@@ -31,10 +29,6 @@ class ReferralError(ValueError):
 
 def new_invite_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def normalize_code(raw: str | None) -> str:
-    return "".join(ch for ch in (raw or "").upper() if ch.isalnum())
 
 
 def subtree_range(path: str) -> tuple[str, str]:
