@@ -92,10 +92,15 @@ def _init_background(app: Flask) -> None:
 
 
 def _connect_rooms() -> None:
-    """The modules that answer a lower room's questions and receive its signals. Rooms
-    depend one way (docs/architecture.md): the higher room connects itself when it is
+    """The modules that answer a lower room's questions (its hooks.py) and receive its signals.
+    Rooms depend one way (docs/architecture.md): the higher room connects itself when it is
     imported, and this is where every one of them is."""
+    from .authoring import drafts  # noqa: F401  (quizzes: who may edit a course)
+    from .certificates import services  # noqa: F401  (quizzes: who holds a certificate)
+    from .quizzes import services as quizzes  # noqa: F401  (learning: quiz facts)
     from .referrals import receivers  # noqa: F401  (accounts: a newcomer's place, admin search)
+    from .referrals import next_step, tiers  # noqa: F401  (certificates, learning)
+    from .referrals import services as referrals  # noqa: F401  (quizzes: her mentor)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from ..accounts.models import User
+from ..certificates import hooks as certificates_hooks
 from ..certificates.models import Certificate
 from ..extensions import db
 from ..learning import services as learning
@@ -145,6 +146,7 @@ def pending_certificates(user_id: int, states: list[CourseState]) -> frozenset[s
     return frozenset(completed - having)
 
 
+@certificates_hooks.next_step.provide  # "My certificates" asks it
 def next_step(user: User, just_finished: str | None = None) -> NextStep:
     """Her tier, every tier's requirements with her standing, and the course to take next."""
     from .services import shown_node
@@ -171,6 +173,7 @@ class CourseEnd:
     step: NextStep
 
 
+@certificates_hooks.course_end.provide  # the page a finished course leads to asks it
 def course_end(user: User, course: Course) -> CourseEnd:
     """The moment after a course: her certificate (or that it is on its way), the tier in
     reach and the next course."""

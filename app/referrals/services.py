@@ -11,6 +11,7 @@ from ..accounts.services import normalize_code  # the sign-up form's reading of 
 from ..clock import utcnow
 from ..extensions import db
 from ..outbox import services as outbox
+from ..quizzes import hooks as quizzes_hooks
 from .models import MentorChange, TreeNode
 
 REEVALUATE_TASK = "referrals.reevaluate_tier"  # the Celery task (tasks.py) running tiers.reevaluate
@@ -85,6 +86,13 @@ def node_of(user: User) -> TreeNode | None:
     """The user's node (read only: every account gets one when it is made, and the migration
     that brought this rule gave one to the accounts made before)."""
     return db.session.get(TreeNode, user.id)
+
+
+@quizzes_hooks.mentor_id_of.provide  # who may give another attempt asks it
+def mentor_id_of(user_id: int) -> int | None:
+    """Her direct mentor's user id (None for a root, or an account without a node)."""
+    node = db.session.get(TreeNode, user_id)
+    return node.mentor_id if node is not None else None
 
 
 def ensure_node(user: User) -> TreeNode:

@@ -16,6 +16,7 @@ from ..clock import utcnow
 from ..database import insert_ignoring_duplicates
 from ..extensions import db
 from ..outbox import services as outbox
+from ..learning import hooks as learning_hooks
 from ..learning.models import Course
 from .models import RulesVersion, TierChange, TreeNode
 from .rules import Facts, Rules, RulesError, evaluate_tier, parse_rules, requirement_progress
@@ -196,6 +197,7 @@ def tier_summary(user: User):
             "history": history}
 
 
+@learning_hooks.course_locked_for.provide  # the learner's course pages ask it
 def course_locked_for(user: User, course_slug: str) -> object | None:
     """The tier that unlocks this course, when the user has not reached it yet."""
     needed = current_rules().course_unlocked_at(course_slug)
