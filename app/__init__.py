@@ -136,7 +136,7 @@ def _register_cli(app: Flask) -> None:
     from .api.cli import api_cli
     from .certificates.cli import certificates_cli
     from .outbox.cli import outbox_cli
-    from .quizzes.cli import quizzes_cli
+    from .authoring.gift_cli import quizzes_cli  # `flask quizzes import-gift`
     from .referrals.cli import tiers_cli
     from .statistics.cli import demo_cli, statistics_cli
 
