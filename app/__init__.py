@@ -138,7 +138,8 @@ def _register_cli(app: Flask) -> None:
     from .outbox.cli import outbox_cli
     from .authoring.gift_cli import quizzes_cli  # `flask quizzes import-gift`
     from .referrals.cli import tiers_cli
-    from .statistics.cli import demo_cli, statistics_cli
+    from .demo.cli import demo_cli
+    from .statistics.cli import statistics_cli
 
     for group in (users_cli, courses_cli, quizzes_cli, certificates_cli, tiers_cli, api_cli,
                   statistics_cli, demo_cli, outbox_cli, backup_cli):
