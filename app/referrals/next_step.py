@@ -13,6 +13,7 @@ from ..extensions import db
 from ..learning import services as learning
 from ..learning.models import Course, Enrolment
 from .rules import Facts, Rules, Tier
+from .services import shown_node
 from .tiers import current_rules, facts_for
 
 
@@ -149,8 +150,6 @@ def pending_certificates(user_id: int, states: list[CourseState]) -> frozenset[s
 @certificates_hooks.next_step.provide  # "My certificates" asks it
 def next_step(user: User, just_finished: str | None = None) -> NextStep:
     """Her tier, every tier's requirements with her standing, and the course to take next."""
-    from .services import shown_node
-
     rules = current_rules()
     node = shown_node(user)
     current = rules.tier(node.tier)

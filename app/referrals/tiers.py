@@ -20,6 +20,7 @@ from ..learning import hooks as learning_hooks
 from ..learning.models import Course
 from .models import RulesVersion, TierChange, TreeNode
 from .rules import Facts, Rules, RulesError, evaluate_tier, parse_rules, requirement_progress
+from .services import ensure_node, shown_node
 from .signals import tier_changed
 
 log = logging.getLogger(__name__)
@@ -103,8 +104,6 @@ def reevaluate(user_id: int, reason: str) -> list[int]:
     time and stops as soon as a tier stays the same: a bounded number of queries per event.
     Idempotent. Returns the ids whose tier changed.
     """
-    from .services import ensure_node
-
     rules, version = active_rules()
     changed: list[int] = []
     current = db.session.get(User, user_id)
@@ -183,8 +182,6 @@ def recompute_all(batch_size: int = 5000, progress=None) -> int:
 
 def tier_summary(user: User):
     """What the "My tier" page shows: current tier, each tier's terms, progress to the next."""
-    from .services import shown_node
-
     rules = current_rules()
     node = shown_node(user)
     facts = facts_for([user.id])[user.id]
