@@ -67,6 +67,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.unauthorized_handler(answer_signed_out)
     app.session_interface = SmallBSessionInterface()
     _init_background(app)
+    _connect_rooms()
     from .clients import in_wechat
     from .ops import asset_url
 
@@ -94,6 +95,18 @@ def _init_background(app: Flask) -> None:
 
     start_relay_with_requests(app)
     certificate_tasks.schedule_backfill(app)
+
+
+def _connect_rooms() -> None:
+    """The modules that answer a lower room's questions (its hooks.py) and receive its signals.
+    Rooms depend one way (docs/architecture.md): the higher room connects itself when it is
+    imported, and this is where every one of them is."""
+    from .authoring import drafts  # noqa: F401  (quizzes: who may edit a course)
+    from .certificates import services  # noqa: F401  (quizzes: who holds a certificate)
+    from .quizzes import services as quizzes  # noqa: F401  (learning: quiz facts)
+    from .referrals import receivers  # noqa: F401  (accounts: a newcomer's place, admin search)
+    from .referrals import next_step, tiers  # noqa: F401  (certificates, learning)
+    from .referrals import services as referrals  # noqa: F401  (quizzes: her mentor)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -129,9 +142,10 @@ def _register_cli(app: Flask) -> None:
     from .api.cli import api_cli
     from .certificates.cli import certificates_cli
     from .outbox.cli import outbox_cli
-    from .quizzes.cli import quizzes_cli
+    from .authoring.gift_cli import quizzes_cli  # `flask quizzes import-gift`
     from .referrals.cli import tiers_cli
-    from .statistics.cli import demo_cli, statistics_cli
+    from .demo.cli import demo_cli
+    from .statistics.cli import statistics_cli
 
     for group in (users_cli, courses_cli, quizzes_cli, certificates_cli, tiers_cli, api_cli,
                   statistics_cli, demo_cli, outbox_cli, backup_cli):

@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 def grow(n: int, seed: int = 7):
     """The demo generator's skewed tree, shifted so that index = user id (1 is the first small-B)."""
-    from app.statistics.demo import grow_tree
+    from app.demo.generate import grow_tree
 
     parent, depth = grow_tree(n, random.Random(seed))
     return [0] + [p + 1 if p >= 0 else 0 for p in parent], [0] + depth

@@ -67,7 +67,7 @@ def test_a_learner_who_fails_every_shipped_quiz_again_and_again_can_always_try_a
 
     from sqlalchemy import select
 
-    from app.accounts.models import utcnow
+    from app.clock import utcnow
     from app.authoring.services import import_curriculum
     from app.extensions import db
     from app.quizzes import services

@@ -49,9 +49,8 @@ def _refused(user: User, error: AccountError, template: str = "accounts/admin_us
 
 
 def _user_page(user_id: int) -> dict:
-    from ..referrals.models import TreeNode  # referrals builds on accounts
-
-    return {"node": db.session.get(TreeNode, user_id), "history": administration.audit_history(user_id),
+    # The rooms above accounts add their facts (referrals: her node, for the invite code).
+    return {**administration.page_facts(user_id), "history": administration.audit_history(user_id),
             "roles": ROLE_NAMES, "actions": ACTION_NAMES}
 
 

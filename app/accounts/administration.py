@@ -2,20 +2,46 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from sqlalchemy import Select, func, select, union
 
+from ..clock import utcnow
 from ..extensions import db
-from .models import AccountAudit, Role, User, utcnow
+from .models import AccountAudit, Role, User
 from .services import AccountError
 from .signins import end_all_sessions
 
 SEARCH_LIMIT = 50
 REASON_MAX = 1000
 _PHONE_TEXT = re.compile(r"^\+?[\d\s\-()]+$")
-_CODE_TEXT = re.compile(r"^[A-Za-z0-9]{6,12}$")
 # Above every character a name can continue with: [q, q + TOP) is "starts with q".
 _TOP = "\U0010ffff"
+
+# Rooms above accounts add to the admin's user pages, registered when they are imported
+# (accounts imports none of them): a search key turns the search text into a select of user
+# ids labelled "id", or None (referrals: invite codes); page facts turn a user id into names
+# for the admin's user page (referrals: her node, for the invite code).
+_search_keys: list[Callable[[str], Select | None]] = []
+_page_facts: list[Callable[[int], dict]] = []
+
+
+def add_search_key(key: Callable[[str], Select | None]) -> Callable[[str], Select | None]:
+    _search_keys.append(key)
+    return key
+
+
+def add_page_facts(facts: Callable[[int], dict]) -> Callable[[int], dict]:
+    _page_facts.append(facts)
+    return facts
+
+
+def page_facts(user_id: int) -> dict:
+    """What the rooms above accounts show on a person's admin page."""
+    shown: dict = {}
+    for facts in _page_facts:
+        shown.update(facts(user_id))
+    return shown
 
 
 def _starts_with(column, prefix: str):
@@ -42,9 +68,8 @@ def _phone_prefix(text: str) -> str | None:
 
 def search_selects(query: str) -> list[Select]:
     """One id query per key the text could be: name prefix, phone or email prefix, invite
-    code, user number. Each is served by its own index; callers union or limit them."""
-    from ..referrals.models import TreeNode  # referrals builds on accounts
-
+    code (a search key referrals adds), user number. Each is served by its own index;
+    callers union or limit them."""
     text = " ".join((query or "").split())[:64]
     if not text:
         return []
@@ -56,9 +81,10 @@ def search_selects(query: str) -> list[Select]:
     phone = _phone_prefix(text)
     if phone:
         selects.append(select(User.id.label("id")).where(_starts_with(User.phone, phone)))
-    if _CODE_TEXT.match(text):
-        selects.append(select(TreeNode.user_id.label("id")).where(
-            TreeNode.invite_code == text.upper()))
+    for key in _search_keys:
+        found = key(text)
+        if found is not None:
+            selects.append(found)
     number = text.lstrip("#")
     if number.isdigit() and int(number) < 2**31:  # ids are 32-bit integers on PostgreSQL
         selects.append(select(User.id.label("id")).where(User.id == int(number)))

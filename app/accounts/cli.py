@@ -4,7 +4,7 @@ from flask.cli import with_appcontext
 
 from ..extensions import db
 from .models import Role
-from .services import AccountError, register_user
+from .services import AccountError, create_account
 
 
 @click.group("users", help="Manage user accounts.")
@@ -23,10 +23,7 @@ def users_cli():
 def create_user(login, name, role, language, password):
     """Create a user account."""
     try:
-        user = register_user(login, name, password, locale=language, role=role)
-        from ..referrals.services import place_user  # every account has its place in the tree
-
-        place_user(user, None)
+        user = create_account(login, name, password, language, role)  # placed in the tree
         db.session.commit()
     except AccountError as error:
         from flask_babel import force_locale

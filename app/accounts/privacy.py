@@ -12,10 +12,11 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from .. import privacy
+from ..clock import utcnow
 from ..extensions import db
 from ..privacy import ANONYMISED_NAME, when
 from .administration import audit, clean_reason
-from .models import AccountAudit, PasswordReset, SignInSession, User, utcnow
+from .models import AccountAudit, PasswordReset, SignInSession, User
 from .services import AccountError
 from .signins import end_all_sessions
 

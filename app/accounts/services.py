@@ -6,12 +6,14 @@ import unicodedata
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from .models import Role, User
 from .passwords import hash_password, password_needs_rehash, password_problem, verify_password
+from .signals import user_registered, user_registering
 from .signins import end_all_sessions
 
 # re.ASCII: other scripts' digits (٣, ३) are not phone digits, whatever \d says.
@@ -28,6 +30,16 @@ class AccountError(ValueError):
     def __init__(self, code: str):
         super().__init__(code)
         self.code = code
+
+
+# The invite code field's problems (shown on that field of the sign-up form); the codes
+# themselves belong to referrals, which refuses a sign-up with them (signals.py).
+INVITE_CODE_ERRORS = frozenset({"code_required", "unknown_code", "inactive_code", "self_invite"})
+
+
+def normalize_code(raw: str | None) -> str:
+    """An invite code as typed or read from a poster: its letters and digits, upper case."""
+    return "".join(ch for ch in (raw or "").upper() if ch.isalnum())
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,27 @@ def register_user(raw_login: str, display_name: str, password: str, locale: str 
     except IntegrityError:
         db.session.rollback()
         raise AccountError("taken") from None
+    return user
+
+
+def sign_up(raw_login: str, display_name: str, password: str, locale: str,
+            invite_code: str | None, invite_required: bool) -> User:
+    """A newcomer's own registration, before the caller commits: the rooms above accounts
+    check her invite code first (user_registering), then the account is made and placed
+    (user_registered). AccountError names what is wrong, the invite code's problems too."""
+    sender = current_app._get_current_object()
+    user_registering.send(sender, invite_code=invite_code, invite_required=invite_required)
+    user = register_user(raw_login, display_name, password, locale=locale)
+    user_registered.send(sender, user_id=user.id, invite_code=invite_code)
+    return user
+
+
+def create_account(raw_login: str, display_name: str, password: str, locale: str,
+                   role: str) -> User:
+    """An account made from the command line: no invite code, so a root of the mentor tree
+    (user_registered places it), before the caller commits."""
+    user = register_user(raw_login, display_name, password, locale=locale, role=role)
+    user_registered.send(current_app._get_current_object(), user_id=user.id, invite_code=None)
     return user
 
 

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
+from ..clock import utcnow
 from ..extensions import db
-from .models import SignInSession, User, utcnow
+from .models import SignInSession, User
 
 # The Flask session key that holds the browser's sign-in key (the row stores its SHA-256).
 SESSION_KEY = "signin"

@@ -17,13 +17,13 @@ from ..errors import render_error
 from ..extensions import db, limiter, login_manager
 from ..logs import remember_user
 from ..mail import mail_configured
-from ..referrals import services as referrals
 from ..signin import page_to_come_back_to
 from . import resets, signins, throttle
 from .forms import (ForgotPasswordForm, LanguageForm, LoginForm, PasswordForm, ProfileForm,
                     RegisterForm, ResetPasswordForm)
-from .services import (AccountError, authenticate, change_password, load_session_user,
-                       parse_login_name, register_user, update_profile)
+from .services import (INVITE_CODE_ERRORS, AccountError, authenticate, change_password,
+                       load_session_user, normalize_code, parse_login_name, sign_up,
+                       update_profile)
 
 bp = Blueprint("accounts", __name__)
 
@@ -160,14 +160,14 @@ def _login_limit() -> str:
 
 
 def _invite_key() -> str:
-    return "invite:" + referrals.normalize_code(request.form.get("invite_code"))[:12]
+    return "invite:" + normalize_code(request.form.get("invite_code"))[:12]
 
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
 # A burst of sign-ups under one code is throttled (and flagged on the admin tree view).
 @limiter.limit("30 per hour", methods=["POST"], key_func=_invite_key,
-               exempt_when=lambda: not referrals.normalize_code(request.form.get("invite_code")))
+               exempt_when=lambda: not normalize_code(request.form.get("invite_code")))
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("learning.home"))
@@ -178,17 +178,17 @@ def register():
     status = 200
     if form.validate_on_submit():
         try:
-            mentor = referrals.mentor_for_code(form.invite_code.data,
-                                               current_app.config["INVITE_REQUIRED"])
-            user = register_user(form.login.data, form.display_name.data, form.password.data,
-                                 locale=form.language.data)
-            referrals.place_user(user, mentor)
+            # The invite code is checked first and the newcomer placed under her mentor in
+            # this transaction, by referrals (accounts/signals.py).
+            user = sign_up(form.login.data, form.display_name.data, form.password.data,
+                           form.language.data, form.invite_code.data,
+                           current_app.config["INVITE_REQUIRED"])
             db.session.commit()
-        except (AccountError, referrals.ReferralError) as error:
+        except AccountError as error:
             db.session.rollback()
             field = form.password if error.code in {"too_short", "too_long", "too_common", "personal"} \
                 else form.display_name if error.code == "no_name" \
-                else form.invite_code if error.code in referrals.CODE_ERRORS else form.login
+                else form.invite_code if error.code in INVITE_CODE_ERRORS else form.login
             field.errors = [*field.errors, ERRORS[error.code]]
             status = 400
         else:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..accounts.models import utcnow
+from ..clock import utcnow
 from ..extensions import db
 from .models import ApiToken
 

@@ -7,8 +7,9 @@ from functools import wraps
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select, update
 
-from ..accounts.models import Role, User, utcnow
+from ..accounts.models import Role, User
 from ..certificates.models import Certificate
+from ..clock import utcnow
 from ..database import write_aside
 from ..extensions import csrf, db, limiter
 from ..referrals import tiers

@@ -29,7 +29,8 @@ from celery import shared_task
 from flask import current_app
 from sqlalchemy import select
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import User
+from ..clock import utcnow
 from ..config import WEBHOOK_SECRET_PREFIX, webhook_signing_keys
 from ..extensions import db
 from ..outbox import services as outbox

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..config import LANGUAGES
 from ..content import ContentError, Rendered, render_markdown, split_front_matter
-from ..content.frontmatter import N_, Reason
+from ..content.reasons import N_, Reason
 from ..content.render import content_id
 from ..quizzes.parser import merge_languages, parse_quiz_file, problems_of
 from . import item_writing

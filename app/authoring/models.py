@@ -12,7 +12,7 @@ from sqlalchemy import (JSON, CheckConstraint, ForeignKey, LargeBinary, String, 
                         UniqueConstraint, func)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..accounts.models import utcnow
+from ..clock import utcnow
 from ..extensions import db
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import User
+from ..clock import utcnow
 from ..extensions import db
 from ..learning.models import Course, Lesson, LessonText
 from ..quizzes.models import Quiz

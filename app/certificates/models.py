@@ -7,7 +7,7 @@ from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, LargeBinary, S
                         UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..accounts.models import utcnow
+from ..clock import utcnow
 from ..extensions import db
 
 

@@ -6,12 +6,14 @@ from datetime import timedelta
 
 from sqlalchemy import exists, func, select
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import User
+from ..clock import utcnow
 from ..database import insert_ignoring_duplicates
 from ..extensions import db
 from ..learning.models import Course, Enrolment
 from ..notifications.services import notify
 from ..outbox import services as outbox
+from ..quizzes import hooks as quizzes_hooks
 from . import status
 from .models import Certificate
 from .signals import certificate_changed
@@ -96,6 +98,14 @@ def certifying_course(course_id: int) -> Course | None:
             select(exists().where(Certificate.course_id == course_id)))):
         return None
     return course
+
+
+@quizzes_hooks.holds_certificate.provide  # who may give another attempt asks it
+def holds_certificate(user_id: int, course_id: int) -> bool:
+    """Whether she holds a valid (not revoked) certificate of the course."""
+    return db.session.scalar(select(func.count()).select_from(Certificate).where(
+        Certificate.user_id == user_id, Certificate.course_id == course_id,
+        Certificate.revoked_at.is_(None))) > 0
 
 
 def certificates_of(user_id: int) -> list[Certificate]:

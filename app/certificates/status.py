@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from werkzeug.exceptions import ServiceUnavailable
 
-from ..accounts.models import utcnow
+from ..clock import utcnow
 from ..database import request_writes, write_aside
 from ..extensions import db
 from ..urls import public_url

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 
-from ..accounts.models import utcnow
+from ..clock import utcnow
 from ..urls import public_base_url
 from . import status
 from .credential import VC_CONTEXT, Verification, did_key, issuer_key, verify_signature

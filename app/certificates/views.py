@@ -13,7 +13,7 @@ from ..authz import role_required
 from ..database import read_only
 from ..extensions import limiter
 from ..urls import public_url
-from . import services
+from . import hooks, services
 
 bp = Blueprint("certificates", __name__)
 VERIFY_LIMIT = "60 per minute"
@@ -273,12 +273,11 @@ def issuer():
 @login_required
 def mine():
     from ..learning.services import visible_courses
-    from ..referrals.next_step import next_step  # referrals sit above certificates
 
     return _varies_by_browser(render_template(
         "certificates/mine.html", certificates=services.certificates_of(current_user.id),
         slugs={course.id: course.slug for course in visible_courses()},
-        step=next_step(current_user)))
+        step=hooks.next_step(current_user)))  # referrals sit above certificates and answer
 
 
 @bp.route("/certificates/course/<slug>")
@@ -287,11 +286,10 @@ def course(slug: str):
     """The learner's own certificate of a course, and what comes next: the page a finished
     course leads to (also while the certificate is still on its way)."""
     from ..learning.services import find_course
-    from ..referrals.next_step import course_end  # referrals sit above certificates
 
     found = find_course(slug) or abort(404)
     return _varies_by_browser(render_template(
-        "certificates/course.html", end=course_end(current_user, found),
+        "certificates/course.html", end=hooks.course_end(current_user, found),  # referrals
         # Only a link back to the result page (which checks whose attempt it is).
         attempt_id=request.args.get("attempt", type=int)))
 

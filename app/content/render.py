@@ -16,7 +16,7 @@ from markdown.extensions.toc import slugify_unicode
 from markdown.htmlparser import HTMLExtractor, inner_blank_line_re
 from markdown.preprocessors import Preprocessor
 
-from .frontmatter import N_, Reason
+from .reasons import N_, Reason
 
 EXTENSIONS = ["tables", "fenced_code", "toc", "admonition", "attr_list", "sane_lists"]
 EXTENSION_CONFIGS = {"toc": {"toc_depth": "2-3", "permalink": False, "slugify": slugify_unicode}}

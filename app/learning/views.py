@@ -4,7 +4,7 @@ from flask import (Blueprint, Response, abort, get_template_attribute, redirect,
 from flask_login import current_user, login_required
 
 from ..i18n import current_language
-from . import services
+from . import hooks, services
 
 bp = Blueprint("learning", __name__)
 
@@ -23,10 +23,9 @@ def home():
 @bp.route("/courses")
 @login_required
 def catalog():
-    from ..referrals.tiers import course_locked_for  # tiers build on learning, not the reverse
-
     entries = services.catalog(current_user)
-    locked = {e.course.slug: course_locked_for(current_user, e.course.slug) for e in entries}
+    # Tiers build on learning: referrals answers which courses wait for a tier.
+    locked = {e.course.slug: hooks.course_locked_for(current_user, e.course.slug) for e in entries}
     return render_template("learning/catalog.html", entries=entries, locked=locked)
 
 
@@ -34,9 +33,7 @@ def _course_or_404(slug: str):
     course = services.find_course(slug)
     if course is None:
         abort(404)
-    from ..referrals.tiers import course_locked_for  # tiers build on learning, not the reverse
-
-    needed = course_locked_for(current_user, course.slug)
+    needed = hooks.course_locked_for(current_user, course.slug)  # answered by referrals
     if needed is not None:
         abort(Response(render_template("learning/tier_locked.html", course=course, tier=needed),
                        403))

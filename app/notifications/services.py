@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
-from ..accounts.models import utcnow
+from ..clock import utcnow
 from ..extensions import db
 from .models import Notification
 

@@ -26,7 +26,7 @@ from datetime import timedelta
 from flask import current_app, has_request_context
 from sqlalchemy import delete, func, inspect, or_, select, update
 
-from ..accounts.models import utcnow
+from ..clock import utcnow
 from ..extensions import db
 from .models import OutboxMessage
 

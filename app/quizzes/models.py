@@ -7,7 +7,7 @@ from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, String, Unique
                         func, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..accounts.models import utcnow
+from ..clock import utcnow
 from ..extensions import db
 
 

@@ -7,7 +7,8 @@ from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import User
+from ..clock import utcnow
 from ..extensions import db
 from ..i18n import current_language
 from ..learning import services as learning

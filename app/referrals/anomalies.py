@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from ..accounts.models import utcnow
+from ..clock import utcnow
 from ..extensions import db
 from ..learning.models import Enrolment
 from .models import TreeNode

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, select
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import User
 from ..certificates.models import Certificate
+from ..clock import utcnow
 from ..extensions import db
 from ..learning.models import Course, Enrolment, Lesson, LessonProgress, Module
 from ..notifications.models import Notification

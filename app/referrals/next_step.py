@@ -7,12 +7,15 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import User
+from ..certificates import hooks as certificates_hooks
+from ..clock import utcnow
 from ..certificates.models import Certificate
 from ..extensions import db
 from ..learning import services as learning
 from ..learning.models import Course, Enrolment
 from .rules import Facts, Rules, Tier
+from .services import shown_node
 from .tiers import course_locked_for, current_rules, facts_for
 
 
@@ -146,10 +149,9 @@ def pending_certificates(user_id: int, states: list[CourseState]) -> frozenset[s
     return frozenset(completed - having)
 
 
+@certificates_hooks.next_step.provide  # "My certificates" asks it
 def next_step(user: User, just_finished: str | None = None) -> NextStep:
     """Her tier, every tier's requirements with her standing, and the course to take next."""
-    from .services import shown_node
-
     rules = current_rules()
     node = shown_node(user)
     current = rules.tier(node.tier)
@@ -179,6 +181,7 @@ class CourseEnd:
 CERTIFICATE_LATE_AFTER = timedelta(minutes=5)
 
 
+@certificates_hooks.course_end.provide  # the page a finished course leads to asks it
 def course_end(user: User, course: Course) -> CourseEnd:
     """The moment after a course: her certificate (or that it is on its way), the tier in
     reach and the next course."""

@@ -6,9 +6,12 @@ import secrets
 from sqlalchemy import func, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import User
+from ..accounts.services import normalize_code  # the sign-up form's reading of a typed code
+from ..clock import utcnow
 from ..extensions import db
 from ..outbox import services as outbox
+from ..quizzes import hooks as quizzes_hooks
 from .models import MentorChange, TreeNode
 
 REEVALUATE_TASK = "referrals.reevaluate_tier"  # the Celery task (tasks.py) running tiers.reevaluate
@@ -19,9 +22,6 @@ CODE_LENGTH = 8
 _STRUCTURE_LOCK = 0x5B7EE  # PostgreSQL advisory lock: one tree change at a time
 
 
-CODE_ERRORS = frozenset({"code_required", "unknown_code", "inactive_code", "self_invite"})
-
-
 class ReferralError(ValueError):
     def __init__(self, code: str):
         super().__init__(code)
@@ -30,10 +30,6 @@ class ReferralError(ValueError):
 
 def new_invite_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def normalize_code(raw: str | None) -> str:
-    return "".join(ch for ch in (raw or "").upper() if ch.isalnum())
 
 
 def subtree_range(path: str) -> tuple[str, str]:
@@ -90,6 +86,13 @@ def node_of(user: User) -> TreeNode | None:
     """The user's node (read only: every account gets one when it is made, and the migration
     that brought this rule gave one to the accounts made before)."""
     return db.session.get(TreeNode, user.id)
+
+
+@quizzes_hooks.mentor_id_of.provide  # who may give another attempt asks it
+def mentor_id_of(user_id: int) -> int | None:
+    """Her direct mentor's user id (None for a root, or an account without a node)."""
+    node = db.session.get(TreeNode, user_id)
+    return node.mentor_id if node is not None else None
 
 
 def ensure_node(user: User) -> TreeNode:

@@ -10,14 +10,17 @@ from types import SimpleNamespace
 from flask import current_app
 from sqlalchemy import bindparam, func, insert, select, update
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import User
 from ..certificates.models import Certificate
+from ..clock import utcnow
 from ..database import insert_ignoring_duplicates
 from ..extensions import db
 from ..outbox import services as outbox
+from ..learning import hooks as learning_hooks
 from ..learning.models import Course
 from .models import RulesVersion, TierChange, TreeNode
 from .rules import Facts, Rules, RulesError, evaluate_tier, parse_rules, requirement_progress
+from .services import ensure_node, shown_node
 from .signals import tier_changed
 
 log = logging.getLogger(__name__)
@@ -101,8 +104,6 @@ def reevaluate(user_id: int, reason: str) -> list[int]:
     time and stops as soon as a tier stays the same: a bounded number of queries per event.
     Idempotent. Returns the ids whose tier changed.
     """
-    from .services import ensure_node
-
     rules, version = active_rules()
     changed: list[int] = []
     current = db.session.get(User, user_id)
@@ -181,8 +182,6 @@ def recompute_all(batch_size: int = 5000, progress=None) -> int:
 
 def tier_summary(user: User):
     """What the "My tier" page shows: current tier, each tier's terms, progress to the next."""
-    from .services import shown_node
-
     rules = current_rules()
     node = shown_node(user)
     facts = facts_for([user.id])[user.id]
@@ -195,6 +194,7 @@ def tier_summary(user: User):
             "history": history}
 
 
+@learning_hooks.course_locked_for.provide  # the learner's course pages ask it
 def course_locked_for(user: User, course_slug: str) -> object | None:
     """The tier that unlocks this course, when the user has not reached it yet."""
     needed = current_rules().course_unlocked_at(course_slug)

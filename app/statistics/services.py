@@ -20,8 +20,9 @@ from sqlalchemy import (Column, Date, Float, Integer, MetaData, String, Table, a
                         type_coerce, union)
 from sqlalchemy.orm import aliased
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import User
 from ..certificates.models import Certificate
+from ..clock import utcnow
 from ..extensions import db
 from ..learning.models import Course, Enrolment, Lesson, LessonProgress, Module
 from ..quizzes.grading import normalize_text, question_fraction

@@ -5,7 +5,8 @@ import pytest
 import schemathesis
 from sqlalchemy import update
 
-from app.accounts.models import User, utcnow
+from app.accounts.models import User
+from app.clock import utcnow
 from app.api.models import ApiToken
 from app.api.services import create_token
 from app.extensions import db

@@ -74,7 +74,7 @@ def test_the_reconciler_repairs_a_hand_made_gap_and_says_what_it_did(app, make_u
 
 
 def test_the_reconciler_leaves_revoked_and_on_their_way_alone(app, make_user, imported):
-    from app.accounts.models import utcnow
+    from app.clock import utcnow
     from app.certificates.services import backfill
 
     waiting, revoked = make_user("waiting@example.com"), make_user("revoked@example.com")

@@ -74,7 +74,7 @@ def test_the_next_attempt_time_is_shown_and_counts_down(client, quiz_learner, ap
 
 def certify(app, user_id: int, slug: str = "gamma"):
     """The person holds the course's certificate (the row issuing writes)."""
-    from app.accounts.models import utcnow
+    from app.clock import utcnow
     from app.certificates.models import Certificate
     from app.learning.models import Course
 

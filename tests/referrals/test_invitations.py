@@ -118,3 +118,34 @@ def test_in_wechat_the_poster_is_long_pressed_not_downloaded(app, client, make_u
     assert '<img src="/invite/poster.png"' in page and "长按海报" in page
     assert "download=" not in page and "保存海报" not in page
     assert "User-Agent" in response.headers["Vary"]
+
+
+def test_an_account_made_on_the_command_line_has_its_place_in_the_tree(app, runner):
+    result = runner.invoke(args=["users", "create", "--login", "ops@example.com", "--name", "Ops",
+                                 "--role", "admin", "--password", "long-enough-secret-9"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.email == "ops@example.com")).scalar_one()
+        node = db.session.get(TreeNode, user.id)
+        assert node is not None and node.mentor_id is None and node.path == f"/{user.id}/"
+        assert node.invite_code
+
+
+def test_a_sign_up_whose_placing_fails_leaves_no_account(app, client, make_user):
+    """The placing runs inside the registration's transaction: when it refuses, nothing of the
+    sign-up is committed, so nobody is ever left without a place in the tree."""
+    from app.accounts.services import AccountError
+    from app.accounts.signals import user_registered
+
+    code = mentor_code(app, client, make_user)
+
+    def refuse(_app, **_event):
+        raise AccountError("self_invite")
+
+    newcomer = app.test_client()
+    with user_registered.connected_to(refuse):
+        response = Auth(newcomer).register("13700000005", name="小新", invite_code=code)
+    assert response.status_code == 400 and "不能邀请自己" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(select(User).where(User.phone == "+8613700000005")).scalar_one_or_none() is None
+        assert db.session.execute(select(db.func.count()).select_from(TreeNode)).scalar() == 1

@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import User
+from ..clock import utcnow
 from ..extensions import db
 from ..learning.models import Course, Lesson, Module
 from ..quizzes.models import Quiz, QuizVersion

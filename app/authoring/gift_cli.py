@@ -1,15 +1,18 @@
-"""`flask quizzes import-gift`: bring Moodle GIFT questions into a module's quiz."""
+"""`flask quizzes import-gift`: bring Moodle GIFT questions into a module's quiz.
+
+It writes into a course folder and imports it, so it lives with authoring (above quizzes,
+whose GIFT converter and quiz reader it uses); the command keeps its name."""
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..authoring.curriculum import CurriculumError, NUMBERED_DIR
-from ..authoring.services import import_curriculum
 from ..content import ContentError
-from .gift import GiftError, convert_gift, parse_gift
-from .parser import parse_quiz_file
+from ..quizzes.gift import GiftError, convert_gift, parse_gift
+from ..quizzes.parser import parse_quiz_file
+from .curriculum import NUMBERED_DIR, CurriculumError, read_curriculum
+from .services import import_curriculum
 
 
 @click.group("quizzes", help="Quiz tools.")
@@ -19,8 +22,6 @@ def quizzes_cli():
 
 def _module_folder(courses: Path, course_slug: str, module_slug: str) -> tuple[Path, Path]:
     """The course folder (by its slug) and the NN-slug module folder inside it."""
-    from ..authoring.curriculum import read_curriculum
-
     for course in read_curriculum(courses):
         if course.slug == course_slug:
             course_dir = Path(course.path).parent

@@ -1,0 +1,1 @@
+"""Demo: realistic demonstration data for every room at any scale (`flask demo generate`)."""
