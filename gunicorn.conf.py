@@ -2,7 +2,10 @@
 import multiprocessing
 import os
 
-bind = os.environ.get("BIND", f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}")
+# Behind a proxy (PROXY_FIX_HOPS) only the proxy may connect: a client reaching gunicorn
+# directly could forge X-Forwarded-For and X-Request-ID.
+_host = os.environ.get("HOST", "127.0.0.1" if os.environ.get("PROXY_FIX_HOPS") else "0.0.0.0")
+bind = os.environ.get("BIND", f"{_host}:{os.environ.get('PORT', '8000')}")
 # Sync workers: measured steadier than gthread on this hardware class (keep-alive connections
 # piled onto one gthread worker). CPU-bound rendering: 2 x cores + 1.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))

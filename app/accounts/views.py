@@ -164,9 +164,11 @@ def _invite_key() -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("20 per hour", methods=["POST"])
-# A burst of sign-ups under one code is throttled (and flagged on the admin tree view).
-@limiter.limit("30 per hour", methods=["POST"], key_func=_invite_key,
+# Sized for the moment a mentor posts her invite in a group: a group meeting shares one Wi-Fi
+# or one carrier address, and a group has up to 500 members. Still a brake on scripts; bursts
+# are flagged on the admin tree view.
+@limiter.limit("60 per hour", methods=["POST"])
+@limiter.limit("200 per hour", methods=["POST"], key_func=_invite_key,
                exempt_when=lambda: not normalize_code(request.form.get("invite_code")))
 def register():
     if current_user.is_authenticated:

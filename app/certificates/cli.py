@@ -21,10 +21,10 @@ def verify_command(file):
     network: the same checks as the public /verify page)."""
     from flask_babel import force_locale
 
-    from .verification import check
+    from .verification import check, load_credential_json
 
     try:
-        credential = json.loads(Path(file).read_text(encoding="utf-8"))
+        credential = load_credential_json(Path(file).read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise click.ClickException(f"not a JSON credential: {error}")
     if not isinstance(credential, dict):

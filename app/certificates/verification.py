@@ -6,6 +6,7 @@ its database, and its signature is checked like any credential's.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -213,3 +214,32 @@ def _check(credential: dict) -> Report:
     else:
         report.checks.append(Check("register", False, _l("The signature is good, but the register has no certificate with this id.")))
     return report
+
+
+class StrictJSONError(ValueError):
+    """JSON that parsers read differently: a name twice in one object, NaN or Infinity."""
+
+
+def _no_twice(pairs):
+    names = [name for name, _value in pairs]
+    if len(set(names)) != len(names):
+        raise StrictJSONError("a name appears twice in one object")
+    return dict(pairs)
+
+
+def _no_constant(name):
+    raise StrictJSONError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):  # 1e999999: a number no reader can hold
+        raise StrictJSONError(f"{text[:20]} is too large a number")
+    return number
+
+
+def load_credential_json(text: str):
+    """The credential file as I-JSON (RFC 7493): refused where readers would disagree (which
+    of two `credentialSubject`s counts?) — a file read two ways is never called valid."""
+    return json.loads(text, object_pairs_hook=_no_twice, parse_constant=_no_constant,
+                      parse_float=_finite)

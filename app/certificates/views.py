@@ -145,8 +145,13 @@ def _credential_from(form):
             return None, _l("This file is not a credential: it is not JSON text.")
     if not raw.strip():
         return None, None
+    from .verification import StrictJSONError, load_credential_json
+
     try:
-        document = json.loads(raw)
+        document = load_credential_json(raw)
+    except StrictJSONError:
+        return None, _l("This is not a credential: a name appears twice in one object (or a "
+                        "number is not JSON), so programs would read it differently.")
     except (ValueError, RecursionError):
         return None, _l("This is not a credential: it is not valid JSON. Paste the whole file, from { to }.")
     if not isinstance(document, dict):

@@ -149,6 +149,21 @@ def test_the_verify_page_refuses_what_was_not_signed(app, certified):
     assert "小林" not in page  # nothing the file claims is shown as if it were checked
 
 
+@pytest.mark.parametrize("reshape", ["twice", "nan", "huge"])
+def test_a_file_that_programs_would_read_differently_is_never_valid(app, certified, runner, tmp_path, reshape):
+    text = json.dumps(_credential(app, certified))
+    if reshape == "twice":  # a second credentialSubject before the signed one: last one wins in Python
+        text = text.replace('"credentialSubject":', '"credentialSubject": {"name": "x"}, "credentialSubject":', 1)
+    else:
+        text = text[:-1] + (', "extra": NaN}' if reshape == "nan" else ', "extra": 1e999999}')
+    response = _post(app.test_client(), credential=text)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Valid" not in page.replace("Not valid", "")
+    assert "appears twice" in page or "not JSON" in page
+    (tmp_path / "c.json").write_text(text, encoding="utf-8")
+    assert runner.invoke(args=["certificates", "verify", str(tmp_path / "c.json")]).exit_code != 0
+
+
 def test_the_verify_page_takes_an_uploaded_file_and_says_revoked(app, certified, make_user):
     credential = _credential(app, certified)
     admin = _admin(app, make_user)
