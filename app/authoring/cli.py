@@ -1,4 +1,5 @@
 """`flask courses ...`: import, check and export course folders (docs/course-format.md)."""
+import os
 import sys
 from pathlib import Path
 
@@ -71,7 +72,8 @@ def check_command(path, strict, language):
     from ..config import LANGUAGES
     from .checking import translating
 
-    path = path or str(Path(__file__).resolve().parents[2] / "courses")
+    # The same folder `flask courses import` reads: a mistyped COURSES_PATH must fail here too.
+    path = path or os.environ.get("COURSES_PATH") or str(Path(__file__).resolve().parents[2] / "courses")
     try:
         courses = read_curriculum(path)
         errors, warnings = [], [w for course in courses for w in course.warnings]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -199,8 +200,26 @@ class _Reader:
     def read_bytes(self, path: Path, limit: int) -> bytes | None:
         if path in self.refused:
             return None
-        with path.open("rb") as handle:  # read at most one byte past the limit, whatever stat said
-            data = handle.read(limit + 1)
+        # Looked at before opening: a folder or a dangling link named like a lesson crashed
+        # the reader, and opening a FIFO waits forever (a course repository's CI would hang).
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            mode = 0
+        if stat.S_ISLNK(mode):
+            self.fail(path, 1, N_("symbolic links are not allowed in a course folder"))
+            return None
+        if not stat.S_ISREG(mode):
+            self.fail(path, 1, N_("not a regular file (a folder, a pipe or a device has a name "
+                                  "like a course file here)"))
+            return None
+        try:
+            with path.open("rb") as handle:  # at most one byte past the limit, whatever stat said
+                data = handle.read(limit + 1)
+        except OSError as error:
+            self.fail(path, 1, N_("the file cannot be read: %(problem)s"),
+                      problem=error.strerror or type(error).__name__)
+            return None
         if len(data) > limit:
             self.fail(path, 1, N_("the file is larger than %(limit)s"), limit=size_words(limit))
             return None

@@ -164,3 +164,26 @@ def test_the_cli_summary_comes_in_the_chosen_language(runner, tmp_path):
     assert "gamma/02-next/module.md:3: error: 不认识的设置 “x”" in result.output
     assert "warning: 课文“intro”还没有 en 版本" in result.output
     assert "1 个错误，4 个警告" in result.output
+
+
+@pytest.mark.parametrize("make", ["folder", "dangling link", "fifo"])
+def test_an_entry_that_is_not_a_file_is_one_error_not_a_crash_or_a_hang(tmp_path, make):
+    import os
+
+    course = _gamma(tmp_path)
+    odd = course / "01-start" / "08-odd.en.md"
+    if make == "folder":
+        odd.mkdir()
+    elif make == "dangling link":
+        odd.symlink_to(tmp_path / "nowhere.md")
+    else:
+        os.mkfifo(odd)
+    with pytest.raises(CurriculumError) as caught:
+        read_curriculum(course)  # a FIFO opened would block here for ever
+    assert any(e.path == "gamma/01-start/08-odd.en.md" for e in caught.value.errors), \
+        [str(e) for e in caught.value.errors]
+
+
+def test_check_reads_the_folder_import_reads(runner, tmp_path):
+    result = runner.invoke(args=["courses", "check"], env={"COURSES_PATH": str(tmp_path / "typo")})
+    assert result.exit_code == 1 and "no such folder" in result.output
