@@ -63,5 +63,5 @@ def set_up_embedded_default(app: Flask) -> None:
             credentials = Path(app.instance_path) / "demo-accounts.txt"
             credentials.write_text("\n".join(lines) + "\n")
             credentials.chmod(0o600)
-            print("SmallB Academy demo accounts (also saved in instance/demo-accounts.txt):")
+            print(f"SmallB Academy demo accounts (also saved in {credentials}):")
             print("\n".join(lines), flush=True)

@@ -192,8 +192,10 @@ def verify(code: str):
 @limiter.limit(VERIFY_LIMIT)
 def credential(code: str):
     certificate = services.find_by_code(code)
-    if certificate is None or certificate.code != code:
+    if certificate is None:
         return _not_found("json")
+    if certificate.code != code:  # typed with small letters or dashes: its one address
+        return redirect(url_for("certificates.credential", code=certificate.code), 301)
     response = _json_ld(_signed(certificate), _json_asked())
     response.headers["Content-Disposition"] = f'inline; filename="certificate-{code}.json"'
     return response
@@ -205,8 +207,10 @@ def pdf(code: str):
     from .pdf import render_certificate_pdf
 
     certificate = services.find_by_code(code)
-    if certificate is None or certificate.code != code:
+    if certificate is None:
         return _not_found("pdf")
+    if certificate.code != code:  # typed with small letters or dashes: its one address
+        return redirect(url_for("certificates.pdf", code=certificate.code), 301)
     return _cached(certificate, "pdf", "application/pdf",
                    lambda: render_certificate_pdf(certificate, verification_url(code)),
                    filename=f"certificate-{code}.pdf")
@@ -218,8 +222,10 @@ def poster(code: str):
     from .poster import render_poster_png
 
     certificate = services.find_by_code(code)
-    if certificate is None or certificate.code != code:
+    if certificate is None:
         return _not_found("png")
+    if certificate.code != code:  # typed with small letters or dashes: its one address
+        return redirect(url_for("certificates.poster", code=certificate.code), 301)
     return _cached(certificate, "png", "image/png",
                    lambda: render_poster_png(certificate, verification_url(code)))
 

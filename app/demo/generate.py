@@ -59,8 +59,10 @@ class DemoError(Exception):
 
 def check_database(force: bool) -> None:
     """Refuse to mix demo data into a database with real learners (unless forced)."""
+    # The embedded default's own demo learner (app/setup.py) is no real learner either.
     real = db.session.scalar(select(func.count()).select_from(User).where(
-        User.role == "learner", User.email.is_(None) | ~User.email.like(f"%@{DEMO_DOMAIN}")))
+        User.role == "learner", User.email.is_(None) | (~User.email.like(f"%@{DEMO_DOMAIN}")
+                                                         & ~User.email.like("%@demo.example.com"))))
     if real and not force:
         raise DemoError(f"This database has {real:,} real learners; demo data would mix with "
                         "their statistics. Use an empty database, or --force.")

@@ -106,6 +106,15 @@ def test_a_nul_in_an_address_is_a_page_that_does_not_exist(app, url):
     assert app.test_client().get(url).status_code == 404
 
 
+def test_a_typed_code_finds_its_files_too(app, certified):
+    with app.app_context():
+        code = db.session.scalar(select(Certificate.code))
+    typed = "-".join(code[i:i + 4] for i in range(0, len(code), 4)).lower()
+    for suffix in (".pdf", ".png", ".json"):
+        response = app.test_client().get(f"/verify/{typed}{suffix}")
+        assert response.status_code == 301 and response.headers["Location"].endswith(f"/verify/{code}{suffix}")
+
+
 def test_a_typed_code_finds_its_certificate(app, certified):
     """New codes have no look-alikes; people type them with spaces, dashes, small letters."""
     with app.app_context():

@@ -14,6 +14,13 @@ def test_refuses_a_database_with_real_learners(app, imported, runner, make_user)
         assert db.session.scalar(select(func.count()).select_from(User)) == 1
 
 
+def test_the_embedded_defaults_own_demo_learner_is_no_real_learner(app, imported, runner, make_user):
+    # The README's recipe on the embedded default: its first start made the demo learner.
+    make_user("learner@demo.example.com")
+    result = runner.invoke(args=["demo", "generate", "--learners", "20"])
+    assert result.exit_code == 0, result.output
+
+
 def test_needs_a_curriculum(app, runner):
     result = runner.invoke(args=["demo", "generate", "--learners", "5"])
     assert result.exit_code != 0 and "courses import" in result.output
