@@ -2,7 +2,7 @@
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.accounts.models import User
 from app.certificates.models import Certificate
@@ -216,4 +216,36 @@ def test_my_tier_page_works_for_rules_without_terms(app, client, learner, tmp_pa
                     "    benefits: {commission: {zh: 基础, en: Base}}\n")
     app.config["TIER_RULES_PATH"] = str(path)
     assert client.get("/tier").status_code == 200
+    tiers.reset_cache()
+
+
+def test_tiers_check_warns_of_courses_nobody_can_earn_and_tiers_people_would_lose(
+        app, runner, tmp_path, people):
+    """A valid file can still be wrong for this portal: a renamed course makes a requirement
+    nobody can meet, a renamed tier shows its holders at the lowest tier."""
+    with app.app_context():
+        db.session.execute(update(TreeNode).where(TreeNode.user_id == people[0]).values(tier="certified"))
+        db.session.commit()
+    renamed = (DEFAULT.replace("group-building", "group-building-v2", 1)
+               .replace("key: certified", "key: certified-seller")
+               .replace("min_tier: certified}", "min_tier: certified-seller}"))
+    path = tmp_path / "renamed.yml"
+    path.write_text(renamed)
+    result = runner.invoke(args=["tiers", "check", str(path)])
+    assert "'group-building-v2', a course this portal does not have" in result.output
+    assert "hold tier 'certified', which this file does not have" in result.output
+
+
+def test_a_required_course_the_portal_lacks_reads_as_such_never_as_a_slug(app, client, people, make_user, tmp_path):
+    from tests.conftest import Auth
+
+    path = tmp_path / "rules.yml"
+    path.write_text(DEFAULT.replace("group-building", "group-building-v2", 1))
+    app.config["TIER_RULES_PATH"] = str(path)
+    tiers.reset_cache()
+    make_user("someone@example.com")
+    Auth(client).login("someone@example.com")
+    for url in ("/tier", "/certificates"):
+        page = client.get(url).get_data(as_text=True)
+        assert "group-building-v2" not in page and "暂未开设的课程" in page, url
     tiers.reset_cache()
