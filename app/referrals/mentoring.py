@@ -181,8 +181,10 @@ def _where_she_is(mentees: dict[int, MenteeRow], ids: list[int]) -> None:
             .join(Course, Course.id == Enrolment.course_id)
             .where(Enrolment.user_id.in_(ids), Enrolment.completed_at.is_(None),
                    Course.hidden.is_(False))
-            .order_by(Enrolment.last_activity_at)):
-        current[user_id] = course_id  # ordered by time: the latest wins
+            # Never-active first on both engines (SQLite sorts NULL first, PostgreSQL last),
+            # then by time, so the latest activity wins; ties by enrolment, the same everywhere.
+            .order_by(Enrolment.last_activity_at.asc().nulls_first(), Enrolment.id)):
+        current[user_id] = course_id
     if not current:
         return
     course_ids = set(current.values())
