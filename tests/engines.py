@@ -1,6 +1,7 @@
 """Real engines of a test's own: a spare port, a Celery worker process to start and kill."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -49,3 +50,19 @@ def wait_for(predicate, seconds: float, what: str) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+@contextlib.contextmanager
+def loopback_server(handler, path: str = "/hooks"):
+    """An HTTP server of the test's own on a free loopback port (a shop, a hostile receiver),
+    each request in its own thread; yields its URL."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}{path}"
+    finally:
+        server.shutdown()
+        server.server_close()

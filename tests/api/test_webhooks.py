@@ -3,9 +3,8 @@ loopback that runs the README's own verification code and the `standardwebhooks`
 import base64
 import json
 import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 
@@ -74,13 +73,11 @@ class Shop(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def shop_server():
+    from tests.engines import loopback_server
+
     Shop.received, Shop.processed, Shop.seen, Shop.status, Shop.secrets = [], [], set(), None, [OLD]
-    server = HTTPServer(("127.0.0.1", 0), Shop)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hooks"
-    server.shutdown()
-    server.server_close()
+    with loopback_server(Shop) as url:
+        yield url
 
 
 def post(url, headers, body):
@@ -321,14 +318,11 @@ class Hostile(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def hostile_server():
-    from http.server import ThreadingHTTPServer
+    from tests.engines import loopback_server
 
     Hostile.hits = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/hooks"
-    server.shutdown()
-    server.server_close()
+    with loopback_server(Hostile) as url:
+        yield url
 
 
 def test_a_redirect_is_a_failed_try_never_followed(app, certified_person, hostile_server):

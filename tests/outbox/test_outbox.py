@@ -5,9 +5,8 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -109,11 +108,8 @@ class SlowShop(BaseHTTPRequestHandler):
 @pytest.fixture
 def slow_shop():
     SlowShop.received = []
-    server = HTTPServer(("127.0.0.1", 0), SlowShop)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/hooks"
-    server.shutdown()
-    server.server_close()
+    with engines.loopback_server(SlowShop) as url:
+        yield url
 
 
 def test_in_the_embedded_default_a_slow_shop_never_slows_the_submit(app, client, quiz_learner,
