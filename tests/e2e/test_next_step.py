@@ -267,3 +267,28 @@ def test_without_javascript_the_link_is_there_to_select(browser, server):
         fits_the_phone(page)
     finally:
         context.close()
+
+
+def test_a_certificate_that_arrives_late_appears_without_a_reload(browser, server):
+    """While it is on its way the page looks again by itself (no meta refresh, which throws
+    a screen reader back to the top): when the certificate is issued it takes its place and
+    is announced."""
+    base = server.base_url
+    page = new_page(browser, "phone", "next-step-late")
+    try:
+        sign_up(page, base, "13900000501", "晚到的小许")
+        server.sql("INSERT INTO enrolments (user_id, course_id, started_at, last_activity_at, completed_at) "
+                   "SELECT u.id, c.id, '2026-01-01', '2026-01-01', datetime('now') FROM users u, courses c "
+                   "WHERE u.phone = '+8613900000501' AND c.slug = 'group-building'")
+        page.goto(base + "/certificates/course/group-building")
+        page.get_by_role("heading", name="你的证书正在路上").wait_for()
+        page.evaluate("window.stillTheSamePage = true")
+        server.sql("INSERT INTO certificates (code, user_id, course_id, generation, learner_name, course_title, issued_at) "
+                   "SELECT 'LATE-CERT-0000000000000000', u.id, c.id, 1, u.display_name, c.title, datetime('now') "
+                   "FROM users u, courses c WHERE u.phone = '+8613900000501' AND c.slug = 'group-building'")
+        page.get_by_role("heading", name="你的证书", exact=True).wait_for(timeout=30_000)
+        assert page.evaluate("window.stillTheSamePage") is True  # replaced in place, not reloaded
+        assert page.locator("#certificate-news").inner_text() == "你的证书好了。"
+        assert page.console_errors == []
+    finally:
+        page.context.close()
