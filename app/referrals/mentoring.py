@@ -99,13 +99,16 @@ def _rows(mentor_id: int, sort: str, page: int, per_page: int, now: datetime | N
     total = db.session.scalar(select(func.count()).select_from(TreeNode).where(mine)) or 0
     last = (select(Enrolment.user_id, func.max(Enrolment.last_activity_at).label("at"))
             .group_by(Enrolment.user_id).subquery())
-    order = {"name": User.display_name, "progress": func.coalesce(last.c.at, TreeNode.joined_at).desc(),
+    progress = _progress_of(mine)
+    order = {"name": User.display_name, "progress": func.coalesce(progress.c.percent, 0).desc(),
              "activity": func.coalesce(last.c.at, TreeNode.joined_at).desc()}[sort if sort in SORTS else "activity"]
+    query = (select(TreeNode.user_id, User.display_name, TreeNode.tier, TreeNode.joined_at, last.c.at,
+                    User.email.is_not(None))
+             .join(User, User.id == TreeNode.user_id).outerjoin(last, last.c.user_id == TreeNode.user_id))
+    if sort == "progress":  # ordered in the query, so page 2 holds the next ones, not others
+        query = query.outerjoin(progress, progress.c.user_id == TreeNode.user_id)
     rows = db.session.execute(
-        select(TreeNode.user_id, User.display_name, TreeNode.tier, TreeNode.joined_at, last.c.at,
-               User.email.is_not(None))
-        .join(User, User.id == TreeNode.user_id).outerjoin(last, last.c.user_id == TreeNode.user_id)
-        .where(mine).order_by(order, TreeNode.user_id)
+        query.where(mine).order_by(order, TreeNode.user_id)
         .offset((page - 1) * per_page).limit(per_page)).all()
     mentees = {r[0]: MenteeRow(r[0], r[1], r[2], r[3], r[4], has_email=bool(r[5])) for r in rows}
     ids = list(mentees)
@@ -137,6 +140,22 @@ def _rows(mentor_id: int, sort: str, page: int, per_page: int, now: datetime | N
     if sort == "progress":
         result.sort(key=lambda r: (-r.progress, r.user_id))
     return result, total
+
+
+def _progress_of(mine):
+    """Each of her mentees' mean percent read over the visible courses they have read in (as
+    MenteeRow.progress works it out for a page), as a subquery to sort by."""
+    visible = (select(Lesson.course_id, func.count(Lesson.id).label("lessons"))
+               .join(Module, Module.id == Lesson.module_id).join(Course, Course.id == Lesson.course_id)
+               .where(Course.hidden.is_(False), Lesson.hidden.is_(False), Module.hidden.is_(False))
+               .group_by(Lesson.course_id).subquery())
+    read = (select(LessonProgress.user_id, Lesson.course_id, func.count().label("read"))
+            .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+            .where(Lesson.hidden.is_(False), LessonProgress.user_id.in_(select(TreeNode.user_id).where(mine)))
+            .group_by(LessonProgress.user_id, Lesson.course_id).subquery())
+    return (select(read.c.user_id, func.avg(100.0 * read.c.read / visible.c.lessons).label("percent"))
+            .join(visible, visible.c.course_id == read.c.course_id)
+            .group_by(read.c.user_id).subquery())
 
 
 def _reading(mentees: dict[int, MenteeRow], ids: list[int]) -> None:

@@ -277,3 +277,24 @@ def test_mentors_behind_one_address_do_not_use_up_each_others_reminders(app, imp
     token = csrf_token(second, "/mentor")
     assert second.post(f"/mentor/nudge/{mentee_id}", data={"csrf_token": token}).status_code == 303
     limiter.reset()
+
+
+def test_sorting_by_progress_orders_every_page_not_each_page(app, client, imported, make_user):
+    from app.learning.models import Lesson, LessonProgress
+    from app.referrals.mentoring import mentee_rows
+
+    make_user("mentor@example.com", name="王姐")
+    Auth(client).login("mentor@example.com")
+    for n in range(3):
+        join_under(app, client, f"1360000009{n}", f"学员{n}")
+    with app.app_context():
+        mentor_id = db.session.scalar(select(User.id).where(User.email == "mentor@example.com"))
+        lessons = db.session.scalars(select(Lesson.id).order_by(Lesson.id)).all()
+        for n in range(3):  # the most recently joined reads least: activity order is not progress
+            user_id = db.session.scalar(select(User.id).where(User.phone == f"+861360000009{n}"))
+            db.session.add_all(LessonProgress(user_id=user_id, lesson_id=lesson) for lesson in lessons[:3 - n])
+        db.session.commit()
+        first, _total = mentee_rows(mentor_id, sort="progress", page=1, per_page=2)
+        second, _total = mentee_rows(mentor_id, sort="progress", page=2, per_page=2)
+    names = [row.name for row in first + second]
+    assert names == ["学员0", "学员1", "学员2"], names
