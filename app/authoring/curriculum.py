@@ -436,7 +436,7 @@ class _Reader:
                                        "different numbers"), slug=slug)
             if text is not None:
                 lesson.texts[locale] = text
-        module.lessons = sorted(lessons.values(), key=lambda l: (l.position, l.slug))
+        module.lessons = sorted(lessons.values(), key=lambda lesson: (lesson.position, lesson.slug))
         if not module.lessons:
             self.fail(path, 1, N_("the module has no lessons"))
         for lesson in module.lessons:
@@ -506,7 +506,7 @@ class _Reader:
         for other in texts[1:]:
             ids = [item for _line, item in other.rendered.checklist]
             if ids != first:
-                line = next((l for (l, item), mine in zip(other.rendered.checklist, first)
+                line = next((at for (at, item), mine in zip(other.rendered.checklist, first)
                              if item != mine), other.rendered.checklist[-1][0]
                             if other.rendered.checklist else 1)
                 self.errors.append(ContentError(

@@ -1,5 +1,4 @@
 """`flask certificates ...`: verify a credential offline, revoke, re-issue."""
-import json
 from pathlib import Path
 
 import click
