@@ -14,6 +14,7 @@ it again.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -69,10 +70,8 @@ def _post(url: str, body: bytes, headers: dict) -> int:
 def _cut(connection, cut: threading.Event) -> None:
     cut.set()
     if connection.sock is not None:
-        try:
+        with contextlib.suppress(OSError):  # the answer came and the socket closed meanwhile
             connection.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def backoff(retries: int) -> int:
