@@ -9,7 +9,9 @@ from .config import ConfigurationError, load_config  # noqa: F401  (re-exported 
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or None,
+    from .transactions import Portal  # each request one unit of work, committed once
+
+    app = Portal(__name__, instance_path=os.environ.get("INSTANCE_PATH") or None,
                 instance_relative_config=True)
     load_config(app, test_config)
     from .requests import StrictRequest
@@ -147,7 +149,9 @@ def _register_cli(app: Flask) -> None:
     from .demo.cli import demo_cli
     from .statistics.cli import statistics_cli
 
+    from .transactions import commit_each_command
+
     for group in (users_cli, courses_cli, quizzes_cli, certificates_cli, tiers_cli, api_cli,
                   statistics_cli, demo_cli, outbox_cli, backup_cli):
-        app.cli.add_command(group)
+        app.cli.add_command(commit_each_command(group))
     warn_about_keys_kept_only_here(app)

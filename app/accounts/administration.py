@@ -146,7 +146,6 @@ def change_role(user: User, role: str, reason: str, actor: User) -> None:
         raise AccountError("same_role")
     audit(user.id, actor, "role_changed", reason, from_role=user.role, to_role=role)
     user.role = role
-    db.session.commit()
 
 
 def set_active(user: User, active: bool, reason: str, actor: User) -> None:
@@ -163,4 +162,3 @@ def set_active(user: User, active: bool, reason: str, actor: User) -> None:
     if not active:
         # Every sign-in session row ends and the cookie version is bumped: out everywhere.
         end_all_sessions(user)
-    db.session.commit()

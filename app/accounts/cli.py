@@ -2,7 +2,6 @@
 import click
 from flask.cli import with_appcontext
 
-from ..extensions import db
 from .models import Role
 from .services import AccountError, create_account
 
@@ -24,7 +23,6 @@ def create_user(login, name, role, language, password):
     """Create a user account."""
     try:
         user = create_account(login, name, password, language, role)  # placed in the tree
-        db.session.commit()
     except AccountError as error:
         from flask_babel import force_locale
 

@@ -88,7 +88,6 @@ def export_personal_data(user: User, reason: str, actor: User) -> dict:
     reason = clean_reason(reason)
     data = personal_data(user)
     audit(user.id, actor, "exported", reason)
-    db.session.commit()
     return data
 
 
@@ -131,4 +130,3 @@ def anonymise(user: User, reason: str, confirmation: str, actor: User) -> None:
     end_all_sessions(user)  # signed out everywhere
     user.anonymised_at = utcnow()
     audit(user.id, actor, "anonymised", privacy.scrub(reason, traces))
-    db.session.commit()

@@ -11,7 +11,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 from sqlalchemy import select, update
 
-from .. import mail
+from .. import mail, transactions
 from ..urls import public_url
 from ..config import DEFAULT_LANGUAGE, LANGUAGES
 from ..extensions import db
@@ -84,7 +84,7 @@ def send_reset_mail(raw_login: str) -> None:
                  RESET_MAILS_PER_HOUR)
         return
     key = _issue(user, "email", EMAIL_LINK_LIFETIME)
-    db.session.commit()
+    transactions.commit()  # this background job is its own unit: the key exists before the mail
     _mail_person(user, "reset", lambda: gettext("Set a new password"),
                  link=public_url("accounts.reset_password", key=key),
                  minutes=int(EMAIL_LINK_LIFETIME.total_seconds() // 60))
@@ -113,7 +113,7 @@ def _mail_person(user: User, template: str, subject, **values) -> None:
 
 
 def issue_handover_link(person: User, actor: User, reason: str) -> tuple[str, PasswordReset]:
-    """A reset link for the person's mentor or an admin to pass on (audited); commits."""
+    """A reset link for the person's mentor or an admin to pass on (audited)."""
     reason = clean_reason(reason)
     if not _can_reset(person):
         raise AccountError("reset_unavailable")
@@ -128,7 +128,6 @@ def issue_handover_link(person: User, actor: User, reason: str) -> tuple[str, Pa
     hours = current_app.config["PASSWORD_RESET_HANDOVER_HOURS"]
     key = _issue(person, "handover", timedelta(hours=hours), issued_by=actor)
     audit(person.id, actor, "reset_link_issued", reason, hours=hours)
-    db.session.commit()
     reset = db.session.scalar(select(PasswordReset).where(
         PasswordReset.key_hash == signins.key_hash(key)))
     return public_url("accounts.reset_password", key=key), reset
@@ -165,18 +164,17 @@ def complete_reset(key: str, new_password: str) -> User:
         update(PasswordReset).where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None),
                                     PasswordReset.expires_at > at)
         .values(used_at=at).returning(PasswordReset.id)).first()
-    if spent is None:
-        db.session.rollback()
+    if spent is None:  # nothing written: the other request has it
         raise AccountError("reset_invalid")
     user.password_hash = hash_password(new_password)
     signins.end_all_sessions(user)
     audit(user.id, None, "password_reset", "", channel=reset.channel,
           issued_by=reset.issued_by_id)
-    db.session.commit()
     if reset.channel == "handover" and user.email:
-        # Someone else held the link: tell the owner, where she reads it, that it was used.
-        mail.run_in_background(current_app._get_current_object(), send_changed_notice,
-                               user.id, reset.issued_by_id)
+        # Someone else held the link: tell the owner, where she reads it, that it was used
+        # (once the new password is committed).
+        transactions.on_commit(mail.run_in_background, current_app._get_current_object(),
+                               send_changed_notice, user.id, reset.issued_by_id)
     return user
 
 

@@ -89,11 +89,10 @@ def register_user(raw_login: str, display_name: str, password: str, locale: str 
         raise AccountError(problem)
     user = User(display_name=display_name, password_hash=hash_password(password),
                 locale=locale, role=role, **{login.kind: login.value})
-    db.session.add(user)
     try:
-        db.session.flush()  # the unique constraint, not a prior lookup, decides "taken"
+        with db.session.begin_nested():  # the unique constraint, not a prior lookup, decides "taken"
+            db.session.add(user)
     except IntegrityError:
-        db.session.rollback()
         raise AccountError("taken") from None
     return user
 

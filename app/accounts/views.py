@@ -72,7 +72,6 @@ def load_user(session_id: str):
 def sign_in(user) -> None:
     """Start a sign-in session row for this browser and put its key in the cookie."""
     key = signins.start_session(user, request.user_agent.string, request.remote_addr)
-    db.session.commit()
     session.permanent = True
     login_user(user)
     session[signins.SESSION_KEY] = key
@@ -185,7 +184,6 @@ def register():
             user = sign_up(form.login.data, form.display_name.data, form.password.data,
                            form.language.data, form.invite_code.data,
                            current_app.config["INVITE_REQUIRED"])
-            db.session.commit()
         except AccountError as error:
             db.session.rollback()
             field = form.password if error.code in {"too_short", "too_long", "too_common", "personal"} \
@@ -205,7 +203,6 @@ def register():
 def logout():
     """Ends this browser's sign-in session in the database: a copy of the cookie stops too."""
     signins.end_session_by_key(session.get(signins.SESSION_KEY))
-    db.session.commit()
     sign_out()
     return redirect(url_for("learning.home"))
 
@@ -215,7 +212,6 @@ def logout():
 def end_session(session_id: int):
     if not signins.end_session(current_user, session_id):
         abort(404)  # someone else's session looks like none
-    db.session.commit()
     if session_id == g.get("signin_id"):
         sign_out()
         flash(_l("You are signed out."), "success")
@@ -228,7 +224,6 @@ def end_session(session_id: int):
 @login_required
 def end_all_sessions():
     signins.end_all_sessions(current_user._get_current_object())
-    db.session.commit()
     sign_out()
     flash(_l("You are signed out on every device, this one too."), "success")
     return redirect(url_for("learning.home"), 303)
@@ -291,7 +286,6 @@ def account():
         if profile.validate_on_submit():
             try:
                 update_profile(current_user, profile.display_name.data, profile.language.data)
-                db.session.commit()
                 flash(_l("Saved."), "success")
                 return redirect(url_for("accounts.account"))
             except AccountError as error:
@@ -303,7 +297,6 @@ def account():
                 change_password(current_user, password.current_password.data,
                                 password.new_password.data,
                                 keep_session=session.get(signins.SESSION_KEY))
-                db.session.commit()
                 login_user(current_user._get_current_object())  # this session stays valid
                 flash(_l("Your password was changed. Other devices are signed out."), "success")
                 return redirect(url_for("accounts.account"))
@@ -329,5 +322,4 @@ def set_language():
     session["lang"] = form.language.data
     if current_user.is_authenticated:
         current_user.locale = form.language.data
-        db.session.commit()
     return redirect(safe_next(request.form.get("next")) or url_for("learning.home"), 303)

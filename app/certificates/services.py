@@ -60,7 +60,6 @@ def issue_certificate(user_id: int, course_id: int) -> Certificate | None:
     completed_at = db.session.scalar(select(Enrolment.completed_at).where(
         Enrolment.user_id == user_id, Enrolment.course_id == course_id))
     if course is None or user is None or not course.grants_certificate or completed_at is None:
-        db.session.rollback()  # end the (write) transaction: nothing to issue
         return None
     code = new_code()
     inserted = insert_ignoring_duplicates(
@@ -72,8 +71,7 @@ def issue_certificate(user_id: int, course_id: int) -> Certificate | None:
         notify(user_id, "certificate_issued", code=code, course_title=course.title)
         # Receivers write their follow-ups (the tier to re-evaluate) into this transaction.
         certificate_changed.send(None, user_id=user_id, course_id=course_id, change="issued")
-    db.session.commit()
-    outbox.release()
+    db.session.flush()
     return db.session.execute(select(Certificate).where(
         Certificate.user_id == user_id, Certificate.course_id == course_id)
         .order_by(Certificate.generation.desc()).limit(1)).scalar_one()
@@ -128,8 +126,7 @@ def revoke(certificate: Certificate, reason: str, admin: User | None) -> None:
            course_title=certificate.course_title)
     certificate_changed.send(None, change="revoked", user_id=certificate.user_id,
                              course_id=certificate.course_id)
-    db.session.commit()
-    outbox.release()
+    db.session.flush()
 
 
 def reissue(certificate: Certificate) -> Certificate:
@@ -148,8 +145,7 @@ def reissue(certificate: Certificate) -> Certificate:
     status.ensure_list(fresh.id)  # a new certificate, a new bit: the old one stays revoked
     notify(user.id, "certificate_issued", code=fresh.code, course_title=course.title)
     certificate_changed.send(None, change="reissued", user_id=user.id, course_id=course.id)
-    db.session.commit()
-    outbox.release()
+    db.session.flush()
     return fresh
 
 
@@ -171,6 +167,5 @@ def backfill(min_age_seconds: int = 60) -> list[tuple[int, int]]:
                 if not outbox.pending(ISSUE_TASK, user_id, course_id)]
     for user_id, course_id in repaired:
         outbox.add(ISSUE_TASK, user_id, course_id)
-    db.session.commit()
-    outbox.release()
+    db.session.flush()
     return repaired

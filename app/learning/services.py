@@ -13,7 +13,6 @@ from ..accounts.models import User
 from ..clock import utcnow
 from ..database import insert_ignoring_duplicates
 from ..extensions import db
-from ..outbox import services as outbox
 from . import gating, hooks
 from .models import ChecklistTick, Course, Enrolment, Lesson, LessonProgress, LessonText, Module
 from .signals import course_completed
@@ -236,8 +235,6 @@ def record_completion_if_done(user: User, course_id: int) -> bool:
         # Inside the transaction: receivers write their side effects (the certificate to
         # issue) into the outbox, so the completion never commits without them.
         course_completed.send(current_app._get_current_object(), **event)
-    db.session.commit()
-    outbox.release()
     return changed == 1
 
 
@@ -290,7 +287,6 @@ def set_tick(user: User, course: Course, lesson: Lesson, item_id: str, done: boo
         db.session.execute(delete(ChecklistTick).where(
             ChecklistTick.user_id == user.id, ChecklistTick.course_slug == course.slug,
             ChecklistTick.lesson_slug == lesson.slug, ChecklistTick.item_id == item_id))
-    db.session.commit()
     return done
 
 

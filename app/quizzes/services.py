@@ -154,12 +154,11 @@ def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attemp
     attempt = Attempt(user_id=user.id, quiz_id=quiz.id, version_id=version.id,
                       number=len(status.attempts) + 1, state="open", layout=layout,
                       started_at=now, deadline_at=now + timedelta(minutes=limit) if limit else None)
-    db.session.add(attempt)
     try:
-        db.session.commit()
+        with db.session.begin_nested():
+            db.session.add(attempt)
     except IntegrityError:
         # A twin request opened it first: both get the same open attempt.
-        db.session.rollback()
         twin = quiz_status(user, quiz, now).open_attempt
         if twin is None:
             raise
@@ -366,11 +365,10 @@ def grant_attempt(actor: User, learner: User, quiz: Quiz, reason: str,
     grant = AttemptGrant(quiz_id=quiz.id, user_id=learner.id, granted_by_id=actor.id,
                          after_attempts=len(status.attempts), reason=reason.strip(),
                          granted_at=now or utcnow())
-    db.session.add(grant)
     try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()  # someone gave it a moment ago: one attempt, not two
+        with db.session.begin_nested():
+            db.session.add(grant)
+    except IntegrityError:  # someone gave it a moment ago: one attempt, not two
         raise QuizError("already_granted") from None
     return grant
 

@@ -80,9 +80,7 @@ def fitting_reminder(stuck: list[str], failed_quiz: bool, recent_certificate: bo
 def mentee_rows(mentor_id: int, sort: str = "activity", page: int = 1, per_page: int = 50,
                 now: datetime | None = None) -> tuple[list[MenteeRow], int]:
     """One page of direct mentees with training data only (no phone, no email)."""
-    rows, total = _rows(mentor_id, sort, page, per_page, now)
-    db.session.commit()
-    return rows, total
+    return _rows(mentor_id, sort, page, per_page, now)
 
 
 def mentee_row(mentor_id: int, mentee_id: int, now: datetime | None = None) -> MenteeRow | None:
@@ -293,7 +291,7 @@ def nudge(mentor: User, mentee_id: int, reminder: str | None = None,
     now = now or utcnow()
     if reminder is not None and reminder not in REMINDERS:
         raise NudgeError("unknown_reminder")
-    # The mentee's row locked until commit: two reminders sent at once queue here, so the
+    # The mentee's row locked until the request commits: two reminders sent at once queue here, so the
     # second sees the first (PostgreSQL; SQLite's write lock does the same).
     node = db.session.execute(select(TreeNode).where(TreeNode.user_id == mentee_id)
                               .with_for_update()).scalar_one_or_none()
@@ -316,5 +314,4 @@ def nudge(mentor: User, mentee_id: int, reminder: str | None = None,
     elif row.course is not None:
         payload["course_title"] = row.course.title
     notify(mentee_id, "nudge", **payload)
-    db.session.commit()
     return reminder

@@ -169,15 +169,11 @@ def _move(user_id: int, new_mentor_id: int | None, reason: str, changed_by: User
 
 
 def _structural(action):
-    """Run a tree change in one transaction under the tree lock; roll back on refusal."""
-    try:
-        _lock_structure()
-        result = action()
-        db.session.commit()
-        return result
-    except BaseException:
-        db.session.rollback()
-        raise
+    """Run a tree change under the tree lock (held to the end of the unit of work), in a
+    savepoint: a refusal half-way leaves nothing half-moved."""
+    _lock_structure()
+    with db.session.begin_nested():
+        return action()
 
 
 def reassign_mentor(user_id: int, new_mentor_id: int | None, reason: str,
@@ -197,9 +193,7 @@ def reassign_mentor(user_id: int, new_mentor_id: int | None, reason: str,
         _reevaluate_mentors([old_mentor, new_mentor_id])
         return change
 
-    change = _structural(action)
-    outbox.release()
-    return change
+    return _structural(action)
 
 
 def _reevaluate_mentors(user_ids) -> None:
@@ -226,9 +220,7 @@ def reparent_mentees(mentor_user_id: int, reason: str, changed_by: User | None) 
         _reevaluate_mentors([mentor_user_id, grand])
         return len(mentees)
 
-    moved = _structural(action)
-    outbox.release()
-    return moved
+    return _structural(action)
 
 
 def mentor_changes(user_id: int) -> list[MentorChange]:

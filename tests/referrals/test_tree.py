@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy import select
 
+from app.transactions import unit_of_work
 from app.accounts.models import User
 from app.extensions import db
 from app.referrals import services as tree
@@ -21,7 +22,7 @@ def new_user(n: int) -> User:
 
 @pytest.fixture
 def ctx(app):
-    with app.app_context():
+    with unit_of_work(app):
         yield
 
 

@@ -1,6 +1,7 @@
 """`flask demo generate`: refuses real data, creates a consistent world item analysis can read."""
 from sqlalchemy import func, select
 
+from app.transactions import unit_of_work
 from app.extensions import db
 
 
@@ -8,7 +9,7 @@ def test_refuses_a_database_with_real_learners(app, imported, runner, make_user)
     make_user("real@example.com")
     result = runner.invoke(args=["demo", "generate", "--learners", "50"])
     assert result.exit_code != 0 and "real learners" in result.output
-    with app.app_context():
+    with unit_of_work(app):
         from app.accounts.models import User
 
         assert db.session.scalar(select(func.count()).select_from(User)) == 1
@@ -30,11 +31,11 @@ def test_generates_a_consistent_world(app, runner):
     from app.authoring.services import import_curriculum
     from app.config import PROJECT_ROOT
 
-    with app.app_context():
+    with unit_of_work(app):
         import_curriculum(PROJECT_ROOT / "courses")
     result = runner.invoke(args=["demo", "generate", "--learners", "400", "--seed", "3"])
     assert result.exit_code == 0, result.output
-    with app.app_context():
+    with unit_of_work(app):
         from app.certificates.models import Certificate
         from app.learning.models import Enrolment, LessonProgress
         from app.quizzes.models import Attempt, AttemptAnswer, Quiz
@@ -62,5 +63,5 @@ def test_generates_a_consistent_world(app, runner):
     # Demo learners cannot log in, and running again adds more.
     result = runner.invoke(args=["demo", "generate", "--learners", "10", "--no-refresh"])
     assert result.exit_code == 0, result.output
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.scalar(select(func.count()).select_from(TreeNode)) == 410

@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from app.transactions import unit_of_work
 from app.extensions import db
 from app.statistics import services
 
@@ -19,7 +20,7 @@ def figures(app, world, source="live", **args):
     args.setdefault("start", world.day(0).isoformat())
     args.setdefault("end", world.day(20).isoformat())
     chosen = filters(app, **args)
-    with app.app_context():
+    with unit_of_work(app):
         if source == "live":
             return services.live_dashboard(chosen)
         return services.rollup_dashboard(chosen, "now")
@@ -36,7 +37,7 @@ def nonzero(pairs):
 @pytest.mark.parametrize("source", ["live", "rollup"])
 def test_dashboard_figures(app, world, source):
     if source == "rollup":
-        with app.app_context():
+        with unit_of_work(app):
             services.refresh_statistics()
     data = figures(app, world, source)
     alpha = course_row(data, "alpha-s")
@@ -63,7 +64,7 @@ def test_dashboard_figures(app, world, source):
 @pytest.mark.parametrize("source", ["live", "rollup"])
 def test_dashboard_filters(app, world, source):
     if source == "rollup":
-        with app.app_context():
+        with unit_of_work(app):
             services.refresh_statistics()
     # Tier certified: only L1 (alpha done in 2 days; beta started).
     data = figures(app, world, source, tier="certified")
@@ -96,7 +97,7 @@ def test_mentor_subtree_filter(app, world):
         assert alpha["median_seconds"] == pytest.approx(97_200)
         assert sum(n for _, n in data["certificates_per_week"]) == 2
     # With roll-ups present, a team smaller than STATISTICS_TEAM_MINIMUM still answers live.
-    with app.app_context():
+    with unit_of_work(app):
         services.refresh_statistics()
         chosen = filters(app, mentor="CODEM", start=world.day(0).isoformat())
         assert services.dashboard(chosen)["source"] == "live"
@@ -109,7 +110,7 @@ def add_mentee_of_l1(app, world):
     from app.learning.models import Enrolment, LessonProgress
     from app.referrals.models import TreeNode
 
-    with app.app_context():
+    with unit_of_work(app):
         user = User(email="n@stats.example.com", display_name="N", password_hash="-",
                     role="learner", created_at=world.at(12))
         db.session.add(user)
@@ -136,7 +137,7 @@ def test_big_teams_have_their_own_cube(app, world, minimum, sources):
     # are big and L1's cube nests in M's: M's figures must include N through it.
     add_mentee_of_l1(app, world)
     app.config["STATISTICS_TEAM_MINIMUM"] = minimum
-    with app.app_context():
+    with unit_of_work(app):
         services.refresh_statistics()
         for name in ("M", "L1"):
             chosen = filters(app, mentor=f"CODE{name}", start=world.day(0).isoformat(),
@@ -170,7 +171,7 @@ def test_bad_filters_are_reported_not_fatal(app, world):
 
 
 def test_funnel(app, world):
-    with app.app_context():
+    with unit_of_work(app):
         from app.learning.models import Course
 
         data = services.live_funnel(db.session.get(Course, world.courses["alpha-s"]))
@@ -186,7 +187,7 @@ def test_funnel(app, world):
 
 
 def test_item_analysis_on_first_attempts(app, world):
-    with app.app_context():
+    with unit_of_work(app):
         from app.quizzes.models import QuizVersion
 
         data = services.live_item_analysis(db.session.get(QuizVersion, world.version_id))
@@ -214,7 +215,7 @@ def test_item_analysis_on_first_attempts(app, world):
 
 
 def test_mentor_outcomes_and_tier_history(app, world):
-    with app.app_context():
+    with unit_of_work(app):
         outcomes = {o.mentor_id: o for o in services.live_mentor_outcomes()}
         history = services.live_tier_history()
     m = outcomes[world.users["M"]]
@@ -235,7 +236,7 @@ def test_mentor_outcomes_and_tier_history(app, world):
 
 
 def test_mentor_ranking_uses_the_minimum(app, world):
-    with app.app_context():
+    with unit_of_work(app):
         assert services.mentor_ranking(3)[0]["eligible"] == 0  # M has 2 direct mentees
         outcomes = services.live_mentor_outcomes()
         payload = services._ranking_payload(outcomes, 2)
@@ -253,7 +254,7 @@ def test_edit_link(app, world):
 
 
 def test_days_follow_the_local_time_zone(app, world):
-    with app.app_context():
+    with unit_of_work(app):
         assert services.offset_minutes() == 8 * 60
         chosen = filters(app, start="2026-11-02", end="2026-11-02")
         lo, hi = chosen.utc_bounds()
@@ -266,7 +267,7 @@ def test_item_analysis_of_drawn_quizzes_counts_only_questions_shown(app, world):
     from app.quizzes.models import Attempt, QuizVersion
     from tests.statistics.conftest import ONE_QUIZ
 
-    with app.app_context():
+    with unit_of_work(app):
         content = dict(ONE_QUIZ, settings=dict(ONE_QUIZ["settings"], draw=2))
         db.session.execute(update(QuizVersion).values(content=content))
         first_of_l2 = db.session.scalar(select(Attempt.id).where(
@@ -286,7 +287,7 @@ def test_item_analysis_samples_the_latest_first_attempts(app, world, monkeypatch
     from app.quizzes.models import QuizVersion
 
     monkeypatch.setattr(services, "ITEM_SAMPLE", 2)
-    with app.app_context():
+    with unit_of_work(app):
         data = services.live_item_analysis(db.session.get(QuizVersion, world.version_id))
     # First attempts in id order: L1, L2, L3, M; the latest two are L3 [0,0,1] and M [1,1,1].
     assert (data["people"], data["first_attempts"]) == (2, 4)

@@ -3,6 +3,7 @@ STATISTICS_REFRESH_MINUTES rebuilds the roll-ups, big teams' cubes included."""
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from app.transactions import unit_of_work
 from app.extensions import db
 from app.statistics import services
 from app.statistics.models import Team
@@ -23,7 +24,7 @@ def test_a_real_worker_refreshes_the_statistics(app, world, broker_app, start_wo
         refresh_statistics_task.delay()
 
     def refreshed():
-        with app.app_context():
+        with unit_of_work(app):
             try:
                 return services.last_refresh() is not None
             finally:
