@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import click
-from flask import Flask
+from flask import Flask, has_app_context
 
 from .database import request_writes
 from .extensions import db
@@ -82,6 +82,9 @@ def unit_of_work(app: Flask) -> Iterator[None]:
         except BaseException:
             rollback()
             raise
+        # The session ends with the block: what it loaded keeps its last values (detached),
+        # as after a plain app context, instead of expiring into objects nobody can read.
+        db.session().expire_on_commit = False
         commit()
 
 
@@ -115,9 +118,11 @@ def _unit_of_work(callback):
         try:
             result = callback(*args, **kwargs)
         except BaseException:
-            rollback()
+            if has_app_context():
+                rollback()
             raise
-        commit()
+        if has_app_context():  # a command that reads only files (courses check) has none
+            commit()
         return result
 
     run.unit_of_work = True
