@@ -8,6 +8,7 @@ from flask import (Blueprint, Response, abort, flash, make_response, redirect, r
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from .. import transactions
 from ..authz import role_required
 from ..extensions import db
 from . import administration, privacy, resets
@@ -43,7 +44,7 @@ def _user_or_404(user_id: int) -> User:
 
 
 def _refused(user: User, error: AccountError, template: str = "accounts/admin_user.html"):
-    db.session.rollback()
+    transactions.rollback()
     flash(ERRORS[error.code], "error")
     return render_template(template, user=_user_or_404(user.id), **_user_page(user.id)), 400
 
@@ -145,7 +146,7 @@ def anonymise(user_id: int):
             privacy.anonymise(person, request.form.get("reason", ""),
                               request.form.get("confirmation", ""), current_user)
         except AccountError as error:
-            db.session.rollback()
+            transactions.rollback()
             flash(ERRORS[error.code], "error")
             return render_template("accounts/admin_anonymise.html", user=_user_or_404(user_id)), 400
         flash(_l("The account was anonymised."), "success")

@@ -12,9 +12,10 @@ from flask_babel import format_time, format_timedelta, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import transactions
 from ..addresses import client_address
 from ..errors import render_error
-from ..extensions import db, limiter, login_manager
+from ..extensions import limiter, login_manager
 from ..logs import remember_user
 from ..mail import mail_configured
 from ..signin import page_to_come_back_to
@@ -185,7 +186,7 @@ def register():
                            form.language.data, form.invite_code.data,
                            current_app.config["INVITE_REQUIRED"])
         except AccountError as error:
-            db.session.rollback()
+            transactions.rollback()
             field = form.password if error.code in {"too_short", "too_long", "too_common", "personal"} \
                 else form.display_name if error.code == "no_name" \
                 else form.invite_code if error.code in INVITE_CODE_ERRORS else form.login

@@ -8,8 +8,8 @@ from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .. import transactions
 from ..authz import role_required
-from ..extensions import db
 from ..i18n import current_language
 from . import services
 
@@ -97,7 +97,7 @@ def export():
                 yield _export_row(entry, titles, words, zone)
         finally:
             # A GET holds only a read transaction (plain BEGIN); end it as soon as we are done.
-            db.session.rollback()
+            transactions.rollback()
 
     response = Response(stream_with_context(services.csv_lines(header, rows())),
                         mimetype="text/csv")

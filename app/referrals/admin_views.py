@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
+from .. import transactions
 from ..accounts.models import User
 from ..accounts.services import parse_login_name
 from ..authz import role_required
@@ -82,7 +83,7 @@ def reassign(user_id: int):
             new_mentor = target.user_id
         services.reassign_mentor(user_id, new_mentor, request.form.get("reason", ""), current_user)
     except services.ReferralError as error:
-        db.session.rollback()
+        transactions.rollback()
         flash(ERRORS.get(error.code, ERRORS["unknown_user"]), "error")
         return node(user_id), 400
     flash(_l("Mentor changed."), "success")

@@ -3,6 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from .. import transactions
 from ..extensions import db, limiter
 from . import mentoring
 
@@ -40,7 +41,6 @@ def issue_reset_link(mentee_id: int):
     from ..accounts.models import User
     from ..accounts.services import AccountError
     from ..accounts.views import ERRORS
-    from ..extensions import db
     from .models import TreeNode
 
     node = db.session.get(TreeNode, mentee_id)
@@ -50,7 +50,7 @@ def issue_reset_link(mentee_id: int):
     try:
         link, reset = resets.issue_handover_link(person, current_user, request.form.get("reason", ""))
     except AccountError as error:
-        db.session.rollback()
+        transactions.rollback()
         flash(ERRORS.get(error.code) or RESET_ERRORS[error.code], "error")
         return redirect(url_for("mentoring.dashboard"), 303)
     return handover_page(person, link, reset, url_for("mentoring.dashboard"))
@@ -70,7 +70,7 @@ def nudge(mentee_id: int):
     try:
         mentoring.nudge(current_user, mentee_id, request.form.get("reminder") or None)
     except mentoring.NudgeError as error:
-        db.session.rollback()
+        transactions.rollback()
         if error.code == "not_your_mentee":
             abort(404)  # someone else's mentee looks like no one
         # Back on her list with the reason, where the reminder that fits now is offered.
