@@ -29,7 +29,7 @@ ONE_QUIZ = {
 
 
 def base_monday(app) -> datetime:
-    from app.statistics.services import local_today, week_start
+    from app.statistics.services.periods import local_today, week_start
 
     with app.app_context():
         return datetime.combine(week_start(local_today()) - timedelta(weeks=3), time())
