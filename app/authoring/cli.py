@@ -104,7 +104,7 @@ def export_command(slug, target, number):
     """Write a course's published files to TARGET (a folder, or a .zip file)."""
     from ..learning.models import Course
     from ..extensions import db
-    from .drafts import AuthoringError
+    from .errors import AuthoringError
     from .files import write_folder, write_zip
     from .transfer import export_course
 

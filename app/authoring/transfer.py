@@ -22,8 +22,9 @@ from ..quizzes.models import Quiz
 from ..learning.models import Module
 from .checking import read_upload  # noqa: F401  (the pure check; check_upload: budgeted)
 from .curriculum import CourseSource, CurriculumError, read_curriculum
-from .drafts import AuthoringError, can_edit
+from .errors import AuthoringError
 from .files import FileSet, write_folder
+from .grants import can_edit
 from .models import CourseGrant, CourseVersion, StagedImport
 from .services import latest_version, publish_source, store_image
 from .storage import media_storage
