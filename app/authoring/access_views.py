@@ -8,9 +8,10 @@ from sqlalchemy import or_, select
 
 from ..accounts.models import User
 from ..authz import role_required
+from ..domain_errors import DomainError
 from ..extensions import db
 from . import grants
-from .errors import AuthoringError
+from .errors import authoring_errors
 from .views import bp, course_to_edit
 
 
@@ -29,11 +30,11 @@ def access(slug):
                                                           User.phone == who))) if who else None
         try:
             if person is None:
-                raise AuthoringError(_("Nobody has that email or phone number."))
+                raise authoring_errors("no_such_person")
             grants.grant(course, person, current_user)
-        except AuthoringError as error:
+        except DomainError as error:
             db.session.rollback()
-            flash(str(error), "error")
+            flash(error.message, "error")
             return render_template("authoring/access.html", course=course,
                                    grants=grants.grants(course), who=who), 422
         db.session.commit()

@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -19,7 +18,7 @@ from ..content import ContentError
 from ..extensions import db
 from ..learning.models import Course, Enrolment
 from .curriculum import LESSON_FILE, NUMBERED_DIR, SLUG
-from .errors import AuthoringError
+from .errors import authoring_errors
 from .files import FileDiff, diff_files
 from .grants import editable_courses
 from .limits import current_limits, size_words
@@ -138,9 +137,7 @@ def check_path(path: str) -> str:
         and (parts[1] == "module.md" or re.match(r"^quiz\.(zh|en)\.md$", parts[1])
              or (LESSON_FILE.match(parts[1]) and LESSON_FILE.match(parts[1]).group(3) in ("zh", "en"))))
     if not ok:
-        raise AuthoringError(_("'%(path)s' is not a file of the course format (course.md, "
-                               "NN-module/module.md, NN-module/NN-lesson.zh.md, "
-                               "NN-module/quiz.en.md …).", path=path))
+        raise authoring_errors("not_a_course_file", path=path)
     return path
 
 
@@ -151,8 +148,7 @@ def save_file(course: Course, path: str, text: str, base_revision: int | None,
     base_revision = base_revision or None
     text = text.replace("\r\n", "\n")
     if too_large(text):
-        raise AuthoringError(_("The text is larger than %(size)s. Split it into two lessons.",
-                               size=size_words(current_limits().text_bytes)))
+        raise authoring_errors("text_too_large", size=size_words(current_limits().text_bytes))
     if base_revision is None:
         from ..database import insert_ignoring_duplicates
 
@@ -181,7 +177,7 @@ def _current(course: Course, path: str) -> DraftFile | None:
 
 def delete_file(course: Course, path: str, base_revision: int) -> None:
     if check_path(path) == "course.md":
-        raise AuthoringError(_("course.md holds the course's settings and can't be removed."))
+        raise authoring_errors("course_file_stays")
     gone = db.session.execute(delete(DraftFile).where(
         DraftFile.course_id == course.id, DraftFile.path == path,
         DraftFile.revision == base_revision).returning(DraftFile.id)).first()
@@ -229,10 +225,10 @@ def _next_number(names: list[str]) -> int:
 
 def add_module(course: Course, slug: str, titles: dict[str, str], user: User) -> str:
     if not SLUG.match(slug):
-        raise AuthoringError(_("The short name may only use a-z, 0-9 and '-'."))
+        raise authoring_errors("bad_slug")
     folders = {path.split("/")[0] for path in draft_files(course) if "/" in path}
     if any(NUMBERED_DIR.match(f) and NUMBERED_DIR.match(f).group(2) == slug for f in folders):
-        raise AuthoringError(_("The course already has a module '%(slug)s'.", slug=slug))
+        raise authoring_errors("module_exists", slug=slug)
     folder = f"{_next_number(sorted(folders)):02d}-{slug}"
     save_file(course, f"{folder}/module.md", MODULE_TEMPLATE.format(
         zh=_yaml_text(titles["zh"]), en=_yaml_text(titles["en"])), None, user)
@@ -241,14 +237,13 @@ def add_module(course: Course, slug: str, titles: dict[str, str], user: User) ->
 
 def add_lesson(course: Course, folder: str, slug: str, titles: dict[str, str], user: User) -> list[str]:
     if not SLUG.match(slug):
-        raise AuthoringError(_("The short name may only use a-z, 0-9 and '-'."))
+        raise authoring_errors("bad_slug")
     files = draft_files(course)
     if f"{folder}/module.md" not in files:
-        raise AuthoringError(_("There is no such module in the draft."))
+        raise authoring_errors("no_such_module")
     if any(LESSON_FILE.match(p.rpartition("/")[2]) and LESSON_FILE.match(p.rpartition("/")[2]).group(2) == slug
            for p in files):
-        raise AuthoringError(_("The course already has a lesson '%(slug)s' (short names are "
-                               "unique in a course: they keep learners' progress).", slug=slug))
+        raise authoring_errors("lesson_exists", slug=slug)
     names = [p.rpartition("/")[2] for p in files if p.startswith(folder + "/")]
     number = _next_number(names)
     paths = []
@@ -263,7 +258,7 @@ def add_lesson(course: Course, folder: str, slug: str, titles: dict[str, str], u
 def add_quiz(course: Course, folder: str, user: User) -> list[str]:
     files = draft_files(course)
     if f"{folder}/module.md" not in files:
-        raise AuthoringError(_("There is no such module in the draft."))
+        raise authoring_errors("no_such_module")
     paths = []
     for language in ("zh", "en"):
         path = f"{folder}/quiz.{language}.md"
@@ -276,7 +271,7 @@ def add_quiz(course: Course, folder: str, user: User) -> list[str]:
 def add_image(course: Course, folder: str, filename: str, image: CleanImage) -> str:
     """Store a cleaned image beside the module's lessons; returns its path in the course."""
     if f"{folder}/module.md" not in draft_files(course):
-        raise AuthoringError(_("There is no such module in the draft."))
+        raise authoring_errors("no_such_module")
     stem = re.sub(r"[^a-z0-9]+", "-", Path(filename).stem.lower()).strip("-") or "image"
     path = f"{folder}/{stem[:60]}-{image.sha256[:8]}.{image.extension}"
     store_image(image)
@@ -289,15 +284,15 @@ def add_image(course: Course, folder: str, filename: str, image: CleanImage) -> 
 def create_course(slug: str, titles: dict[str, str], user: User) -> Course:
     """A new, unpublished course whose draft holds course.md; the creator owns it."""
     if not SLUG.match(slug):
-        raise AuthoringError(_("The short name may only use a-z, 0-9 and '-'."))
+        raise authoring_errors("bad_slug")
     if db.session.scalar(select(Course.id).where(Course.slug == slug)) is not None:
-        raise AuthoringError(_("A course '%(slug)s' already exists.", slug=slug))
+        raise authoring_errors("course_exists", slug=slug)
     course = Course(slug=slug, title=titles, summary={}, hidden=True, position=999)
     db.session.add(course)
     try:
         db.session.flush()
     except IntegrityError:
-        raise AuthoringError(_("A course '%(slug)s' already exists.", slug=slug)) from None
+        raise authoring_errors("course_exists", slug=slug) from None
     db.session.add(CourseGrant(course_id=course.id, user_id=user.id, kind="owner",
                                granted_by_id=user.id))
     save_file(course, "course.md", "---\nslug: {slug}\norder: 99\ncertificate: false\n"

@@ -8,11 +8,12 @@ from flask_login import current_user
 
 from ..authz import role_required
 from ..database import read_only
+from ..domain_errors import DomainError, going_back
 from ..extensions import db
 from ..security import upload_limit
 from . import drafts, preview, publishing
 from .drafts import Conflict
-from .errors import AuthoringError
+from .errors import authoring_errors
 from .files import diff_files
 from .uploads import ImageRejected, clean_image
 from .views import AUTHORS, bp, course_to_edit, megabytes, release_lock_while
@@ -21,7 +22,7 @@ from .views import AUTHORS, bp, course_to_edit, megabytes, release_lock_while
 def _titles() -> dict[str, str]:
     titles = {lang: request.form.get(f"title_{lang}", "").strip()[:200] for lang in ("zh", "en")}
     if not titles["zh"] and not titles["en"]:
-        raise AuthoringError(_("Give it a title in at least one language."))
+        raise authoring_errors("title_required")
     return {lang: titles[lang] or titles["en" if lang == "zh" else "zh"] for lang in titles}
 
 
@@ -41,9 +42,9 @@ def create_course():
     slug = request.form.get("slug", "").strip().lower()
     try:
         course = drafts.create_course(slug, _titles(), current_user)
-    except AuthoringError as error:
+    except DomainError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(error.message, "error")
         return render_template("authoring/overview.html", statuses=drafts.overview(current_user),
                                form=request.form), 422
     db.session.commit()
@@ -69,7 +70,7 @@ def edit_file(slug, path):
         return _editor(course, path, draft.text, draft.revision)
     try:  # a file the format allows but the draft lacks (a missing translation): start it
         drafts.check_path(path)
-    except AuthoringError:
+    except DomainError:
         abort(404)
     return _editor(course, path, drafts.starting_text(path), 0)
 
@@ -77,7 +78,7 @@ def edit_file(slug, path):
 def _editor(course, path, text, revision, conflict=None, status=200, preview_result=None):
     try:
         result = preview_result or preview.preview_file(course, path, text)
-    except AuthoringError:
+    except DomainError:
         abort(404)
     return render_template("authoring/edit.html", course=course, path=path, text=text,
                            revision=revision, conflict=conflict, preview=result,
@@ -99,7 +100,7 @@ def save_file(slug, path):
         return _editor(course, path, text, revision)
     try:
         if revision is None:
-            raise AuthoringError(_("This form is missing the file's revision; reload the page."))
+            raise authoring_errors("revision_missing")
         draft = drafts.save_file(course, path, text, revision, current_user)
     except Conflict as conflict:
         db.session.rollback()
@@ -111,12 +112,12 @@ def save_file(slug, path):
                     "diff": [line for d in _conflict_diff(text, current) for line in d.lines]}, 409
         return _editor(course, path, text, current.revision if current else 0,
                        conflict=_conflict_diff(text, current), status=409)
-    except AuthoringError as error:
+    except DomainError as error:
         db.session.rollback()
         code = 413 if drafts.too_large(text) else 422
         if _wants_json():
-            return {"error": "not_saved", "message": str(error)}, code
-        flash(str(error), "error")
+            return {"error": "not_saved", "message": error.message}, code
+        flash(error.message, "error")
         return _editor(course, path, text, revision, status=code)
     db.session.commit()
     if _wants_json():
@@ -132,8 +133,8 @@ def preview_file(slug, path):
     course = course_to_edit(slug)
     try:
         result = preview.preview_file(course, path, request.form.get("text", ""))
-    except AuthoringError as error:
-        return {"error": "bad_path", "message": str(error)}, 400
+    except DomainError as error:
+        return {"error": "bad_path", "message": error.message}, 400
     html = render_template("authoring/_preview.html", preview=result)
     return {"html": html, "problems": [{"line": line, "message": message, "error": is_error}
                                        for line, message, is_error in result.problems]}
@@ -170,9 +171,9 @@ def add_quiz(slug):
 def _add(course, action, target):
     try:
         made = action()
-    except (AuthoringError, Conflict) as error:
+    except (DomainError, Conflict) as error:
         db.session.rollback()
-        flash(str(error) if isinstance(error, AuthoringError) else _("That file already exists."),
+        flash(error.message if isinstance(error, DomainError) else _("That file already exists."),
               "error")
         return redirect(url_for("authoring.course", slug=course.slug)), 303
     db.session.commit()
@@ -187,14 +188,12 @@ def delete_file(slug, path):
         flash(_("Nothing was removed: confirm with \"Yes, remove it\"."), "error")
         return redirect(url_for("authoring.edit_file", slug=slug, path=path)), 303
     try:
-        drafts.delete_file(course, path, request.form.get("revision", type=int) or 0)
+        # A refusal (course.md stays, a path outside the format) is flashed on the course page.
+        with going_back(url_for("authoring.course", slug=slug)):
+            drafts.delete_file(course, path, request.form.get("revision", type=int) or 0)
     except Conflict:
         db.session.rollback()
         flash(_("Someone changed this file since you opened it; it was not removed."), "error")
-        return redirect(url_for("authoring.course", slug=slug)), 303
-    except AuthoringError as error:
-        db.session.rollback()
-        flash(str(error), "error")
         return redirect(url_for("authoring.course", slug=slug)), 303
     db.session.commit()
     flash(_("Removed from the draft. Learners keep their progress; publish to apply."), "success")
@@ -218,9 +217,9 @@ def upload_image(slug):
         image = release_lock_while(lambda: clean_image(data))
         path = drafts.add_image(course_to_edit(slug), request.form.get("module", ""), upload.filename,
                                 image)
-    except (ImageRejected, AuthoringError) as error:
+    except (ImageRejected, DomainError) as error:
         db.session.rollback()
-        return _upload_error(str(error), 422)
+        return _upload_error(error.message if isinstance(error, DomainError) else str(error), 422)
     db.session.commit()
     name = path.rpartition("/")[2]
     snippet = f"![{_('Describe the picture')}]({name})"

@@ -1,14 +1,13 @@
 """Who may edit a course: admins, and trainers an admin gave it to (course grants)."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from ..accounts.models import User
 from ..extensions import db
 from ..learning.models import Course
 from ..quizzes import hooks as quizzes_hooks
-from .errors import AuthoringError
+from .errors import authoring_errors
 from .models import CourseGrant
 
 
@@ -39,7 +38,7 @@ def grant(course: Course, trainer: User, by: User, kind: str = "editor") -> None
     from ..database import insert_ignoring_duplicates
 
     if not trainer.has_role("trainer", "admin"):
-        raise AuthoringError(_("Only trainers can be given a course. Change their role first."))
+        raise authoring_errors("not_a_trainer")
     insert_ignoring_duplicates(CourseGrant, course_id=course.id, user_id=trainer.id, kind=kind,
                                granted_by_id=by.id)
 

@@ -6,7 +6,6 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
 from ..accounts.models import User
@@ -17,7 +16,7 @@ from ..extensions import db
 from ..learning.models import Course
 from .curriculum import CourseSource, CurriculumError, read_curriculum
 from .drafts import draft_assets, draft_files, draft_texts, pending_changes
-from .errors import AuthoringError
+from .errors import authoring_errors
 from .files import FileDiff, FileSet, write_folder
 from .models import CourseVersion, DraftAsset, DraftFile
 from .services import publish_source
@@ -57,14 +56,14 @@ def check_draft(course: Course) -> CheckResult:
 
 
 def publish(course: Course, user: User) -> CourseVersion:
-    """Check the draft and make it the new version learners see (raises AuthoringError)."""
+    """Check the draft and make it the new version learners see (raises an authoring DomainError)."""
     files = draft_texts(course)  # read once: what is checked is what is frozen
     result = check_files(course.slug, files, draft_assets(course))
     if not result.ok:
-        raise AuthoringError(_("The draft has errors. Fix them before publishing."))
+        raise authoring_errors("draft_has_errors")
     version = publish_source(result.source, files, user.id, "editor", Counter())
     if version is None:
-        raise AuthoringError(_("Nothing to publish: the draft is the same as the published version."))
+        raise authoring_errors("nothing_to_publish")
     return version
 
 

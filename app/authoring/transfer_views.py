@@ -10,12 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..authz import role_required
+from ..domain_errors import DomainError
 from ..extensions import db
 from ..learning.models import Course
 from ..security import upload_limit
 from .checking import BudgetExceeded, check_upload
 from .curriculum import CurriculumError
-from .errors import AuthoringError
+from .errors import authoring_errors
 from .files import ArchiveRejected, write_zip
 from .limits import current_limits
 from .models import StagedImport
@@ -33,8 +34,8 @@ def export(slug):
         abort(404)
     try:
         fileset = export_course(course, number)
-    except AuthoringError as error:
-        flash(str(error), "error")
+    except DomainError as error:
+        flash(error.message, "error")
         return redirect(url_for("authoring.course", slug=slug))
     name = f"{slug}-v{number}.zip" if number else f"{slug}.zip"
     return Response(write_zip(slug, fileset), mimetype="application/zip",
@@ -75,9 +76,9 @@ def upload_zip():
         db.session.rollback()
         return render_template("authoring/import.html", problems=error.errors,
                                error=_("The zip has problems; nothing was changed.")), 422
-    except AuthoringError as error:
+    except DomainError as error:
         db.session.rollback()
-        return render_template("authoring/import.html", error=str(error)), 403
+        return render_template("authoring/import.html", error=error.message), 403
     db.session.commit()
     return redirect(url_for("authoring.import_preview", token=staged.id))
 
@@ -109,13 +110,12 @@ def import_apply(token):
     staged = _staged(token)
     try:
         if request.form.get("base", type=int) != _latest_number(staged.course_slug):
-            raise AuthoringError(_("Someone published this course after you uploaded the zip. "
-                                   "Upload it again to see what it would change now."))
+            raise authoring_errors("published_since_upload")
         counter = apply_staged(staged, current_user)
         db.session.commit()
-    except (AuthoringError, IntegrityError) as error:
+    except (DomainError, IntegrityError) as error:
         db.session.rollback()
-        flash(str(error) if isinstance(error, AuthoringError) else
+        flash(error.message if isinstance(error, DomainError) else
               _("Someone else published this course a moment ago. Upload the zip again."), "error")
         return redirect(url_for("authoring.import_preview", token=token)), 303
     if not counter.get("course versions new"):

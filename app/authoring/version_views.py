@@ -7,9 +7,9 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from ..authz import role_required
+from ..domain_errors import DomainError
 from ..extensions import db
 from . import drafts, publishing
-from .errors import AuthoringError
 from .files import diff_files
 from .views import AUTHORS, bp, course_to_edit
 
@@ -29,9 +29,9 @@ def publish(slug):
     try:
         version = publishing.publish(course, current_user)
         db.session.commit()
-    except AuthoringError as error:
+    except DomainError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(error.message, "error")
         return render_template("authoring/publish.html", course=course,
                                check=publishing.check_draft(course),
                                pending=drafts.pending_changes(course)), 422

@@ -13,6 +13,7 @@ from ..i18n import current_language, pick
 from ..learning.models import Course, Module
 from ..quizzes.models import Quiz, QuizVersion
 from . import charts, measures
+from .errors import filter_errors
 from .services.dashboard import dashboard as dashboard_figures
 from .services.filters import parse_filters, tier_names, visible_courses
 from .services.funnel import funnel
@@ -23,15 +24,6 @@ from .services.periods import human_duration, iso_week
 
 bp = Blueprint("statistics", __name__, url_prefix="/admin")
 
-FILTER_ERRORS = {
-    "bad_date": _l("A date was not understood; use the date picker (YYYY-MM-DD)."),
-    "start_after_end": _l("The start date was after the end date; they have been swapped."),
-    "range_too_long": _l("Date ranges are limited to two years; the start has been moved."),
-    "unknown_course": _l("No such course; showing every course."),
-    "unknown_tier": _l("No such tier; showing every tier."),
-    "unknown_mentor": _l("No mentor with that id, phone, email or invite code."),
-    "bad_week": _l("The sign-up week was not understood; use the form YYYY-Www, e.g. 2026-W47."),
-}
 STEP_NAMES = {"started": _l("Started"), "read_all": _l("Read every lesson"),
               "passed": _l("Passed the quiz")}
 REASONS = {"too_easy": _l("almost everyone gets it right (facility above 0.9)"),
@@ -84,7 +76,7 @@ def dashboard():
         [(week[5:], n) for week, n in data["certificates_per_week"]], colour=charts.PALETTE[1])
     return render_template(
         "statistics/dashboard.html", data=data, filters=filters, args=request.args,
-        errors=[FILTER_ERRORS[e] for e in errors], tier_rows=tier_rows, tier_total=total,
+        errors=[filter_errors.message(e) for e in errors], tier_rows=tier_rows, tier_total=total,
         charts={"courses": course_chart, "tiers": tier_chart, "active": active_chart,
                 "certificates": certificate_chart},
         courses=visible_courses(), tiers=names, percent=percent, duration=duration,

@@ -60,7 +60,8 @@ def find_mentor(raw: str) -> TreeNode | None:
 
 
 def parse_filters(args) -> tuple[Filters, list[str]]:
-    """Filters from query-string values; problems come back as error keys, never a 500."""
+    """Filters from query-string values; problems come back as codes of the statistics
+    error catalog (statistics/errors.py), never a 500."""
     errors = []
     today = local_today()
 
