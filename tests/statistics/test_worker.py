@@ -13,7 +13,7 @@ from tests.engines import wait_for
 pytestmark = pytest.mark.skipif(not _redis_answers(), reason=f"Redis does not answer at {REDIS_URL}")
 
 
-def test_a_real_worker_refreshes_the_statistics(app, world, broker_app, start_worker, monkeypatch):
+def test_a_real_worker_refreshes_the_statistics(app, world, broker_app, start_worker, monkeypatch):  # noqa: F811 (the fixtures imported above)
     from app.statistics.tasks import REFRESH_TASK, refresh_statistics_task
 
     schedule = broker_app.extensions["celery"].conf.beat_schedule["statistics-refresh"]
