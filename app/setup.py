@@ -21,7 +21,7 @@ def set_up_embedded_default(app: Flask) -> None:
     from .accounts.models import User
     from .accounts.services import register_user
     from .authoring.curriculum import CurriculumError
-    from .authoring.drafts import grant
+    from .authoring.grants import grant
     from .authoring.services import import_curriculum
     from .config import courses_path_problem
     from . import transactions

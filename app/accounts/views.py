@@ -14,6 +14,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import transactions
 from ..addresses import client_address
+from ..domain_errors import DomainError
 from ..errors import render_error
 from ..extensions import limiter, login_manager
 from ..logs import remember_user
@@ -22,30 +23,12 @@ from ..signin import page_to_come_back_to
 from . import resets, signins, throttle
 from .forms import (ForgotPasswordForm, LanguageForm, LoginForm, PasswordForm, ProfileForm,
                     RegisterForm, ResetPasswordForm)
-from .services import (INVITE_CODE_ERRORS, AccountError, authenticate, change_password,
+from .services import (INVITE_CODE_ERRORS, authenticate, change_password,
                        load_session_user, normalize_code, parse_login_name, sign_up,
                        update_profile)
 
 bp = Blueprint("accounts", __name__)
 
-ERRORS = {
-    "bad_login": _l("Enter a mobile phone number (e.g. 138 0013 8000) or an email address."),
-    "no_name": _l("Please enter your name."),
-    "too_short": _l("The password needs at least 8 characters."),
-    "too_long": _l("The password can have at most 128 characters."),
-    "too_common": _l("This password is too common and easy to guess. Please choose another."),
-    "personal": _l("The password must not contain your phone number, email or name."),
-    "taken": _l("This phone number or email is already registered. Please log in instead."),
-    "wrong_password": _l("The current password is not right."),
-    "code_required": _l("You need an invite code from your mentor to sign up."),
-    "unknown_code": _l("We don't know this invite code. Please check it with your mentor."),
-    "inactive_code": _l("This invite code is no longer active. Please ask your mentor or another mentor for a new one."),
-    "self_invite": _l("You cannot invite yourself."),
-    "reset_invalid": _l("This link to set a new password has expired or was already used. Ask for a new one."),
-    "reset_unavailable": _l("This account cannot get a reset link (it is deactivated or anonymised)."),
-    "reset_staff_account": _l("Only an admin can make a reset link for a trainer's or an admin's account."),
-    "reset_use_email": _l("This person logs in with an email address: “Forgot password” on the login page mails her a link. Only an admin can make one to hand over."),
-}
 LOGIN_FAILED = _l("Wrong phone number/email or password.")
 DEVICE_NAMES = {"iphone": _l("iPhone"), "ipad": _l("iPad"), "android": _l("Android phone"),
                 "harmony": _l("HarmonyOS phone"), "windows": _l("Windows computer"),
@@ -185,12 +168,12 @@ def register():
             user = sign_up(form.login.data, form.display_name.data, form.password.data,
                            form.language.data, form.invite_code.data,
                            current_app.config["INVITE_REQUIRED"])
-        except AccountError as error:
+        except DomainError as error:
             transactions.rollback()
             field = form.password if error.code in {"too_short", "too_long", "too_common", "personal"} \
                 else form.display_name if error.code == "no_name" \
                 else form.invite_code if error.code in INVITE_CODE_ERRORS else form.login
-            field.errors = [*field.errors, ERRORS[error.code]]
+            field.errors = [*field.errors, error.message]
             status = 400
         else:
             sign_in(user)
@@ -255,11 +238,11 @@ def reset_password(key: str):
     elif form.validate_on_submit():
         try:
             resets.complete_reset(key, form.new_password.data)
-        except AccountError as error:
+        except DomainError as error:
             if error.code == "reset_invalid":
                 status = 410
             else:
-                form.new_password.errors = [ERRORS[error.code]]
+                form.new_password.errors = [error.message]
                 status = 400
         else:
             sign_out()
@@ -289,8 +272,8 @@ def account():
                 update_profile(current_user, profile.display_name.data, profile.language.data)
                 flash(_l("Saved."), "success")
                 return redirect(url_for("accounts.account"))
-            except AccountError as error:
-                profile.display_name.errors = [ERRORS[error.code]]
+            except DomainError as error:
+                profile.display_name.errors = [error.message]
         status = 400
     else:
         if password.validate_on_submit():
@@ -301,10 +284,10 @@ def account():
                 login_user(current_user._get_current_object())  # this session stays valid
                 flash(_l("Your password was changed. Other devices are signed out."), "success")
                 return redirect(url_for("accounts.account"))
-            except AccountError as error:
+            except DomainError as error:
                 target = password.current_password if error.code == "wrong_password" \
                     else password.new_password
-                target.errors = [ERRORS[error.code]]
+                target.errors = [error.message]
         status = 400
         if request.method == "POST":
             profile.display_name.data = current_user.display_name

@@ -15,6 +15,7 @@ from ..notifications.services import notify
 from ..outbox import services as outbox
 from ..quizzes import hooks as quizzes_hooks
 from . import status
+from .errors import certificate_errors
 from .models import Certificate
 from .signals import certificate_changed
 
@@ -23,12 +24,6 @@ from .signals import certificate_changed
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
 CODE_LENGTH = 28
 ISSUE_TASK = "certificates.issue"  # the Celery task (tasks.py) that runs issue_certificate
-
-
-class CertificateError(Exception):
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 def new_code() -> str:
@@ -114,9 +109,9 @@ def certificates_of(user_id: int) -> list[Certificate]:
 def revoke(certificate: Certificate, reason: str, admin: User | None) -> None:
     reason = (reason or "").strip()
     if not reason:
-        raise CertificateError("reason_required")
+        raise certificate_errors("reason_required")
     if certificate.revoked_at is not None:
-        raise CertificateError("already_revoked")
+        raise certificate_errors("already_revoked")
     certificate.revoked_at = utcnow()
     certificate.revoked_reason = reason[:1000]
     certificate.revoked_by_id = admin.id if admin else None
@@ -134,7 +129,7 @@ def reissue(certificate: Certificate) -> Certificate:
     latest = db.session.scalar(select(func.max(Certificate.generation)).where(
         Certificate.user_id == certificate.user_id, Certificate.course_id == certificate.course_id))
     if certificate.revoked_at is None or certificate.generation != latest:
-        raise CertificateError("not_revoked")
+        raise certificate_errors("not_revoked")
     user = db.session.get(User, certificate.user_id)
     course = db.session.get(Course, certificate.course_id)
     fresh = Certificate(code=new_code(), user_id=user.id, course_id=course.id,

@@ -14,12 +14,9 @@ from ..clock import utcnow
 from ..database import insert_ignoring_duplicates
 from ..extensions import db
 from . import gating, hooks
+from .errors import learning_errors
 from .models import ChecklistTick, Course, Enrolment, Lesson, LessonProgress, LessonText, Module
 from .signals import course_completed
-
-
-class LockedError(Exception):
-    """The lesson's module is not open yet (an earlier quiz is not passed)."""
 
 
 @dataclass
@@ -201,7 +198,7 @@ def completed(user: User, course_id: int) -> bool:
 def mark_read(user: User, lesson: Lesson, outline: Outline) -> bool:
     """Record that the learner read a lesson; True the first time. Safe to repeat or race."""
     if not outline.module_of(lesson).unlocked:
-        raise LockedError()
+        raise learning_errors("locked")
     now = utcnow()
     first = insert_ignoring_duplicates(LessonProgress, user_id=user.id, lesson_id=lesson.id,
                                        read_at=now)
@@ -273,11 +270,11 @@ def set_tick(user: User, course: Course, lesson: Lesson, item_id: str, done: boo
              outline: Outline) -> bool:
     """Tick (or untick) one checklist item; the state asked for, so repeats change nothing.
 
-    Raises LockedError when the lesson's module is not open, UnknownChecklistItem when the
+    Raises learning_errors("locked") when the lesson's module is not open, UnknownChecklistItem when the
     lesson has no such item. Returns whether the item is ticked now.
     """
     if not outline.module_of(lesson).unlocked:
-        raise LockedError()
+        raise learning_errors("locked")
     if item_id not in checklist_ids(lesson):
         raise UnknownChecklistItem(item_id)
     if done:

@@ -3,6 +3,7 @@ from flask import (Blueprint, Response, abort, get_template_attribute, redirect,
                    render_template, request, url_for)
 from flask_login import current_user, login_required
 
+from ..domain_errors import DomainError
 from ..i18n import current_language
 from . import hooks, services
 
@@ -86,7 +87,9 @@ def tick(slug: str, lesson_slug: str, item_id: str):
     done = request.form.get("done", "1") != "0"
     try:
         services.set_tick(current_user, course, lesson, item_id, done, outline)
-    except services.LockedError:
+    except DomainError as error:
+        if (error.room, error.code) != ("learning", "locked"):
+            raise
         return _locked(course, outline, outline.module_of(lesson))
     except services.UnknownChecklistItem:
         abort(404)
@@ -104,7 +107,9 @@ def mark_read(slug: str, lesson_slug: str):
     done_before = outline.complete
     try:
         services.mark_read(current_user, lesson, outline)
-    except services.LockedError:
+    except DomainError as error:
+        if (error.room, error.code) != ("learning", "locked"):
+            raise
         return _locked(course, outline, outline.module_of(lesson))
     outline = services.course_outline(course, current_user, current_language())
     if outline.complete and not done_before:

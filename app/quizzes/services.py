@@ -15,23 +15,17 @@ from sqlalchemy.exc import IntegrityError
 from ..accounts.models import User
 from ..clock import utcnow
 from ..database import upsert
+from ..domain_errors import DomainError
 from ..extensions import db
 from ..learning import hooks as learning_hooks
 from ..learning.models import Module
 from . import hooks, ids
+from .errors import quiz_errors
 from .grading import ResponseError, clean_response, cooldown_after, draw_layout, grade
 from .models import Attempt, AttemptAnswer, AttemptGrant, Quiz, QuizVersion
 
 # Answers that arrive this long after the time limit still count (network, slow phones).
 GRACE = timedelta(seconds=30)
-
-
-class QuizError(Exception):
-    """Something the learner cannot do now; `code` names it for a message in their language."""
-
-    def __init__(self, code: str, when: datetime | None = None):
-        super().__init__(code)
-        self.code, self.when = code, when
 
 
 @dataclass
@@ -122,19 +116,19 @@ def _locked_attempt(user: User, attempt_id: int) -> Attempt:
     attempt = db.session.execute(
         select(Attempt).where(Attempt.id == attempt_id).with_for_update()).scalar_one_or_none()
     if attempt is None or attempt.user_id != user.id:
-        raise QuizError("not_found")  # someone else's attempt looks like no attempt
+        raise quiz_errors("not_found")  # someone else's attempt looks like no attempt
     return attempt
 
 
 def own_attempt(user: User, attempt_id: int) -> Attempt:
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None or attempt.user_id != user.id:
-        raise QuizError("not_found")
+        raise quiz_errors("not_found")
     return attempt
 
 
 def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attempt:
-    """Resume the open attempt, or open a new one if the learner may (QuizError if not)."""
+    """Resume the open attempt, or open a new one if the learner may (a quizzes DomainError if not)."""
     now = now or utcnow()
     status = quiz_status(user, quiz, now)
     if status.open_attempt is not None:
@@ -143,11 +137,11 @@ def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attemp
         submit_attempt(user, status.open_attempt.id, {}, now)
         status = quiz_status(user, quiz, now)
     if status.passed:
-        raise QuizError("already_passed")
+        raise quiz_errors("already_passed")
     if status.attempts_left == 0:
-        raise QuizError("no_attempts_left")
+        raise quiz_errors("no_attempts_left")
     if status.next_start_at is not None:
-        raise QuizError("cooldown", status.next_start_at)
+        raise quiz_errors("cooldown", detail=status.next_start_at)
     version = quiz.current_version
     layout = draw_layout(version.content, layout_rng())
     limit = version.settings["time_limit_minutes"]
@@ -193,12 +187,12 @@ def _expired(attempt: Attempt, now: datetime) -> bool:
 def _write_answer(attempt: Attempt, question_id: str, raw, now: datetime) -> bool:
     """Save one answer; returns True when it arrived too late to be marked."""
     if question_id not in attempt.layout["questions"]:
-        raise QuizError("unknown_question")
+        raise quiz_errors("unknown_question")
     question = attempt.version.question(question_id)
     try:
         response = clean_response(question, author_ids(attempt, question, raw))
     except ResponseError as error:
-        raise QuizError(error.code) from None
+        raise quiz_errors(error.code) from None
     late = _expired(attempt, now)
     keys = {"attempt_id": attempt.id, "question_id": question_id}
     if late:  # kept for the record, never replaces an answer given in time
@@ -215,10 +209,10 @@ def save_answer(user: User, attempt_id: int, question_id: str, raw,
     attempt = _locked_attempt(user, attempt_id)
     if attempt.state != "open":
         db.session.rollback()
-        raise QuizError("closed")
+        raise quiz_errors("closed")
     try:
         late = _write_answer(attempt, question_id, raw, now)
-    except QuizError:
+    except DomainError:
         db.session.rollback()
         raise
     db.session.commit()
@@ -240,7 +234,7 @@ def submit_attempt(user: User, attempt_id: int, raw_answers: dict,
     try:
         for question_id, raw in raw_answers.items():
             _write_answer(attempt, question_id, raw, now)
-    except QuizError:
+    except DomainError:
         db.session.rollback()  # a bad field refuses the whole submission, nothing recorded
         raise
     db.session.flush()
@@ -354,14 +348,14 @@ def grant_attempt(actor: User, learner: User, quiz: Quiz, reason: str,
                   now: datetime | None = None) -> AttemptGrant:
     """Give a learner who used every attempt one more, recorded with who, when and why."""
     if not may_grant(actor, learner, quiz):
-        raise QuizError("not_found")
+        raise quiz_errors("not_found")
     if grants_used_up(actor, learner, quiz):
-        raise QuizError("mentor_grant_limit")
+        raise quiz_errors("mentor_grant_limit")
     status = quiz_status(learner, quiz, now)
     if status.passed:
-        raise QuizError("already_passed")
+        raise quiz_errors("already_passed")
     if status.attempts_left != 0:
-        raise QuizError("has_attempts")  # also quizzes without a limit: nothing to give
+        raise quiz_errors("has_attempts")  # also quizzes without a limit: nothing to give
     grant = AttemptGrant(quiz_id=quiz.id, user_id=learner.id, granted_by_id=actor.id,
                          after_attempts=len(status.attempts), reason=reason.strip(),
                          granted_at=now or utcnow())
@@ -369,7 +363,7 @@ def grant_attempt(actor: User, learner: User, quiz: Quiz, reason: str,
         with db.session.begin_nested():
             db.session.add(grant)
     except IntegrityError:  # someone gave it a moment ago: one attempt, not two
-        raise QuizError("already_granted") from None
+        raise quiz_errors("already_granted") from None
     return grant
 
 

@@ -9,37 +9,20 @@ from flask_login import current_user, login_required
 
 from ..accounts.models import User
 from ..clock import utcnow
+from ..domain_errors import DomainError
 from ..extensions import db
 from ..i18n import current_language
 from ..learning import services as learning
 from . import services
-from .services import QuizError
+from .errors import quiz_errors
 
 bp = Blueprint("quizzes", __name__)
 
-MESSAGES = {
-    "not_found": _l("We could not find that quiz attempt."),
-    "locked": _l("This quiz opens when you have read every lesson of the module."),
-    "already_passed": _l("You have already passed this quiz."),
-    "no_attempts_left": _l("You have used all your attempts for this quiz. Your mentor or a trainer can help you review."),
-    "cooldown": _l("You can try again at %(time)s. Use the time to review the lessons."),
-    "closed": _l("This attempt has already been submitted; your answers are saved in its result."),
-    "unknown_question": _l("That question is not part of this attempt."),
-    "unknown_option": _l("That answer is not one of the options. Please reload the page."),
-    "too_long": _l("That answer is too long (at most 500 characters)."),
-    "bad_answer": _l("That answer could not be read. Please try again."),
-    "has_attempts": _l("This learner still has attempts left (or the quiz has no limit): there is nothing to give yet."),
-    "already_granted": _l("Someone has just given this learner another attempt."),
-    "mentor_grant_limit": _l("You have already given this learner two more attempts at this quiz. A trainer of the course can give more."),
-    "reason_required": _l("Please give the reason (kept in the audit record)."),
-    "reason_too_long": _l("The reason can have at most 500 characters."),
-}
 
-
-def _message(error: QuizError) -> str:
-    if error.code == "cooldown" and error.when:
-        return str(MESSAGES["cooldown"]) % {"time": format_datetime(error.when, "short")}
-    return str(MESSAGES.get(error.code, MESSAGES["bad_answer"]))
+def _message(error: DomainError) -> str:
+    if error.code == "cooldown" and error.detail:  # the time, in the reader's time zone
+        return quiz_errors.message("cooldown", time=format_datetime(error.detail, "short"))
+    return error.message
 
 
 def _module_quiz(slug: str, module_slug: str):
@@ -67,24 +50,24 @@ def overview(slug: str, module_slug: str):
 def start(slug: str, module_slug: str):
     course, outline, entry, quiz = _module_quiz(slug, module_slug)
     if not entry.quiz_unlocked:
-        return _refuse(QuizError("locked"), course, entry, quiz)
+        return _refuse(quiz_errors("locked"), course, entry, quiz)
     try:
         attempt = services.start_attempt(current_user, quiz)
-    except QuizError as error:
+    except DomainError as error:
         return _refuse(error, course, entry, quiz)
     return redirect(url_for("quizzes.attempt", attempt_id=attempt.id), 303)
 
 
-def _refuse(error: QuizError, course, entry, quiz):
+def _refuse(error: DomainError, course, entry, quiz):
     status = services.quiz_status(current_user, quiz)
     return render_template("quizzes/overview.html", course=course, entry=entry, status=status,
-                           now=utcnow(), error=_message(error)), 409 if error.code != "locked" else 403
+                           now=utcnow(), error=_message(error)), error.status
 
 
 def _attempt_context(attempt_id: int):
     try:
         attempt = services.own_attempt(current_user, attempt_id)
-    except QuizError:
+    except DomainError:
         abort(404)
     module = services.module_of_quiz(attempt.quiz_id)
     return attempt, module, module.course
@@ -136,12 +119,11 @@ def save_answer(attempt_id: int):
         attempt = services.own_attempt(current_user, attempt_id)
         question = attempt.version.question(question_id)
         if question is None:
-            raise QuizError("unknown_question")
+            raise quiz_errors("unknown_question")
         late = services.save_answer(current_user, attempt_id, question_id,
                                     _raw_value(question, f"q-{question_id}"))
-    except QuizError as error:
-        code = 404 if error.code == "not_found" else 409 if error.code == "closed" else 400
-        return jsonify(saved=False, error=error.code, message=_message(error)), code
+    except DomainError as error:
+        return jsonify(saved=False, error=error.code, message=_message(error)), error.status
     message = _l("Saved after the time limit: it is kept but will not be marked.") if late else _l("Saved")
     return jsonify(saved=True, late=late, message=str(message))
 
@@ -157,10 +139,10 @@ def submit(attempt_id: int):
                 continue
             question = attempt.version.question(field[2:])
             if question is None or field[2:] not in attempt.layout["questions"]:
-                raise QuizError("unknown_question")
+                raise quiz_errors("unknown_question")
             raw[field[2:]] = _raw_value(question, field)
         graded = services.submit_attempt(current_user, attempt_id, raw)
-    except QuizError as error:
+    except DomainError as error:
         if error.code == "not_found":
             abort(404)
         return render_template("errors/error.html", code=400, title=_l("Bad request"),
@@ -240,14 +222,13 @@ def grant_attempt(user_id: int, quiz_id: int):
     error = ("reason_required" if not reason else "reason_too_long" if len(reason) > 500 else None)
     try:
         if error:
-            raise QuizError(error)
+            raise quiz_errors(error)
         services.grant_attempt(current_user, learner, quiz, reason)
-    except QuizError as failure:
+    except DomainError as failure:
         if failure.code == "not_found":
             abort(404)
-        code = 400 if failure.code.startswith("reason") else 409
         return render_template("quizzes/learner.html", learner=learner, rows=_grantable(learner),
-                               now=utcnow(), error=_message(failure), reason=reason), code
+                               now=utcnow(), error=_message(failure), reason=reason), failure.status
     flash(_l("%(name)s can take the quiz again. The grant is recorded.", name=learner.display_name),
           "success")
     return redirect(url_for("quizzes.learner_quizzes", user_id=learner.id), 303)

@@ -17,6 +17,7 @@ from app.transactions import unit_of_work
 from app import mail
 from app.accounts import signins
 from app.accounts.models import AccountAudit, PasswordReset, User
+from app.domain_errors import DomainError
 from app.extensions import db
 from tests.conftest import PASSWORD, Auth, client_at, csrf_token
 
@@ -130,7 +131,7 @@ def test_single_use_is_enforced_by_the_database(app, inbox, make_user):
         original = resets.usable_reset
         try:
             resets.usable_reset = lambda _key: reset  # the stale read a racing request had
-            with pytest.raises(resets.AccountError):
+            with pytest.raises(DomainError):
                 resets.complete_reset(key, NEW_PASSWORD)
         finally:
             resets.usable_reset = original

@@ -135,13 +135,13 @@ def test_an_account_made_on_the_command_line_has_its_place_in_the_tree(app, runn
 def test_a_sign_up_whose_placing_fails_leaves_no_account(app, client, make_user):
     """The placing runs inside the registration's transaction: when it refuses, nothing of the
     sign-up is committed, so nobody is ever left without a place in the tree."""
-    from app.accounts.services import AccountError
+    from app.accounts.errors import account_errors
     from app.accounts.signals import user_registered
 
     code = mentor_code(app, client, make_user)
 
     def refuse(_app, **_event):
-        raise AccountError("self_invite")
+        raise account_errors("self_invite")
 
     newcomer = app.test_client()
     with user_registered.connected_to(refuse):

@@ -30,7 +30,7 @@ ONE_QUIZ = {
 
 
 def base_monday(app) -> datetime:
-    from app.statistics.services import local_today, week_start
+    from app.statistics.services.periods import local_today, week_start
 
     with unit_of_work(app):
         return datetime.combine(week_start(local_today()) - timedelta(weeks=3), time())
