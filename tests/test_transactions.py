@@ -9,7 +9,6 @@ from celery import shared_task
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from app.transactions import unit_of_work
 from app import transactions
 from app.extensions import db
 from app.notifications.models import Notification
