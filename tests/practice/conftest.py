@@ -17,6 +17,13 @@ BEST = ["Thanks for telling me. May I see the offer?",
         "Theirs has 36 pods, ours 52: per pod ours is cheaper."]
 
 
+def delta_content() -> dict:
+    """The delta scenario as stored (for tests that place it in another course)."""
+    from app.authoring.curriculum import read_curriculum
+
+    return read_curriculum(DELTA)[0].modules[0].scenarios[0]["content"]
+
+
 @pytest.fixture
 def delta_dir(tmp_path) -> Path:
     target = tmp_path / "courses" / "delta"
