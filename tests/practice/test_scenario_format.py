@@ -246,3 +246,22 @@ def test_the_shipped_scenarios():
     required = {(c, m, s["slug"]) for c, m, s in shipped if s["required"]}
     assert required == {("customer-service", "objections", "cheaper-elsewhere"),
                         ("customer-service", "objections", "is-it-genuine")}
+
+
+def test_the_documented_example_is_a_valid_scenario_and_scores_as_documented(course):
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "course-format.md").read_text()
+    section = docs[docs.index("## Role-play scenarios"):]
+    example = section[section.index("```markdown\n") + 12:section.index("\n```\n")] + "\n"
+    from tests.authoring.test_transfer import png
+
+    (course / "01-first" / "other-app.png").write_bytes(png())
+    assert problems(course, example) == []
+    content = next(s for s in read_curriculum(course)[0].modules[0].scenarios
+                   if s["slug"] == "t")["content"]
+    result = rules.score(content, [{"node": "start", "option": 0},
+                                   {"node": "same-size", "option": 0}])
+    assert result["dimensions"]["empathy"] == {"earned": 2, "max": 3, "percent": 67}
+    assert result["dimensions"]["honesty"] == {"earned": 4, "max": 4, "percent": 100}
+    assert (result["percent"], result["passed"]) == (86, True)
