@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint,
-                        func, text)
+                        func, select, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -24,13 +24,12 @@ class Scenario(db.Model):
     required: Mapped[bool] = mapped_column(default=False)
     hidden: Mapped[bool] = mapped_column(default=False)
 
-    # The current version is the highest number (no pointer back: no cycle between tables).
-    versions: Mapped[list[ScenarioVersion]] = relationship(
-        order_by="ScenarioVersion.number.desc()", viewonly=True)
-
     @property
     def current_version(self) -> ScenarioVersion | None:
-        return self.versions[0] if self.versions else None
+        """The highest-numbered version (no pointer back: no cycle between the tables)."""
+        return db.session.scalars(select(ScenarioVersion).where(
+            ScenarioVersion.scenario_id == self.id)
+            .order_by(ScenarioVersion.number.desc()).limit(1)).first()
 
 
 class ScenarioVersion(db.Model):

@@ -51,11 +51,13 @@ def scenario_facts(user_id: int | None, module_ids: list[int]) -> dict[int, list
         Scenario.module_id.in_(module_ids), Scenario.hidden.is_(False)).order_by(Scenario.slug)))
     latest: dict[int, dict] = {}
     if scenarios:
-        for scenario_id, content in db.session.execute(
-                select(ScenarioVersion.scenario_id, ScenarioVersion.content)
-                .where(ScenarioVersion.scenario_id.in_([s.id for s in scenarios]))
-                .order_by(ScenarioVersion.number)):
-            latest[scenario_id] = content
+        newest = (select(ScenarioVersion.scenario_id, func.max(ScenarioVersion.number).label("n"))
+                  .where(ScenarioVersion.scenario_id.in_([s.id for s in scenarios]))
+                  .group_by(ScenarioVersion.scenario_id).subquery())
+        latest = dict(db.session.execute(
+            select(ScenarioVersion.scenario_id, ScenarioVersion.content).join(
+                newest, (newest.c.scenario_id == ScenarioVersion.scenario_id)
+                & (newest.c.n == ScenarioVersion.number))).all())
     rows = [s for s in scenarios if s.id in latest]
     best: dict[int, tuple[bool, int | None]] = {}
     if user_id is not None and rows:
@@ -107,7 +109,6 @@ def import_scenarios(module_id: int, sources: list[dict], counter: Counter) -> N
         db.session.add(ScenarioVersion(scenario_id=item.id, number=(current.number + 1)
                                        if current else 1, content=content, content_hash=digest))
         db.session.flush()
-        db.session.expire(item, ["versions"])
         counter["scenario versions new"] += 1
     for slug, item in existing.items():
         if slug not in seen and not item.hidden:
