@@ -97,3 +97,12 @@ def test_two_learners_play_apart(player, client, app, make_user, auth):
     assert "Start the conversation" not in other.page(play_id)
     with app.app_context():
         assert db.session.get(ScenarioPlay, play_id).number == 1
+
+
+def test_the_locked_page_names_the_required_scenario(player, client):
+    token = csrf_token(client, "/courses/delta")
+    client.post("/courses/delta/read/read", data={"csrf_token": token})
+    page = client.get("/courses/delta/next")
+    assert page.status_code == 403
+    text = page.get_data(as_text=True)
+    assert SCENARIO in text and "required to complete the module (pass mark 60%)" in text
