@@ -20,6 +20,7 @@ MESSAGES = {
                 "tap): nothing more was recorded. Here is where the conversation is now."),
     "finished": _l("This conversation has already ended: nothing more was recorded. Try "
                    "again to choose other replies."),
+    "course_done": _l("You passed the role-play, and with it you have finished the course."),
     "locked": _l("This role-play opens with its module: finish the module before it first."),
 }
 ENDINGS = {"good": _l("A good ending"), "mixed": _l("A mixed ending"), "bad": _l("A bad ending")}
@@ -120,7 +121,9 @@ def choose(play_id: int):
     db.session.commit()
     if not choice.recorded:
         flash(str(MESSAGES[choice.code]), "error")
-    elif choice.play.passed:
-        learning.record_completion_if_done(current_user, course.id)
+    elif choice.play.passed and learning.record_completion_if_done(current_user, course.id):
+        # This play finished the course: her certificate and the way forward.
+        flash(str(MESSAGES["course_done"]), "success")
+        return redirect(url_for("certificates.course", slug=course.slug), 303)
     return redirect(url_for("practice.play", play_id=play.id,
                             _anchor="ending" if choice.play.state == "finished" else "now"), 303)

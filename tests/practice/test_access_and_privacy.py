@@ -64,6 +64,25 @@ def test_gating_on_the_required_scenario(player, client):
     assert "optional practice" in client.get("/courses/delta").get_data(as_text=True)
 
 
+def test_passing_the_last_requirement_finishes_the_course(player, client, app, delta_dir):
+    from app.authoring.services import import_curriculum
+
+    course_md = delta_dir / "course.md"
+    course_md.write_text(course_md.read_text().replace("order: 9", "order: 9\ngating: open"))
+    with app.app_context():
+        import_curriculum(delta_dir)
+    for lesson in ("read", "next"):
+        client.post(f"/courses/delta/{lesson}/read",
+                    data={"csrf_token": csrf_token(client, "/courses/delta")})
+    play_id = player.start()
+    player.choose(play_id, BEST[0])
+    response = player.choose(play_id, BEST[1], follow=False)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/certificates/course/delta")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "you have finished the course" in page
+
+
 def test_export_and_anonymise(player, client, app, make_user):
     player.play(BAD)
     player.play(BEST)
