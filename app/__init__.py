@@ -106,6 +106,7 @@ def _connect_rooms() -> None:
     from .authoring import grants  # noqa: F401  (quizzes: who may edit a course)
     from .certificates import services  # noqa: F401  (quizzes: who holds a certificate)
     from .quizzes import services as quizzes  # noqa: F401  (learning: quiz facts)
+    from .practice import services as practice  # noqa: F401  (learning: scenario facts)
     from .referrals import receivers  # noqa: F401  (accounts: a newcomer's place, admin search)
     from .referrals import next_step, tiers  # noqa: F401  (certificates, learning)
     from .referrals import services as referrals  # noqa: F401  (quizzes: her mentor)
@@ -130,9 +131,10 @@ def _register_blueprints(app: Flask) -> None:
     from .referrals.tier_views import bp as tiers_bp
     from .referrals.views import bp as referrals_bp
     from .quizzes.views import bp as quizzes_bp
+    from .practice.views import bp as practice_bp
     from .statistics.views import bp as statistics_bp
 
-    for blueprint in (accounts_bp, learning_bp, quizzes_bp, certificates_bp, notifications_bp,
+    for blueprint in (accounts_bp, learning_bp, quizzes_bp, practice_bp, certificates_bp, notifications_bp,
                       ops_bp, referrals_bp, tiers_bp, mentoring_bp, tree_admin_bp, api_bp,
                       webhooks_admin_bp, users_admin_bp, ledger_bp, statistics_bp,
                       authoring_bp, media_bp):

@@ -2,6 +2,7 @@
 from .accounts.models import AccountAudit, User  # noqa: F401
 from .learning.models import Course, Enrolment, Lesson, LessonProgress, LessonText, Module  # noqa: F401
 from .quizzes.models import Attempt, AttemptAnswer, Quiz, QuizVersion  # noqa: F401
+from .practice.models import Scenario, ScenarioPlay, ScenarioVersion  # noqa: F401
 from .certificates.models import Certificate  # noqa: F401
 from .notifications.models import Notification  # noqa: F401
 from .outbox.models import OutboxMessage  # noqa: F401
@@ -14,6 +15,7 @@ from .authoring.models import (CourseGrant, CourseVersion, DraftAsset, DraftFile
 from .accounts import privacy as accounts_privacy  # noqa: F401,E402
 from .learning import privacy as learning_privacy  # noqa: F401,E402
 from .quizzes import privacy as quizzes_privacy  # noqa: F401,E402
+from .practice import privacy as practice_privacy  # noqa: F401,E402
 from .certificates import privacy as certificates_privacy  # noqa: F401,E402
 from .notifications import privacy as notifications_privacy  # noqa: F401,E402
 from .referrals import privacy as referrals_privacy  # noqa: F401,E402

@@ -39,6 +39,10 @@ ACCESS = {
     ("learning.mark_read", "POST"): "user",
     ("learning.tick", "POST"): "user",  # a checklist item of a lesson she can see
     ("quizzes.overview", "GET"): "user",
+    ("practice.overview", "GET"): "user",
+    ("practice.start", "POST"): "user",
+    ("practice.play", "GET"): "owner",
+    ("practice.choose", "POST"): "owner",
     ("quizzes.start", "POST"): "user",
     ("quizzes.attempt", "GET"): "owner",
     ("quizzes.result", "GET"): "owner",
@@ -195,6 +199,21 @@ def world(app, client, imported, make_user):
         image = store_image(clean_image(png()))
         db.session.commit()
 
+        # A role-play in gamma's first module, and the learner's play of it.
+        from collections import Counter
+
+        from app.learning.models import Module
+        from app.practice import services as practice
+        from tests.practice.conftest import delta_content
+
+        start_id = db.session.scalar(select(Module.id).where(Module.course_id == gamma.id,
+                                                             Module.slug == "start"))
+        practice.import_scenarios(start_id, [{"slug": "price", "content": delta_content(),
+                                              "required": False}], Counter())
+        play = practice.start_play(users["learner@example.com"],
+                                   practice.find_scenario(start_id, "price"))
+        db.session.commit()
+
         with app.test_request_context():
             digest = asset_url("css/app.css").split("/")[2]
         values = {"slug": "gamma", "lesson_slug": "intro", "module_slug": "start",
@@ -208,6 +227,7 @@ def world(app, client, imported, make_user):
                   "user_id": users["learner@example.com"].id, "external_id": "x",
                   "delivery_id": "00000000-0000-0000-0000-000000000000", "course_id": gamma.id,
                   "path": "01-start/quiz.zh.md", "number": 1, "token": staged.id,
+                  "scenario_slug": "price", "play_id": play.id,
                   "name": f"{image}.png", "key": "not-a-reset-link",
                   "session_id": db.session.scalar(select(SignInSession.id).where(
                       SignInSession.user_id == users["learner@example.com"].id)

@@ -15,6 +15,7 @@ from ..config import LANGUAGES
 from ..content import ContentError, Rendered, render_markdown, split_front_matter
 from ..content.reasons import N_, Reason
 from ..content.render import content_id
+from ..practice import parser as scenarios
 from ..quizzes.parser import merge_languages, parse_quiz_file, problems_of
 from . import item_writing
 from .limits import CourseLimits, current_limits, size_words
@@ -24,8 +25,9 @@ SLUG = re.compile(r"^(?=.{1,80}$)[a-z0-9]+(?:-[a-z0-9]+)*$")  # at most 80: the 
 NUMBERED_DIR = re.compile(r"^(\d+)-(.+)$")
 LESSON_FILE = re.compile(r"^(\d+)-(.+)\.([a-z]{2})\.md$")
 QUIZ_FILE = re.compile(r"^quiz\.([a-z]{2})\.md$")
+ROLEPLAY_FILE = re.compile(r"^roleplay-(.+)\.([a-z]{2})\.md$")
 COURSE_KEYS = {"slug", "order", "certificate", "gating", "title", "summary"}
-MODULE_KEYS = {"title", "summary"}
+MODULE_KEYS = {"title", "summary", "requires"}
 LESSON_KEYS = {"title", "minutes"}
 GATINGS = ("sequential", "open")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
@@ -72,6 +74,8 @@ class ModuleSource:
     path: str
     lessons: list[LessonSource] = field(default_factory=list)
     quiz: dict | None = None  # merged quiz content (quizzes.parser), key included
+    # Role-play scenarios: {"slug", "content" (practice.parser), "required"} in slug order.
+    scenarios: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -400,9 +404,22 @@ class _Reader:
         self.untranslated(path, fm, module.title, "title")
         lessons: dict[str, LessonSource] = {}
         quiz_files: dict[str, Path] = {}
+        roleplay_files: dict[str, dict[str, Path]] = {}
         for child in sorted(folder.iterdir()):
             if child.name == "module.md" or child.suffix != ".md":
                 continue  # images and other assets live beside the lessons
+            roleplay = ROLEPLAY_FILE.match(child.name)
+            if roleplay:
+                slug, language = roleplay.groups()
+                if not SLUG.match(slug):
+                    self.fail(child, 1, N_("role-play files are named roleplay-slug.LANG.md "
+                                           "(e.g. roleplay-cheaper-elsewhere.zh.md)"))
+                elif language not in LANGUAGES:
+                    self.fail(child, 1, N_("unknown language '%(language)s' (use zh or en)"),
+                              language=language)
+                else:
+                    roleplay_files.setdefault(slug, {})[language] = child
+                continue
             quiz = QUIZ_FILE.match(child.name)
             if quiz:
                 if quiz.group(1) not in LANGUAGES:
@@ -456,7 +473,62 @@ class _Reader:
                 self.warn(next(iter(quiz_files.values())), 1,
                           N_("the quiz has no %(language)s version yet (add %(file)s)"),
                           language=missing[0], file=f"quiz.{missing[0]}.md")
+        self.scenarios(module, roleplay_files, index)
+        self.requirements(path, fm, module, set(roleplay_files))
         return module
+
+    def scenarios(self, module: ModuleSource, files: dict[str, dict[str, Path]],
+                  index: CourseIndex) -> None:
+        """Each role-play scenario of the module, every language checked and merged."""
+        for slug, by_language in sorted(files.items()):
+            parsed, count = {}, len(self.errors)
+            for language, path in by_language.items():
+                text = self.read_text(path)
+                if text is not None:
+                    parsed[language] = scenarios.parse_scenario_file(text, self.name(path),
+                                                                     self.errors)
+            if len(self.errors) > count or len(parsed) != len(by_language):
+                continue
+            paths = {self.name(path): path for path in by_language.values()}
+
+            def render(markdown: str, line: int, name: str) -> str:
+                path = paths[name]
+                rendered = render_markdown(markdown, self.resolver(
+                    path, path.parent.parent, markdown, index, line))
+                for at, problem in rendered.problems:
+                    self.fail(path, line + at - 1, problem)
+                return rendered.html
+
+            content = scenarios.merge_languages(parsed, self.errors, render)
+            if content is None:
+                continue
+            missing = [language for language in LANGUAGES if language not in by_language]
+            if missing:
+                self.warn(next(iter(by_language.values())), 1,
+                          N_("the role-play has no %(language)s version yet (add %(file)s)"),
+                          language=missing[0], file=f"roleplay-{slug}.{missing[0]}.md")
+            module.scenarios.append({"slug": slug, "content": content, "required": False})
+
+    def requirements(self, path: Path, fm, module: ModuleSource, files: set[str]) -> None:
+        """`requires: [roleplay-slug]`: the module is done when she passed a play of each."""
+        requires = fm.data.get("requires")
+        if requires is None:
+            return
+        line = fm.line_of("requires")
+        if isinstance(requires, str):
+            requires = [requires]
+        if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
+            self.fail(path, line, N_("'requires' lists role-plays of this module, e.g. "
+                                     "requires: [roleplay-cheaper-elsewhere]"))
+            return
+        known = {f"roleplay-{entry['slug']}": entry for entry in module.scenarios}
+        for name in requires:
+            entry = known.get(name)
+            if entry is not None:
+                entry["required"] = True
+            elif not name.startswith("roleplay-") or name[len("roleplay-"):] not in files:
+                self.fail(path, line, N_("requires %(name)s: this module has no file "
+                                         "%(name)s.LANG.md"), name=name)
 
     def review_lessons(self, folder: Path, module: ModuleSource, seen_lessons: dict) -> None:
         """A question's `lesson=` must name a lesson of the course read so far (or this module):

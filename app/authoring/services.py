@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from ..database import insert_ignoring_duplicates
 from ..extensions import db
 from ..learning.models import Course, Lesson, LessonText, Module
+from ..practice.services import import_scenarios
 from ..quizzes.services import import_quiz
 from .curriculum import CourseSource, read_curriculum
 from .files import files_digest, read_folder
@@ -42,7 +43,7 @@ def _import_course(source: CourseSource, counter: Counter) -> Course:
     db.session.flush()
 
     modules = {m.slug: m for m in db.session.scalars(select(Module).where(Module.course_id == course.id))}
-    lessons = {l.slug: l for l in db.session.scalars(select(Lesson).where(Lesson.course_id == course.id))}
+    lessons = {row.slug: row for row in db.session.scalars(select(Lesson).where(Lesson.course_id == course.id))}
     seen_modules, seen_lessons = set(), set()
     for module_source in source.modules:
         module = modules.get(module_source.slug)
@@ -55,6 +56,7 @@ def _import_course(source: CourseSource, counter: Counter) -> Course:
         db.session.flush()
         seen_modules.add(module.slug)
         import_quiz(module.id, module_source.quiz, counter)
+        import_scenarios(module.id, module_source.scenarios, counter)
         for lesson_source in module_source.lessons:
             lesson = lessons.get(lesson_source.slug)
             if lesson is None:
@@ -73,6 +75,7 @@ def _import_course(source: CourseSource, counter: Counter) -> Course:
         if slug not in seen_modules and not module.hidden:
             module.hidden = True
             import_quiz(module.id, None, counter)
+            import_scenarios(module.id, [], counter)
             counter["modules hidden"] += 1
     for slug, lesson in lessons.items():
         if slug not in seen_lessons and not lesson.hidden:

@@ -10,14 +10,16 @@ class ModuleFacts:
     all_read: bool
     has_quiz: bool
     quiz_passed: bool
+    requirements_met: bool = True  # every required role-play passed (module.md `requires`)
 
     @property
     def done(self) -> bool:
-        return self.all_read and (self.quiz_passed or not self.has_quiz)
+        return self.all_read and (self.quiz_passed or not self.has_quiz) and self.requirements_met
 
 
 def unlocked_modules(modules: list[ModuleFacts], gating: str) -> dict[int, bool]:
-    """Sequential: a module opens when every earlier module is done (its quiz passed)."""
+    """Sequential: a module opens when every earlier module is done (its quiz and required
+    role-plays passed)."""
     result, open_so_far = {}, True
     for facts in modules:
         result[facts.module_id] = open_so_far or gating == "open"

@@ -35,10 +35,12 @@ class ModuleEntry:
     quiz_passed: bool = False
     unlocked: bool = True
     quiz_unlocked: bool = False
+    scenarios: list = field(default_factory=list)  # role-plays (practice answers the hook)
 
     @property
     def facts(self) -> gating.ModuleFacts:
-        return gating.ModuleFacts(self.module.id, self.all_read, self.has_quiz, self.quiz_passed)
+        return gating.ModuleFacts(self.module.id, self.all_read, self.has_quiz, self.quiz_passed,
+                                  all(s.passed for s in self.scenarios if s.required))
 
     @property
     def read_count(self) -> int:
@@ -141,10 +143,13 @@ def course_outline(course: Course, user: User | None, language: str) -> Outline:
 
 def _apply_gating(outline: Outline, user: User | None) -> None:
     # Quizzes build on learning and answer this.
-    passed = hooks.quiz_facts(user.id if user else None, [m.module.id for m in outline.modules])
+    module_ids = [m.module.id for m in outline.modules]
+    passed = hooks.quiz_facts(user.id if user else None, module_ids)
+    scenarios = hooks.scenario_facts(user.id if user else None, module_ids)  # practice answers
     for entry in outline.modules:
         entry.has_quiz = entry.module.id in passed
         entry.quiz_passed = passed.get(entry.module.id, False)
+        entry.scenarios = scenarios.get(entry.module.id, [])
     unlocked = gating.unlocked_modules([m.facts for m in outline.modules], outline.course.gating)
     for entry in outline.modules:
         entry.unlocked = unlocked[entry.module.id]
@@ -213,7 +218,8 @@ def mark_read(user: User, lesson: Lesson, outline: Outline) -> bool:
 
 
 def record_completion_if_done(user: User, course_id: int) -> bool:
-    """Record the course as completed when every lesson is read and every quiz passed.
+    """Record the course as completed when every lesson is read and every quiz (and required
+    role-play) passed.
 
     True exactly once per learner and course (compare-and-set on completed_at), and only
     then is `course_completed` sent — inside the transaction, so what its receivers write

@@ -222,6 +222,26 @@ def _learner_quiz_pages(page, base: str, audit, adapter, done, language) -> None
     _visit_audited(page, audit, adapter, done, "learner", language)
 
 
+def _learner_roleplay_pages(page, base: str, audit, adapter, done, language) -> None:
+    """Start the first module's role-play (the chat with its reply buttons), choose a reply
+    (its feedback), and play on to an ending (the rubric profile)."""
+    page.goto(base + "/courses/rules-and-integrity")
+    page.get_by_role("link", name=re.compile("^(角色扮演|Role-play)[:：]")).first.click()
+    page.wait_for_load_state()
+    _visit_audited(page, audit, adapter, done, "learner", language)
+    page.get_by_role("button", name=re.compile(
+        "开始对话|Start the conversation|继续对话|Continue the conversation|再试一次|Try again")).click()
+    page.wait_for_url(re.compile(r"/roleplays/\d+$"))
+    _visit_audited(page, audit, adapter, done, "learner", language)
+    for _ in range(20):
+        replies = page.locator(".replies button")
+        if not replies.count():
+            break
+        replies.first.click()
+        page.wait_for_load_state()
+    _audit_page(page, audit, "practice.play", "learner", language, 360)
+
+
 def _visit_audited(page, audit, adapter, done, role, language) -> None:
     endpoint = _endpoint(adapter, page.url)
     if endpoint and endpoint not in done:
@@ -303,6 +323,7 @@ def audit(browser, server, tmp_path_factory):
                 _switch_language(page, base, language)
                 if role == "learner":
                     _learner_quiz_pages(page, base, audit, adapter, done, language)
+                    _learner_roleplay_pages(page, base, audit, adapter, done, language)
                     start += [base + "/courses", base + "/certificates", base + "/tier",
                               base + "/invite", base + "/mentor", base + "/account",
                               base + "/notifications"]

@@ -1,0 +1,1 @@
+"""Practice with feedback: customer role-play scenarios played as a chat."""

@@ -1,0 +1,95 @@
+"""Scenario files → checked plain content: the front matter read by the content pipeline,
+the body and the graph by scenario.py (pure), every language compared with the first, and
+every customer message, feedback and summary rendered by app/content (sanitised).
+
+Problems are ContentError(path, line, reason), all of them in one run.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..content import ContentError, render_markdown, split_front_matter
+from . import scenario
+
+# (markdown, line of its first line in the file, file path) -> sanitised HTML
+Render = Callable[[str, int, str], str]
+
+
+@dataclass
+class ParsedScenario:
+    path: str
+    settings: scenario.Settings
+    nodes: list[scenario.Node]
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, 1)
+
+
+def parse_scenario_file(text: str, path: str,
+                        errors: list[ContentError]) -> ParsedScenario | None:
+    """One language's file; its problems are added to `errors`."""
+    try:
+        fm = split_front_matter(text, path, scenario.FRONT_MATTER_KEYS,
+                                scenario.FRONT_MATTER_KEYS, errors)
+    except ContentError as error:
+        errors.append(error)
+        return None
+    settings, problems = scenario.check_settings(fm.data, fm.line_of)
+    nodes, shape = scenario.parse_body(fm.body, fm.body_line)
+    problems += shape + scenario.check_graph(nodes, settings.dimensions)
+    errors += [ContentError(path, line, reason) for line, reason in problems]
+    return ParsedScenario(path, settings, nodes, fm.key_lines)
+
+
+def default_render(markdown: str, _line: int, _path: str) -> str:
+    return render_markdown(markdown).html
+
+
+def merge_languages(parsed: dict[str, ParsedScenario], errors: list[ContentError],
+                    render: Render = default_render) -> dict | None:
+    """One content structure for every language; None when the languages disagree."""
+    order = sorted(parsed, key=lambda language: (language != "zh", language))
+    first = parsed[order[0]]
+    count = len(errors)
+    for language in order[1:]:
+        other = parsed[language]
+        errors += [ContentError(other.path, line, reason) for line, reason in
+                   scenario.compare_languages((first.settings, first.nodes),
+                                              (other.settings, other.nodes), first.path,
+                                              other.line_of)]
+    if len(errors) > count:
+        return None
+    nodes = []
+    for index, node in enumerate(first.nodes):
+        per = {language: parsed[language].nodes[index] for language in order}
+        entry = {
+            "id": node.id, "ending": node.ending,
+            "label": {language: n.label for language, n in per.items()},
+            "bubbles": {language: [
+                {"stage": p.stage, "html": render(p.text, p.line, parsed[language].path)}
+                for p in n.paragraphs] for language, n in per.items()},
+            "options": [],
+        }
+        for number, option in enumerate(node.options):
+            entry["options"].append({
+                "next": option.next, "points": dict(option.points),
+                "text": {language: n.options[number].text for language, n in per.items()},
+                "feedback": {language: render(n.options[number].feedback or "",
+                                              n.options[number].feedback_line or n.line,
+                                              parsed[language].path)
+                             for language, n in per.items()},
+            })
+        nodes.append(entry)
+    return {
+        "title": {language: parsed[language].settings.title for language in order},
+        "customer": {language: parsed[language].settings.customer for language in order},
+        "dimensions": [{"id": dimension,
+                        "label": {language: parsed[language].settings.dimensions.get(dimension, "")
+                                  for language in order}}
+                       for dimension in first.settings.dimensions],
+        "pass_mark": first.settings.pass_mark,
+        "start": first.nodes[0].id,
+        "nodes": nodes,
+    }

@@ -1,0 +1,243 @@
+"""Role-play plays that cannot be doubled: import, start (or resume), choose, facts.
+
+Services add and flush; the view (or command) that called them commits.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..accounts.models import User
+from ..clock import utcnow
+from ..extensions import db
+from ..learning import hooks as learning_hooks
+from ..learning.models import Course, Module
+from . import scenario as rules
+from .models import Scenario, ScenarioPlay, ScenarioVersion
+
+
+class PracticeError(Exception):
+    """Something the learner cannot do now; `code` names it for a message in her language."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ScenarioFact:
+    """What the course outline shows of a scenario (learning asks through its hook)."""
+
+    id: int
+    slug: str
+    title: dict
+    required: bool
+    pass_mark: int
+    passed: bool
+    best_percent: int | None
+
+
+@learning_hooks.scenario_facts.provide  # the course outline's gating asks it
+def scenario_facts(user_id: int | None, module_ids: list[int]) -> dict[int, list[ScenarioFact]]:
+    """For each module with visible scenarios: each one, and whether the user passed it."""
+    if not module_ids:
+        return {}
+    scenarios = list(db.session.scalars(select(Scenario).where(
+        Scenario.module_id.in_(module_ids), Scenario.hidden.is_(False)).order_by(Scenario.slug)))
+    latest: dict[int, dict] = {}
+    if scenarios:
+        newest = (select(ScenarioVersion.scenario_id, func.max(ScenarioVersion.number).label("n"))
+                  .where(ScenarioVersion.scenario_id.in_([s.id for s in scenarios]))
+                  .group_by(ScenarioVersion.scenario_id).subquery())
+        latest = dict(db.session.execute(
+            select(ScenarioVersion.scenario_id, ScenarioVersion.content).join(
+                newest, (newest.c.scenario_id == ScenarioVersion.scenario_id)
+                & (newest.c.n == ScenarioVersion.number))).all())
+    rows = [s for s in scenarios if s.id in latest]
+    best: dict[int, tuple[bool, int | None]] = {}
+    if user_id is not None and rows:
+        for scenario_id, passed, percent in db.session.execute(
+                select(ScenarioPlay.scenario_id, ScenarioPlay.passed, ScenarioPlay.percent)
+                .where(ScenarioPlay.user_id == user_id,
+                       ScenarioPlay.scenario_id.in_([row.id for row in rows]),
+                       ScenarioPlay.state == "finished")):
+            was_passed, was_best = best.get(scenario_id, (False, None))
+            best[scenario_id] = (was_passed or bool(passed),
+                                 max(p for p in (was_best, percent) if p is not None)
+                                 if (was_best, percent) != (None, None) else None)
+    facts: dict[int, list[ScenarioFact]] = {}
+    for row in rows:
+        passed, percent = best.get(row.id, (False, None))
+        facts.setdefault(row.module_id, []).append(ScenarioFact(
+            id=row.id, slug=row.slug, title=latest[row.id]["title"], required=row.required,
+            pass_mark=latest[row.id]["pass_mark"], passed=passed, best_percent=percent))
+    return facts
+
+
+def import_scenarios(module_id: int, sources: list[dict], counter: Counter) -> None:
+    """Make each source a current scenario version of the module (a new version only when
+    it changed); scenarios gone from the files are hidden, their plays kept."""
+    existing = {s.slug: s for s in db.session.scalars(
+        select(Scenario).where(Scenario.module_id == module_id))}
+    seen = set()
+    for source in sources:
+        seen.add(source["slug"])
+        content = source["content"]
+        digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False)
+                                .encode()).hexdigest()
+        item = existing.get(source["slug"])
+        if item is None:
+            item = Scenario(module_id=module_id, slug=source["slug"])
+            db.session.add(item)
+            db.session.flush()
+            counter["scenarios new"] += 1
+        elif item.hidden or item.required != source["required"]:
+            counter["scenarios changed"] += 1
+        item.hidden = False
+        item.required = source["required"]
+        current = db.session.execute(
+            select(ScenarioVersion.number, ScenarioVersion.content_hash)
+            .where(ScenarioVersion.scenario_id == item.id)
+            .order_by(ScenarioVersion.number.desc()).limit(1)).first()
+        if current is not None and current.content_hash == digest:
+            continue
+        db.session.add(ScenarioVersion(scenario_id=item.id, number=(current.number + 1)
+                                       if current else 1, content=content, content_hash=digest))
+        db.session.flush()
+        counter["scenario versions new"] += 1
+    for slug, item in existing.items():
+        if slug not in seen and not item.hidden:
+            item.hidden = True
+            counter["scenarios hidden"] += 1
+
+
+def find_scenario(module_id: int, slug: str) -> Scenario | None:
+    scenario = db.session.execute(select(Scenario).where(
+        Scenario.module_id == module_id, Scenario.slug == slug,
+        Scenario.hidden.is_(False))).scalar_one_or_none()
+    return scenario if scenario is not None and scenario.current_version else None
+
+
+def place_of(scenario: Scenario) -> tuple[Course, Module]:
+    return db.session.execute(select(Course, Module).join(Module, Module.course_id == Course.id)
+                              .where(Module.id == scenario.module_id)).one()
+
+
+def plays_of(user: User, scenario: Scenario) -> list[ScenarioPlay]:
+    return list(db.session.scalars(select(ScenarioPlay).where(
+        ScenarioPlay.user_id == user.id, ScenarioPlay.scenario_id == scenario.id)
+        .order_by(ScenarioPlay.number)))
+
+
+def own_play(user: User, play_id: int) -> ScenarioPlay:
+    play = db.session.get(ScenarioPlay, play_id)
+    if play is None or play.user_id != user.id:
+        raise PracticeError("not_found")  # someone else's play looks like no play
+    return play
+
+
+def start_play(user: User, scenario: Scenario) -> ScenarioPlay:
+    """Her open play of the scenario, or a new one (the earlier ones are kept)."""
+    def open_one():
+        return db.session.execute(select(ScenarioPlay).where(
+            ScenarioPlay.user_id == user.id, ScenarioPlay.scenario_id == scenario.id,
+            ScenarioPlay.state == "open")).scalar_one_or_none()
+
+    play = open_one()
+    if play is not None:
+        return play
+    number = (db.session.scalar(select(func.max(ScenarioPlay.number)).where(
+        ScenarioPlay.user_id == user.id, ScenarioPlay.scenario_id == scenario.id)) or 0) + 1
+    version = scenario.current_version
+    play = ScenarioPlay(user_id=user.id, scenario_id=scenario.id, version_id=version.id,
+                        number=number, state="open", step=0, node=version.content["start"],
+                        path=[], started_at=utcnow())
+    try:
+        with db.session.begin_nested():  # a twin tap started one a moment ago: use it
+            db.session.add(play)
+    except IntegrityError:
+        play = open_one()
+        if play is None:
+            raise
+    return play
+
+
+@dataclass
+class Choice:
+    recorded: bool
+    play: ScenarioPlay
+    code: str = "recorded"  # or "stale" (that decision was already made), "finished"
+
+
+def choose(user: User, play_id: int, step: int, option: int) -> Choice:
+    """Record option `option` for the decision at `step`, once.
+
+    Compare-and-set on the play's step: a repeated or stale post (the back button, a double
+    tap) finds the step moved on and records nothing; the caller says what happened.
+    """
+    play = db.session.execute(select(ScenarioPlay).where(ScenarioPlay.id == play_id)
+                              .with_for_update()).scalar_one_or_none()
+    if play is None or play.user_id != user.id:
+        raise PracticeError("not_found")
+    if play.state != "open":
+        return Choice(False, play, "finished")
+    if step != play.step:
+        return Choice(False, play, "stale")
+    content = play.version.content
+    node = rules.node_of(content, play.node)
+    if not 0 <= option < len(node["options"]):
+        raise PracticeError("unknown_option")
+    target = node["options"][option]["next"]
+    path = list(play.path) + [{"node": play.node, "option": option}]
+    values = {"step": step + 1, "node": target, "path": path}
+    ending = rules.node_of(content, target)["ending"]
+    if ending:
+        scores = rules.score(content, path)
+        values.update(state="finished", ending=ending, scores=scores, percent=scores["percent"],
+                      passed=scores["passed"], finished_at=utcnow())
+    changed = db.session.execute(
+        update(ScenarioPlay).where(ScenarioPlay.id == play.id, ScenarioPlay.step == step,
+                                   ScenarioPlay.state == "open")
+        .values(**values).execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(play)
+    if changed != 1:
+        return Choice(False, play, "stale")
+    return Choice(True, play)
+
+
+@dataclass
+class Entry:
+    """One line of the chat as shown: hers (`customer`), a stage direction, or her reply."""
+
+    kind: str  # "customer", "stage", "reply"
+    html: str = ""
+    text: str = ""
+    feedback: str = ""
+    points: dict | None = None
+
+
+def transcript(play: ScenarioPlay, pick) -> tuple[list[Entry], dict, dict]:
+    """The chat so far (each decision met, her reply and its feedback), the node she is at
+    now and the content; `pick` chooses the reader's language from a {language: x} map."""
+    content = play.version.content
+    entries: list[Entry] = []
+
+    def bubbles(node):
+        for bubble in pick(node["bubbles"]) or []:
+            entries.append(Entry("stage" if bubble["stage"] else "customer", html=bubble["html"]))
+
+    for step in play.path:
+        node = rules.node_of(content, step["node"])
+        bubbles(node)
+        option = node["options"][step["option"]]
+        entries.append(Entry("reply", text=pick(option["text"]), feedback=pick(option["feedback"]),
+                             points=option["points"]))
+    current = rules.node_of(content, play.node)
+    if not current["ending"]:
+        bubbles(current)
+    return entries, current, content
