@@ -18,15 +18,8 @@ from ..extensions import db
 from ..learning import hooks as learning_hooks
 from ..learning.models import Course, Module
 from . import scenario as rules
+from .errors import practice_errors
 from .models import Scenario, ScenarioPlay, ScenarioVersion
-
-
-class PracticeError(Exception):
-    """Something the learner cannot do now; `code` names it for a message in her language."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -137,7 +130,7 @@ def plays_of(user: User, scenario: Scenario) -> list[ScenarioPlay]:
 def own_play(user: User, play_id: int) -> ScenarioPlay:
     play = db.session.get(ScenarioPlay, play_id)
     if play is None or play.user_id != user.id:
-        raise PracticeError("not_found")  # someone else's play looks like no play
+        raise practice_errors("not_found")  # someone else's play looks like no play
     return play
 
 
@@ -183,7 +176,7 @@ def choose(user: User, play_id: int, step: int, option: int) -> Choice:
     play = db.session.execute(select(ScenarioPlay).where(ScenarioPlay.id == play_id)
                               .with_for_update()).scalar_one_or_none()
     if play is None or play.user_id != user.id:
-        raise PracticeError("not_found")
+        raise practice_errors("not_found")
     if play.state != "open":
         return Choice(False, play, "finished")
     if step != play.step:
@@ -191,7 +184,7 @@ def choose(user: User, play_id: int, step: int, option: int) -> Choice:
     content = play.version.content
     node = rules.node_of(content, play.node)
     if not 0 <= option < len(node["options"]):
-        raise PracticeError("unknown_option")
+        raise practice_errors("unknown_option")
     target = node["options"][option]["next"]
     path = list(play.path) + [{"node": play.node, "option": option}]
     values = {"step": step + 1, "node": target, "path": path}

@@ -6,22 +6,21 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..i18n import current_language, pick
 from ..learning import hooks as learning_hooks
 from ..learning import services as learning
 from . import services
-from .services import PracticeError
+from ..domain_errors import DomainError
+from .errors import practice_errors
 
 bp = Blueprint("practice", __name__)
 
-MESSAGES = {
+NOTICES = {  # what happened to a choice that was not an error
     "stale": _l("That reply was already chosen for this step (the back button or a second "
                 "tap): nothing more was recorded. Here is where the conversation is now."),
     "finished": _l("This conversation has already ended: nothing more was recorded. Try "
                    "again to choose other replies."),
     "course_done": _l("You passed the role-play, and with it you have finished the course."),
-    "locked": _l("This role-play opens with its module: finish the module before it first."),
 }
 ENDINGS = {"good": _l("A good ending"), "mixed": _l("A mixed ending"), "bad": _l("A bad ending")}
 
@@ -49,7 +48,7 @@ def _scenario(course_slug: str, module_slug: str, scenario_slug: str):
 def _own_play(play_id: int):
     try:
         play = services.own_play(current_user, play_id)
-    except PracticeError:
+    except DomainError:
         abort(404)
     course, module = services.place_of(play.scenario)
     if play.scenario.hidden:
@@ -61,7 +60,7 @@ def _own_play(play_id: int):
 def _locked(course, entry, scenario):
     return render_template("practice/overview.html", course=course, entry=entry,
                            scenario=scenario, content=scenario.current_version.content,
-                           plays=[], open_play=None, error=MESSAGES["locked"]), 403
+                           plays=[], open_play=None, error=practice_errors("locked").message), 403
 
 
 @bp.route("/courses/<slug>/<module_slug>/roleplay/<scenario_slug>")
@@ -85,7 +84,6 @@ def start(slug: str, module_slug: str, scenario_slug: str):
     if not entry.unlocked:
         return _locked(course, entry, scenario)
     play = services.start_play(current_user, scenario)
-    db.session.commit()
     return redirect(url_for("practice.play", play_id=play.id), 303)
 
 
@@ -114,16 +112,12 @@ def choose(play_id: int):
         step, option = int(request.form["step"]), int(request.form["option"])
     except (KeyError, ValueError):
         abort(400)
-    try:
-        choice = services.choose(current_user, play.id, step, option)
-    except PracticeError as error:
-        abort(404 if error.code == "not_found" else 400)
-    db.session.commit()
+    choice = services.choose(current_user, play.id, step, option)  # errors: app/errors.py
     if not choice.recorded:
-        flash(str(MESSAGES[choice.code]), "error")
+        flash(str(NOTICES[choice.code]), "error")
     elif choice.play.passed and learning.record_completion_if_done(current_user, course.id):
         # This play finished the course: her certificate and the way forward.
-        flash(str(MESSAGES["course_done"]), "success")
+        flash(str(NOTICES["course_done"]), "success")
         return redirect(url_for("certificates.course", slug=course.slug), 303)
     return redirect(url_for("practice.play", play_id=play.id,
                             _anchor="ending" if choice.play.state == "finished" else "now"), 303)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from app.transactions import unit_of_work
 from tests.conftest import csrf_token
 
 DELTA = Path(__file__).parent / "fixtures" / "delta"
@@ -35,7 +36,7 @@ def delta_dir(tmp_path) -> Path:
 def delta(app, delta_dir):
     from app.authoring.services import import_curriculum
 
-    with app.app_context():
+    with unit_of_work(app):
         import_curriculum(delta_dir)
     return delta_dir
 

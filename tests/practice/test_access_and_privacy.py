@@ -1,6 +1,7 @@
 """Who may play: a signed-in learner who can open the module; someone else's play is a 404.
 Gating on an optional scenario (none) and on a required one; the personal-data export and
 anonymisation of plays."""
+from app.transactions import unit_of_work
 from app.accounts import privacy as account_privacy
 from app.accounts.models import User
 from app.extensions import db
@@ -27,7 +28,7 @@ def test_another_learners_play_is_a_404(player, client, app, make_user, auth):
     response = client.post(f"/roleplays/{play_id}/choose",
                            data={"csrf_token": token, "step": "0", "option": "0"})
     assert response.status_code == 404
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.get(ScenarioPlay, play_id).step == 0  # nothing recorded for her
 
 
@@ -44,7 +45,7 @@ def test_a_scenario_of_a_locked_module_cannot_be_played(player, client, app):
     assert "finish the module before it first" in page.get_data(as_text=True)
     token = csrf_token(client, SCENARIO)
     assert client.post(LOCKED_SCENARIO + "/start", data={"csrf_token": token}).status_code == 403
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.query(ScenarioPlay).count() == 0
 
 
@@ -69,7 +70,7 @@ def test_passing_the_last_requirement_finishes_the_course(player, client, app, d
 
     course_md = delta_dir / "course.md"
     course_md.write_text(course_md.read_text().replace("order: 9", "order: 9\ngating: open"))
-    with app.app_context():
+    with unit_of_work(app):
         import_curriculum(delta_dir)
     for lesson in ("read", "next"):
         client.post(f"/courses/delta/{lesson}/read",
@@ -87,7 +88,7 @@ def test_export_and_anonymise(player, client, app, make_user):
     player.play(BAD)
     player.play(BEST)
     admin_id = make_user("admin@example.com", role="admin")
-    with app.app_context():
+    with unit_of_work(app):
         user = db.session.query(User).filter_by(email="player@example.com").one()
         data = account_privacy.personal_data(user)
         plays = data["scenario_plays"]
@@ -114,7 +115,7 @@ def test_two_learners_play_apart(player, client, app, make_user, auth):
     other = Player(client)
     play_id = other.start()
     assert "Start the conversation" not in other.page(play_id)
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.get(ScenarioPlay, play_id).number == 1
 
 

@@ -5,6 +5,7 @@ import threading
 
 from sqlalchemy import select
 
+from app.transactions import unit_of_work
 from app.accounts.models import User
 from app.extensions import db
 from app.practice import services
@@ -12,7 +13,7 @@ from app.practice.models import Scenario, ScenarioPlay
 
 
 def _learner_and_scenario(app):
-    with app.app_context():
+    with unit_of_work(app):
         user_id = db.session.scalar(select(User.id).where(User.email == "player@example.com"))
         scenario_id = db.session.scalar(select(Scenario.id).where(Scenario.slug == "price"))
         return user_id, scenario_id
@@ -24,7 +25,7 @@ def _race(app, work, count=2):
     def run(index):
         try:
             barrier.wait()
-            with app.app_context():
+            with unit_of_work(app):
                 results.append(work(index))
                 db.session.commit()
         except Exception as error:  # reported below
@@ -49,7 +50,7 @@ def test_two_choices_at_once_record_one(player, app):
 
     codes = _race(app, choose)
     assert sorted(codes) == ["recorded", "stale"]
-    with app.app_context():
+    with unit_of_work(app):
         play = db.session.get(ScenarioPlay, play_id)
         assert play.step == 1 and len(play.path) == 1
 
@@ -63,5 +64,5 @@ def test_two_starts_at_once_open_one_play(player, app):
 
     ids = _race(app, start)
     assert ids[0] == ids[1]
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.query(ScenarioPlay).filter_by(state="open").count() == 1

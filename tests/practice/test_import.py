@@ -2,6 +2,7 @@
 hidden (plays kept) when the file goes, required as module.md says."""
 from sqlalchemy import select
 
+from app.transactions import unit_of_work
 from app.authoring.services import import_curriculum
 from app.extensions import db
 from app.practice.models import Scenario, ScenarioPlay, ScenarioVersion
@@ -14,7 +15,7 @@ def test_a_changed_file_is_a_new_version_and_an_open_play_keeps_its_own(player, 
     player.choose(play_id, BEST[0])
     path = delta_dir / "01-first" / "roleplay-price.en.md"
     path.write_text(path.read_text().replace("So is it the same thing?", "Same thing, then?"))
-    with app.app_context():
+    with unit_of_work(app):
         counts = import_curriculum(delta_dir)
         assert counts["scenario versions new"] == 1 and counts["scenarios new"] == 0
         assert import_curriculum(delta_dir)["scenario versions new"] == 0  # unchanged: none
@@ -26,7 +27,7 @@ def test_a_changed_file_is_a_new_version_and_an_open_play_keeps_its_own(player, 
     player.choose(play_id, BEST[1])
     second = player.start()
     assert "A good ending" in player.page(play_id)
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.get(ScenarioPlay, second).version.number == 2
 
 
@@ -37,7 +38,7 @@ def test_a_removed_file_hides_the_scenario_and_keeps_the_plays(player, app, clie
     (delta_dir / "01-first" / "module.md").write_text(
         (delta_dir / "01-first" / "module.md").read_text().replace(
             "requires: [roleplay-price]\n", ""))
-    with app.app_context():
+    with unit_of_work(app):
         assert import_curriculum(delta_dir)["scenarios hidden"] == 1
         assert db.session.scalar(select(Scenario.hidden).where(Scenario.slug == "price"))
         assert db.session.query(ScenarioPlay).count() == 1
@@ -47,10 +48,10 @@ def test_a_removed_file_hides_the_scenario_and_keeps_the_plays(player, app, clie
 
 
 def test_required_follows_module_md(app, delta, delta_dir):
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.scalars(select(Scenario.slug).where(Scenario.required)).all() == ["price"]
     module_md = delta_dir / "01-first" / "module.md"
     module_md.write_text(module_md.read_text().replace("requires: [roleplay-price]\n", ""))
-    with app.app_context():
+    with unit_of_work(app):
         assert import_curriculum(delta_dir)["scenarios changed"] == 1
         assert db.session.scalars(select(Scenario.slug).where(Scenario.required)).all() == []

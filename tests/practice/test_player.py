@@ -1,6 +1,7 @@
 """The player through the pages: badly, then well; resume; double posts; try again; gating."""
 import re
 
+from app.transactions import unit_of_work
 from app.extensions import db
 from app.practice.models import ScenarioPlay
 from tests.conftest import csrf_token
@@ -8,7 +9,7 @@ from tests.practice.conftest import BAD, BEST, MIDDLE, SCENARIO
 
 
 def _plays(app):
-    with app.app_context():
+    with unit_of_work(app):
         return [(p.number, p.state, p.step, p.percent, p.passed, p.ending)
                 for p in db.session.query(ScenarioPlay).order_by(ScenarioPlay.id)]
 
