@@ -2,6 +2,8 @@
 credential issued before still verifies and the learner's progress is all there."""
 import json
 
+import pytest
+
 from sqlalchemy import func, select
 
 from app.certificates.models import Certificate
@@ -9,6 +11,9 @@ from app.extensions import db
 from app.learning.models import LessonProgress
 from tests.certificates.conftest import certified  # noqa: F401  (fixture)
 from tests.quizzes.conftest import quiz_learner  # noqa: F401  (fixture)
+
+# Backup and restore read and replace the database file itself.
+pytestmark = pytest.mark.real_db
 
 
 def _progress(app) -> tuple[int, int]:

@@ -32,6 +32,8 @@ def _can_run_own_cluster() -> str | None:
 
 pytestmark = pytest.mark.skipif(_can_run_own_cluster() is not None,
                                 reason=_can_run_own_cluster() or "")
+# A PostgreSQL of the test's own, stopped and started.
+pytestmark = [pytestmark, pytest.mark.real_db]
 
 
 class OwnPostgres:

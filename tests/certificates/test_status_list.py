@@ -134,6 +134,7 @@ def test_a_forged_status_entry_is_refused(app, certified, runner, tmp_path):
     assert result.exit_code != 0 and "INVALID" in result.output  # the signature no longer holds
 
 
+@pytest.mark.real_db  # threads, each on its own connection
 def test_two_revocations_at_once_in_one_list_both_reach_the_list(app, quiz_learner, make_user):
     """Each revocation re-signs the list under a row lock: the second waits for the first and
     reads its bit (without the lock, the last to commit would publish only its own)."""

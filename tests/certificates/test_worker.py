@@ -16,7 +16,7 @@ from app.notifications.models import Notification
 from tests import engines
 from tests.conftest import make_app
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = engines.redis_url()  # TEST_REDIS_URL, this xdist worker's own database
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -30,6 +30,8 @@ def _redis_answers() -> bool:
 
 
 pytestmark = pytest.mark.skipif(not _redis_answers(), reason=f"Redis does not answer at {REDIS_URL}")
+# A real Celery worker process reads what the test committed.
+pytestmark = [pytestmark, pytest.mark.real_db]
 
 
 @pytest.fixture

@@ -22,6 +22,9 @@ from tests import engines
 from tests.conftest import Auth, make_app
 from tests.quizzes.conftest import RIGHT, Learner
 
+# Relay threads, brokers and other processes read what the test committed.
+pytestmark = pytest.mark.real_db
+
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_SERVER = shutil.which("redis-server")
 GAMMA_RULES = """tiers:

@@ -216,6 +216,7 @@ def test_inactive_days_are_counted_and_a_stale_page_cannot_send_the_wrong_remind
     assert reminders == ["keep_going", "start"]
 
 
+@pytest.mark.real_db  # threads, each on its own connection
 def test_two_reminders_sent_at_once_make_one(app, mentor, make_user, monkeypatch):
     """The mentee's row is locked while the day's reminders are counted: the second request
     waits for the first to commit, sees its reminder and is refused."""
