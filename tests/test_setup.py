@@ -237,7 +237,7 @@ def test_the_readme_commands_make_and_use_a_venv_and_ci_runs_the_test_one():
     for line in (serve, test, fast):
         assert "\n" not in line and line.startswith("python3 -m venv .venv && .venv/bin/pip install")
     assert serve.endswith(".venv/bin/python app.py")
-    assert fast == test + " --ignore=tests/e2e"
+    assert fast == test + ' -m "not e2e and not slow"'  # the markers of pyproject.toml
     ci = (ROOT / ".ci" / "run").read_text()
     assert f"TEST_COMMAND='{test}'" in ci and 'eval "$TEST_COMMAND' in ci
     assert re.search(r"Python 3\.11 or newer", readme[:400])
