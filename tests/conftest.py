@@ -313,16 +313,22 @@ def app(request, _bases, database_urls):
         return
     key = "curriculum" if "imported" in request.fixturenames else "empty"
     base = _bases[key]
-    config = dict(base.app.config)  # a test may change the app's settings: they are put back
+    configs = {other: dict(other.app.config) for other in _bases.values()}  # put back after
     joined = base.join(_bases.values())
     _JOINED[database_urls["empty"]] = _JOINED[base.url] = joined
+    # Tasks run eagerly in the test run in the test's app, as when every test made its own.
+    base.app.extensions["celery"].set_default()
     try:
-        yield base.app
+        if request.node.get_closest_marker("own_app"):
+            yield make_app(base.url)  # joined into the same transaction by make_app
+        else:
+            yield base.app
     finally:
         _JOINED.clear()
         joined.end()
-        base.app.config.clear()
-        base.app.config.update(config)
+        for other, config in configs.items():
+            other.app.config.clear()
+            other.app.config.update(config)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -26,7 +27,7 @@ def free_port() -> int:
         index = (int(_WORKER[2:]) if _WORKER.startswith("gw") else 0) % workers
         size = (_LAST - _FIRST + 1) // workers
         _ports.extend(range(_FIRST + index * size, _FIRST + (index + 1) * size))
-        _ports.reverse()
+        random.shuffle(_ports)  # two runs at once on one machine rarely pick the same port
     while _ports:
         port = _ports.pop()
         with socket.socket() as s:

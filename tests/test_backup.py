@@ -22,6 +22,7 @@ def _progress(app) -> tuple[int, int]:
                 db.session.scalar(select(func.count()).select_from(Certificate)))
 
 
+@pytest.mark.slow
 def test_backup_wipe_restore_and_the_old_credential_still_verifies(app, client, certified,
                                                                     tmp_path):
     from pathlib import Path

@@ -80,6 +80,7 @@ def _outage_page(response, sent: bool = False) -> str:
     return page
 
 
+@pytest.mark.slow
 def test_postgresql_stopped_gives_the_static_503_and_recovery_needs_no_restart(own_postgres):
     app = make_app(own_postgres.url, PROPAGATE_EXCEPTIONS=False)
     with app.app_context():

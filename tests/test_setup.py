@@ -71,6 +71,7 @@ def test_statistics_settings_must_be_positive_whole_numbers(bare_env, monkeypatc
     assert create_app().config[name] == 500
 
 
+@pytest.mark.slow
 def test_embedded_default_sets_itself_up_once(bare_env, monkeypatch, capsys):
     monkeypatch.setenv("SMALLB_ENV", "development")
     app = create_app()
@@ -158,6 +159,7 @@ def _said(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "alembic.runtime.migration" not in line]
 
 
+@pytest.mark.slow
 def test_a_missing_courses_folder_is_one_line_and_other_commands_keep_working(tmp_path):
     """The embedded default's first start imports COURSES_PATH; pointing it at a missing
     folder used to end every `flask` command in a traceback."""

@@ -14,6 +14,7 @@ from tests.certificates.test_verification import _admin, _credential
 from tests.conftest import csrf_token
 
 
+@pytest.mark.slow
 def test_positions_are_a_bijection_of_the_whole_list():
     key = b"k" * 32
     positions = {status.permute(key, value) for value in range(status.SIZE)}
@@ -74,6 +75,7 @@ def test_every_credential_carries_its_entry_and_the_list_is_signed_and_cached(ap
     assert app.test_client().get("/status/99999999999").status_code == 404
 
 
+@pytest.mark.slow
 def test_revoking_flips_the_bit_and_an_old_copy_then_fails(app, certified, make_user, runner, tmp_path):
     old_copy = _credential(app, certified)
     entry, before = _status_of(app, old_copy)
@@ -108,6 +110,7 @@ def test_revoking_flips_the_bit_and_an_old_copy_then_fails(app, certified, make_
     assert runner.invoke(args=["certificates", "verify", str(fresh_path)]).exit_code == 0
 
 
+@pytest.mark.slow
 def test_a_status_list_that_was_not_signed_by_us_is_not_believed(app, certified, runner, tmp_path):
     """The verifier reads the list from the database and checks the list's own signature:
     a list row someone rewrote (all bits clear, no valid proof) does not pass."""

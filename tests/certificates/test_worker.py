@@ -81,6 +81,7 @@ def _counts(app):
         return result
 
 
+@pytest.mark.slow
 def test_a_real_worker_issues_the_certificate(app, imported, make_user, broker_app, start_worker):
     user_id, course_id = _completed_learner(app, make_user)
     from app.certificates.tasks import issue_certificate_task
@@ -91,11 +92,13 @@ def test_a_real_worker_issues_the_certificate(app, imported, make_user, broker_a
     engines.wait_for(lambda: _counts(app) == (1, 1), 60, "the certificate")
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_task_still_ends_in_one_certificate(app, imported, make_user, broker_app,
                                                                 start_worker, database_url):
     _killed_mid_task(app, make_user, broker_app, start_worker, database_url, "3", 90)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
                     reason="the redelivery delay is the broker's, whatever the database: "
                            "measured once, in the SQLite run (it takes over a minute)")

@@ -44,6 +44,7 @@ def _export_peak(client) -> tuple[int, int]:
     return lines - 1, peak
 
 
+@pytest.mark.slow
 def test_export_memory_stays_flat_as_rows_grow(admin_client, world):
     learner = world.person("长跑学员")
     _add_attempts(world, learner, 1, N)

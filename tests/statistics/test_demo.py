@@ -1,4 +1,5 @@
 """`flask demo generate`: refuses real data, creates a consistent world item analysis can read."""
+import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -26,6 +27,7 @@ def test_needs_a_curriculum(app, runner):
     assert result.exit_code != 0 and "courses import" in result.output
 
 
+@pytest.mark.slow
 def test_generates_a_consistent_world(app, runner):
     from app.authoring.services import import_curriculum
     from app.config import PROJECT_ROOT
