@@ -4,6 +4,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 
+# `flask demo generate` ends with VACUUM ANALYZE on PostgreSQL, outside any transaction.
+pytestmark = pytest.mark.real_db
+
 
 def test_refuses_a_database_with_real_learners(app, imported, runner, make_user):
     make_user("real@example.com")
