@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -12,10 +13,43 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw3" under pytest -n
+# Each xdist worker picks its loopback ports from a block of its own (TEST_PORTS, default
+# 41000-41999, split evenly), so parallel workers never race for the same port.
+_FIRST, _LAST = (int(n) for n in os.environ.get("TEST_PORTS", "41000-41999").split("-"))
+_ports: list[int] = []
+
+
 def free_port() -> int:
+    """A free loopback port from this worker's block (the system's choice when it is used up)."""
+    if not _ports:
+        workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+        index = (int(_WORKER[2:]) if _WORKER.startswith("gw") else 0) % workers
+        size = (_LAST - _FIRST + 1) // workers
+        _ports.extend(range(_FIRST + index * size, _FIRST + (index + 1) * size))
+        random.shuffle(_ports)  # two runs at once on one machine rarely pick the same port
+    while _ports:
+        port = _ports.pop()
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def redis_url() -> str:
+    """TEST_REDIS_URL (default database 15), one database further per xdist worker: gw1 of
+    redis://host/11 gets redis://host/12, so workers never flush each other's queues."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    index = int(_WORKER[2:]) if _WORKER.startswith("gw") else 0
+    if not index:
+        return url
+    base, _, number = url.rpartition("/")
+    return f"{base}/{int(number or 0) + index}" if number.isdigit() else f"{url.rstrip('/')}/{index}"
 
 
 def start_worker(name: str, log, **env) -> subprocess.Popen:

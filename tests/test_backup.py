@@ -2,6 +2,8 @@
 credential issued before still verifies and the learner's progress is all there."""
 import json
 
+import pytest
+
 from sqlalchemy import func, select
 
 from app.transactions import unit_of_work
@@ -11,6 +13,9 @@ from app.learning.models import LessonProgress
 from tests.certificates.conftest import certified  # noqa: F401  (fixture)
 from tests.quizzes.conftest import quiz_learner  # noqa: F401  (fixture)
 
+# Backup and restore read and replace the database file itself.
+pytestmark = pytest.mark.real_db
+
 
 def _progress(app) -> tuple[int, int]:
     with unit_of_work(app):
@@ -18,6 +23,7 @@ def _progress(app) -> tuple[int, int]:
                 db.session.scalar(select(func.count()).select_from(Certificate)))
 
 
+@pytest.mark.slow
 def test_backup_wipe_restore_and_the_old_credential_still_verifies(app, client, certified,
                                                                     tmp_path):
     from pathlib import Path

@@ -88,6 +88,7 @@ def test_keyed_counts_in_multiple_choice_vary_within_each_course(course):
         assert len(set(counts)) > 1, f"{course.name}: every multiple-choice item keys {counts[0]}"
 
 
+@pytest.mark.slow
 def test_the_shipped_curriculum_has_no_warnings_under_strict_checking():
     result = CliRunner().invoke(check_command, ["--strict", str(COURSES)])
     problems = [line for line in result.output.splitlines() if ": warning: " in line
@@ -98,6 +99,7 @@ def test_the_shipped_curriculum_has_no_warnings_under_strict_checking():
 FENCE = re.compile(r"^ {0,3}```(template|checklist)\s*$", re.MULTILINE)
 
 
+@pytest.mark.slow
 def test_every_template_and_checklist_of_every_lesson_renders(curriculum):
     blocks = Counter()
     for course in curriculum:

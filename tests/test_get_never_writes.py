@@ -11,6 +11,7 @@ from app.referrals.models import TreeNode
 from tests.conftest import Auth
 
 
+@pytest.mark.own_app  # it adds routes
 def test_the_guard_fails_a_get_that_writes(app):
     @app.route("/_writes_on_get")
     def writes():

@@ -4,6 +4,7 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+import pytest
 
 from tests.conftest import csrf_token
 
@@ -15,6 +16,7 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_ge
 METHODS = [("app/**.py", "python"), ("app/templates/**.html", "jinja2")]
 
 
+@pytest.mark.slow
 def test_every_ui_string_has_a_chinese_translation_and_the_mo_is_compiled():
     source_ids = {message for _file, _line, message, _comments, _context in
                   extract_from_dir(ROOT, METHODS, keywords=KEYWORDS)}

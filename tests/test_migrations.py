@@ -12,6 +12,9 @@ from app.transactions import unit_of_work
 from app.extensions import db
 from tests.conftest import TEST_DATABASE_URL, make_app
 
+# Migrations run on a database of their own, through their own connections.
+pytestmark = pytest.mark.real_db
+
 
 @pytest.fixture
 def empty_database_url(tmp_path, database_url):

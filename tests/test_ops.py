@@ -3,6 +3,8 @@ import json
 import logging
 import re
 
+import pytest
+
 from app.transactions import unit_of_work
 from tests.conftest import make_app
 
@@ -13,6 +15,7 @@ def test_healthz_reports_the_database(client):
     assert response.get_json()["checks"]["database"] == "ok"
 
 
+@pytest.mark.slow
 def test_healthz_reports_a_broker_that_is_down_but_stays_ready(database_url, _schema):
     """Requests still work without the broker (the outbox keeps side effects): readiness
     says "degraded" and stays 200, so the load balancer keeps sending traffic."""
@@ -74,6 +77,7 @@ def _capture(formatter):
     return stream, handler
 
 
+@pytest.mark.own_app  # it adds a route
 def test_a_learners_failing_request_carries_one_id_from_page_to_log(app, client, make_user, auth):
     """The error page shows the id, the response says it, and the app's JSON line about the
     failure names it with her user id: what the README tells operators to search for."""
@@ -142,6 +146,7 @@ def test_a_request_killed_by_the_worker_timeout_leaves_a_line_with_its_id(caplog
     assert "POST /quiz/7/submit ended without an answer" in record.getMessage()
 
 
+@pytest.mark.slow
 def test_gunicorn_logs_iso_times_request_ids_and_users(tmp_path):
     """The production settings file, in a real gunicorn: the access line of a signed-in
     learner's request has an ISO time, the id the response carried and her user id; the

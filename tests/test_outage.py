@@ -33,6 +33,8 @@ def _can_run_own_cluster() -> str | None:
 
 pytestmark = pytest.mark.skipif(_can_run_own_cluster() is not None,
                                 reason=_can_run_own_cluster() or "")
+# A PostgreSQL of the test's own, stopped and started.
+pytestmark = [pytestmark, pytest.mark.real_db]
 
 
 class OwnPostgres:
@@ -79,6 +81,7 @@ def _outage_page(response, sent: bool = False) -> str:
     return page
 
 
+@pytest.mark.slow
 def test_postgresql_stopped_gives_the_static_503_and_recovery_needs_no_restart(own_postgres):
     app = make_app(own_postgres.url, PROPAGATE_EXCEPTIONS=False)
     with unit_of_work(app):

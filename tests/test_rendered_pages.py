@@ -209,6 +209,7 @@ def report(problems: list[str]) -> str:
         f"{problem}  [{where}; {count}x]" for problem, (where, count) in firsts.items())
 
 
+@pytest.mark.slow
 def test_every_page_every_visitor_sees_renders_its_attributes_and_forms_right(app, world):
     values, clients = world
     problems, pages = [], 0
@@ -336,6 +337,7 @@ def permissions(header: str) -> dict[str, str]:
             (item.split("=", 1) for item in header.split(",") if "=" in item)}
 
 
+@pytest.mark.slow
 def test_every_response_keeps_powers_and_windows_to_the_portal(app, world):
     """Permissions-Policy and Cross-Origin-Opener-Policy on pages, files, errors and redirects."""
     values, clients = world

@@ -249,6 +249,7 @@ def test_every_route_has_an_entry(app):
     assert missing == [], "add these routes to ACCESS in tests/test_routes.py"
 
 
+@pytest.mark.slow
 def test_access_matrix(app, world):
     values, clients = world
     failures = []
@@ -274,6 +275,7 @@ def test_access_matrix(app, world):
     assert failures == []
 
 
+@pytest.mark.slow
 def test_every_state_change_needs_a_csrf_token(app, world):
     values, clients = world
     for rule, method in all_routes(app):
@@ -295,6 +297,7 @@ def _multipart(pairs) -> bytes:
                     + value + b"\r\n" for name, value in pairs) + b"--XyZ--\r\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind, field", [
     ("urlencoded", b"%ff%fe%40example.com"), ("urlencoded", b"%zz"), ("urlencoded", b"caf\xe9"),
     ("urlencoded", b"ab%00cd"), ("urlencoded", b"ab%1Bcd"),
@@ -337,6 +340,7 @@ def test_every_form_refuses_text_it_cannot_decode(app, world, kind, field):
         assert db.session.scalar(select(func.count()).select_from(User)) == users_before
         assert db.session.scalar(select(Certificate.revoked_at)) is None
 
+@pytest.mark.slow
 def test_security_headers_on_every_html_page(app, world):
     values, clients = world
     for rule, method in all_routes(app):

@@ -71,6 +71,7 @@ def test_statistics_settings_must_be_positive_whole_numbers(bare_env, monkeypatc
     assert create_app().config[name] == 500
 
 
+@pytest.mark.slow
 def test_embedded_default_sets_itself_up_once(bare_env, monkeypatch, capsys):
     monkeypatch.setenv("SMALLB_ENV", "development")
     app = create_app()
@@ -158,6 +159,7 @@ def _said(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "alembic.runtime.migration" not in line]
 
 
+@pytest.mark.slow
 def test_a_missing_courses_folder_is_one_line_and_other_commands_keep_working(tmp_path):
     """The embedded default's first start imports COURSES_PATH; pointing it at a missing
     folder used to end every `flask` command in a traceback."""
@@ -237,7 +239,7 @@ def test_the_readme_commands_make_and_use_a_venv_and_ci_runs_the_test_one():
     for line in (serve, test, fast):
         assert "\n" not in line and line.startswith("python3 -m venv .venv && .venv/bin/pip install")
     assert serve.endswith(".venv/bin/python app.py")
-    assert fast == test + " --ignore=tests/e2e"
+    assert fast == test + ' -m "not e2e and not slow"'  # the markers of pyproject.toml
     ci = (ROOT / ".ci" / "run").read_text()
     assert f"TEST_COMMAND='{test}'" in ci and 'eval "$TEST_COMMAND' in ci
     assert re.search(r"Python 3\.11 or newer", readme[:400])

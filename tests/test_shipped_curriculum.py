@@ -15,6 +15,7 @@ def curriculum():
     return {course.slug: course for course in read_curriculum(COURSES)}
 
 
+@pytest.mark.slow
 def test_the_four_core_courses_are_shipped(curriculum):
     assert CORE <= set(curriculum)
     for slug in CORE:
@@ -37,6 +38,7 @@ def test_each_course_has_3_modules_of_2_lessons_in_both_languages(curriculum, sl
                 assert "lorem" not in text.markdown.lower()
 
 
+@pytest.mark.slow
 def test_the_curriculum_imports_into_the_database(app):
     from app.authoring.services import import_curriculum
 
@@ -62,6 +64,7 @@ def test_no_shipped_quiz_locks_a_learner_out_for_good(curriculum):
         assert max(waits) <= timedelta(hours=24), (course, module)
 
 
+@pytest.mark.slow
 def test_a_learner_who_fails_every_shipped_quiz_again_and_again_can_always_try_again(app, make_user):
     """Through the quiz service: after 6 failures in a row (the whole schedule) each quiz opens again within a day."""
     from datetime import timedelta

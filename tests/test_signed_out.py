@@ -193,6 +193,7 @@ _PIECES = ["/", "//", "%2F", "%2f", "%252F", "\\", "%5C", "evil.example", "cours
            "attempts", "7", "submit", "@", ":", "%09", "%0a", "\t", ".", "..", "?next=//x", "#"]
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=8))
 def test_safe_next_only_ever_gives_a_plain_path_on_this_site(app, pieces):

@@ -15,6 +15,9 @@ from app.notifications.models import Notification
 from app.transactions import commit_each_command, unit_of_work
 
 APP = Path(__file__).parent.parent / "app"
+# Commits, rollbacks and units of work as the database sees them: not inside a test's
+# rolled-back transaction, and on an app of its own (the tests add routes and commands).
+pytestmark = pytest.mark.real_db
 
 
 def notifications(app) -> int:

@@ -265,6 +265,7 @@ def _traces() -> list[tuple[str, str, str]]:
     return found
 
 
+@pytest.mark.slow
 def test_anonymisation_keeps_totals_and_removes_every_trace(app, client, admin, person):
     from app.certificates.models import Certificate
     from app.notifications.models import Notification

@@ -4,6 +4,8 @@ from __future__ import annotations
 import statistics
 import time
 
+import pytest
+
 from app.accounts import throttle
 from tests.conftest import PASSWORD, Auth, csrf_token
 
@@ -118,6 +120,7 @@ def test_the_owner_on_her_own_phone_is_never_held_by_someone_elses_guessing(app,
     assert Auth(phone).login("lin@example.com").status_code == 302
 
 
+@pytest.mark.slow
 def test_guessing_spread_over_many_addresses_gets_a_bounded_number_of_checks(app, make_user):
     make_user("lin@example.com")
     statuses = _guess_from_fresh_addresses(app, throttle.UNTRUSTED_CEILING + 10)
@@ -132,6 +135,7 @@ def test_the_owner_on_a_new_phone_may_mistype_once(app, make_user):
     assert attempt(app, OWNER, "lin@example.com", PASSWORD).status_code == 302
 
 
+@pytest.mark.slow
 def test_a_forged_device_cookie_is_an_unknown_browser(app, make_user):
     make_user("lin@example.com")
     _guess_from_fresh_addresses(app, throttle.UNTRUSTED_CEILING)

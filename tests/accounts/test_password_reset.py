@@ -21,6 +21,9 @@ from app.domain_errors import DomainError
 from app.extensions import db
 from tests.conftest import PASSWORD, Auth, client_at, csrf_token
 
+# The reset mail is sent from a background thread, which reads the user on its own connection.
+pytestmark = pytest.mark.real_db
+
 NEW_PASSWORD = "amber-falcon-harbour-77"
 
 

@@ -16,6 +16,10 @@ from app.accounts.models import SignInSession, User
 from app.extensions import db
 from tests.conftest import PASSWORD, Auth, csrf_token
 
+# Last-seen stamps go through a connection of their own (write_aside), and one test holds the
+# write lock from another thread: the sessions must be in the real database.
+pytestmark = pytest.mark.real_db
+
 IPHONE_WECHAT = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
                  "(KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI")
 ANDROID_CHROME = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "

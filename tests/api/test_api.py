@@ -107,6 +107,7 @@ def test_openapi_document_is_served(client):
     assert document["openapi"].startswith("3.0") and "/api/v1/learners/{user_id}/tier" in document["paths"]
 
 
+@pytest.mark.slow
 def test_api_fuzz_has_no_server_errors_or_schema_violations(app, shop):
     """schemathesis generates requests from the OpenAPI document for every operation and
     checks each response: no 5xx, status codes, content types and bodies as documented."""

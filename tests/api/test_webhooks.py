@@ -348,6 +348,7 @@ def test_a_redirect_is_a_failed_try_never_followed(app, certified_person, hostil
     assert Hostile.hits == [("POST", "/hooks")]  # nothing sent to where it pointed
 
 
+@pytest.mark.slow
 def test_a_receiver_that_drips_its_answer_gets_one_try_of_ten_seconds(app, certified_person,
                                                                       hostile_server, monkeypatch):
     from app.api import webhooks

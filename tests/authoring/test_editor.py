@@ -124,6 +124,7 @@ def test_live_preview_renders_like_learners_see_and_reports_lines(app, trainer):
     assert broken.json["problems"][0]["line"] == 5 and broken.json["problems"][0]["error"]
 
 
+@pytest.mark.slow
 def test_oversized_text_is_413_and_nothing_is_saved(app, trainer):
     text, revision = trainer.open("alpha", LESSON)
     response = trainer.save("alpha", LESSON, "长" * 200_001, revision)
@@ -131,6 +132,7 @@ def test_oversized_text_is_413_and_nothing_is_saved(app, trainer):
     assert trainer.open("alpha", LESSON) == (text, revision)
 
 
+@pytest.mark.slow
 def test_an_attempt_in_progress_keeps_its_version_after_publishing(app, client, learner, trainer):
     person = Learner(client)
     person.read("gamma", "intro")
@@ -296,6 +298,7 @@ def test_course_md_cannot_be_removed_and_missing_translations_can_be_added(app, 
     assert admin.client.get("/author/courses/beta/files/not/a/course/file.md").status_code == 404
 
 
+@pytest.mark.slow
 def test_deleted_images_stay_deleted_through_later_versions(app, trainer):
     from app.authoring import drafts, publishing
     from app.learning.models import Course

@@ -88,6 +88,7 @@ def test_flask_courses_import_refuses_hostile_front_matter_within_budget(app, ru
     assert lesson_count(app) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(REFUSALS))
 def test_zip_upload_refuses_hostile_front_matter_within_budget(app, trainer, name):
     where, reason = REFUSALS[name]
@@ -104,6 +105,7 @@ def test_zip_upload_refuses_hostile_front_matter_within_budget(app, trainer, nam
     assert lesson_count(app) == before
 
 
+@pytest.mark.slow
 def test_the_command_line_checker_says_file_line_error():
     result = subprocess.run([sys.executable, "-m", "app.authoring.check",
                              str(HOSTILE / "alias-bomb")], capture_output=True, text=True,
@@ -187,6 +189,7 @@ def test_an_oversize_lesson_in_a_zip_is_refused_with_its_name(app, trainer):
     assert "at most 256 KiB" in response.get_data(as_text=True)
 
 
+@pytest.mark.slow
 def test_a_draft_cannot_grow_past_the_file_limit(app, trainer):
     text, revision = trainer.open("alpha", "01-basics/01-first.zh.md")
     response = trainer.save("alpha", "01-basics/01-first.zh.md", text + "字" * 100_000, revision)

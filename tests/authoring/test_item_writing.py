@@ -64,6 +64,7 @@ def test_the_good_quiz_and_lesson_have_no_warnings_even_strict(runner):
     assert "0 error(s), 0 warning(s)" in result.output
 
 
+@pytest.mark.slow
 def test_strict_fails_on_item_writing_warnings_from_both_commands(runner):
     result, _lines = check(runner, FIXTURES / "bad", "--strict")
     assert result.exit_code == 1

@@ -215,6 +215,7 @@ def run_check(*args):
                           capture_output=True, text=True, cwd=Path(__file__).parents[2])
 
 
+@pytest.mark.slow
 def test_courses_check_lints_like_a_compiler(tmp_path):
     import shutil
 
@@ -239,6 +240,7 @@ def test_courses_check_lints_like_a_compiler(tmp_path):
     assert "warning: lesson 'english-only' has no zh version" in out
 
 
+@pytest.mark.slow
 def test_courses_check_passes_the_shipped_curriculum_and_strict_fails_on_warnings():
     assert run_check("courses", "--strict").returncode == 0
     fixtures = run_check(str(FIXTURES / "courses"))
@@ -266,6 +268,7 @@ def test_cli_export_then_import_then_export_is_identical(app, runner, imported, 
     assert zipfile.ZipFile(zipped).namelist()[0].startswith("gamma/")
 
 
+@pytest.mark.slow
 def test_local_and_s3_storage_round_trip(tmp_path):
     from app.authoring.storage import LocalStorage
 

@@ -75,6 +75,7 @@ def test_the_last_quiz_lands_on_the_certificate_tier_progress_and_next_course(ap
     assert re.search(r'href="/attempts/\d+/result"', page)
 
 
+@pytest.mark.slow
 def test_a_certificate_still_on_its_way_is_said_so(app, client, quiz_learner):
     finish_gamma(quiz_learner)
     with unit_of_work(app):  # issuing runs in the background: not there yet

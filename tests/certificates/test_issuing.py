@@ -4,6 +4,7 @@ import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import func, select
 
 from app.transactions import unit_of_work
@@ -59,6 +60,7 @@ def _completed(app, make_user, login="racer@example.com"):
         return user_id, course.id
 
 
+@pytest.mark.real_db  # a race between threads, each on its own connection
 def test_fifty_concurrent_triggers_issue_one_certificate(app, imported, make_user):
     user_id, course_id = _completed(app, make_user)
 

@@ -15,6 +15,7 @@ from tests.certificates.test_verification import _admin, _credential
 from tests.conftest import csrf_token
 
 
+@pytest.mark.slow
 def test_positions_are_a_bijection_of_the_whole_list():
     key = b"k" * 32
     positions = {status.permute(key, value) for value in range(status.SIZE)}
@@ -75,6 +76,7 @@ def test_every_credential_carries_its_entry_and_the_list_is_signed_and_cached(ap
     assert app.test_client().get("/status/99999999999").status_code == 404
 
 
+@pytest.mark.slow
 def test_revoking_flips_the_bit_and_an_old_copy_then_fails(app, certified, make_user, runner, tmp_path):
     old_copy = _credential(app, certified)
     entry, before = _status_of(app, old_copy)
@@ -109,6 +111,7 @@ def test_revoking_flips_the_bit_and_an_old_copy_then_fails(app, certified, make_
     assert runner.invoke(args=["certificates", "verify", str(fresh_path)]).exit_code == 0
 
 
+@pytest.mark.slow
 def test_a_status_list_that_was_not_signed_by_us_is_not_believed(app, certified, runner, tmp_path):
     """The verifier reads the list from the database and checks the list's own signature:
     a list row someone rewrote (all bits clear, no valid proof) does not pass."""
@@ -135,6 +138,7 @@ def test_a_forged_status_entry_is_refused(app, certified, runner, tmp_path):
     assert result.exit_code != 0 and "INVALID" in result.output  # the signature no longer holds
 
 
+@pytest.mark.real_db  # threads, each on its own connection
 def test_two_revocations_at_once_in_one_list_both_reach_the_list(app, quiz_learner, make_user):
     """Each revocation re-signs the list under a row lock: the second waits for the first and
     reads its bit (without the lock, the last to commit would publish only its own)."""

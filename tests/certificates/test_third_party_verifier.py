@@ -46,6 +46,7 @@ def _status_list(app, credential):
     return url, json.loads(response.get_data())
 
 
+@pytest.mark.slow
 def test_the_published_verifier_agrees_with_ours(app, certified, make_user, verifier):
     credential = _credential(app, certified)
     url, status_list = _status_list(app, credential)

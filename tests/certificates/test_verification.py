@@ -50,6 +50,7 @@ def test_the_learners_name_is_escaped(app, certified):
     assert "<script>alert(1)" not in text and "&lt;script&gt;alert(1)" in text
 
 
+@pytest.mark.slow
 def test_pdf_is_a4_landscape_deterministic_cached_and_readable(app, certified):
     from pypdf import PdfReader
 
@@ -164,6 +165,7 @@ def _admin(app, make_user):
     return client
 
 
+@pytest.mark.slow
 def test_admin_revokes_with_a_reason_and_everything_says_so(app, certified, make_user, runner, tmp_path):
     from pypdf import PdfReader
 

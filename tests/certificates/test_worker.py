@@ -17,7 +17,7 @@ from app.notifications.models import Notification
 from tests import engines
 from tests.conftest import make_app
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = engines.redis_url()  # TEST_REDIS_URL, this xdist worker's own database
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -31,6 +31,8 @@ def _redis_answers() -> bool:
 
 
 pytestmark = pytest.mark.skipif(not _redis_answers(), reason=f"Redis does not answer at {REDIS_URL}")
+# A real Celery worker process reads what the test committed.
+pytestmark = [pytestmark, pytest.mark.real_db]
 
 
 @pytest.fixture
@@ -80,6 +82,7 @@ def _counts(app):
         return result
 
 
+@pytest.mark.slow
 def test_a_real_worker_issues_the_certificate(app, imported, make_user, broker_app, start_worker):
     user_id, course_id = _completed_learner(app, make_user)
     from app.certificates.tasks import issue_certificate_task
@@ -90,11 +93,13 @@ def test_a_real_worker_issues_the_certificate(app, imported, make_user, broker_a
     engines.wait_for(lambda: _counts(app) == (1, 1), 60, "the certificate")
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_task_still_ends_in_one_certificate(app, imported, make_user, broker_app,
                                                                 start_worker, database_url):
     _killed_mid_task(app, make_user, broker_app, start_worker, database_url, "3", 90)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
                     reason="the redelivery delay is the broker's, whatever the database: "
                            "measured once, in the SQLite run (it takes over a minute)")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+import pytest
 
 from app.transactions import unit_of_work
 from app.content import render_inline, render_markdown
@@ -107,6 +108,7 @@ PIECES = [
 soup = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=6)), max_size=40).map("".join)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(soup)
 def test_lesson_html_is_balanced_and_contained(text):

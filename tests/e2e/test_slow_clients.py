@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import engines
+
 ROOT = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SLOW_CLIENTS = 200
@@ -24,9 +26,7 @@ pytestmark = pytest.mark.skipif(not Path(NGINX).exists(),
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return engines.free_port()  # this worker's own block of ports
 
 
 def start_nginx(tmp_path: Path, upstream: str):

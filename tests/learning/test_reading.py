@@ -66,6 +66,8 @@ def test_mark_as_read_without_csrf_is_refused(client, imported, learner, app):
         assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 0
 
 
+@pytest.mark.slow
+@pytest.mark.real_db  # a race between threads, each on its own connection
 def test_concurrent_mark_as_read_records_once_without_errors(app, imported, make_user):
     make_user("racer@example.com")
     clients = []

@@ -4,6 +4,8 @@ from __future__ import annotations
 import gc
 import tracemalloc
 
+import pytest
+
 from sqlalchemy import insert
 
 from app.extensions import db
@@ -42,6 +44,7 @@ def _export_peak(client) -> tuple[int, int]:
     return lines - 1, peak
 
 
+@pytest.mark.slow
 def test_export_memory_stays_flat_as_rows_grow(admin_client, world):
     learner = world.person("长跑学员")
     _add_attempts(world, learner, 1, N)
@@ -65,6 +68,7 @@ def world_context(app):
     return app.app_context()
 
 
+@pytest.mark.real_db  # a writer thread on its own connection
 def test_a_streaming_export_does_not_block_writers(app, admin_client, world, make_user):
     """The export holds a read transaction only: another request can write while it streams
     (in its own thread, as a server would run it; SQLite would make it wait 30 s otherwise)."""

@@ -193,6 +193,7 @@ def test_pages_cover_everything_once(story, size):
     assert pages == -(-len(ALL) // size) or (len(ALL) % size == 0 and pages == len(ALL) // size + 1)
 
 
+@pytest.mark.slow
 def test_pages_are_stable_when_many_timestamps_tie(world):
     """Hundreds of events on three instants, in random order: pages of every size agree."""
     from app.ledger import services

@@ -23,6 +23,9 @@ from tests import engines
 from tests.conftest import Auth, make_app
 from tests.quizzes.conftest import RIGHT, Learner
 
+# Relay threads, brokers and other processes read what the test committed.
+pytestmark = pytest.mark.real_db
+
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_SERVER = shutil.which("redis-server")
 GAMMA_RULES = """tiers:
@@ -113,6 +116,7 @@ def slow_shop():
         yield url
 
 
+@pytest.mark.slow
 def test_in_the_embedded_default_a_slow_shop_never_slows_the_submit(app, client, quiz_learner,
                                                                      slow_shop, tmp_path):
     """No broker: the outbox runs in a thread of the web process after the response, so the
@@ -217,6 +221,7 @@ def worker(database_url, tmp_path, own_redis):
         log.close()
 
 
+@pytest.mark.slow
 def test_a_broker_outage_never_fails_the_learner_and_loses_no_certificate(
         app, database_url, imported, make_user, own_redis, worker):
     broker_app = make_app(database_url, CELERY_BROKER_URL=own_redis.url, OUTBOX_RELAY="celery")
@@ -292,6 +297,7 @@ def test_a_broker_that_hangs_does_not_hold_the_submit(app, database_url, importe
             OutboxMessage.task == "certificates.issue")) == 1  # kept, whatever the try did
 
 
+@pytest.mark.slow
 def test_with_redis_down_logging_in_still_works(database_url, imported, make_user, own_redis):
     """Rate limits and login back-off live in Redis when REDIS_URL is set: with it stopped,
     the right password gets in and a wrong one is told so (no 500), limits in memory."""

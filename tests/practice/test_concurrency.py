@@ -3,6 +3,8 @@ choice is recorded, the other is told the step was already taken. Two starts at 
 open play. On SQLite and, with TEST_DATABASE_URL, PostgreSQL."""
 import threading
 
+import pytest
+
 from sqlalchemy import select
 
 from app.transactions import unit_of_work
@@ -10,6 +12,9 @@ from app.accounts.models import User
 from app.extensions import db
 from app.practice import services
 from app.practice.models import Scenario, ScenarioPlay
+
+# Threads racing on real connections: not inside one test transaction.
+pytestmark = pytest.mark.real_db
 
 
 def _learner_and_scenario(app):

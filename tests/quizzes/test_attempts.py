@@ -155,6 +155,7 @@ def test_double_submit_and_stale_replay_grade_once(client, quiz_learner, app):
         assert count(AttemptAnswer, AttemptAnswer.attempt_id == second) == 0
 
 
+@pytest.mark.real_db  # a race between threads, each on its own connection
 def test_fifty_concurrent_submissions_grade_exactly_once(app, imported, make_user):
     person = reader_of_gamma(app, make_user, "racer@example.com")
     client = person.client

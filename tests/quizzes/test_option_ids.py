@@ -131,6 +131,7 @@ def exact_chance(question: dict, make_answer, scoring: str) -> tuple[float, floa
     return mean, math.sqrt(sum((s - mean) ** 2 for s in scores) / len(scores))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("weighted", [False, True], ids=["plain", "weighted"])
 def test_an_attacker_reading_only_the_page_scores_no_better_than_chance(
         app, client, imported, learner, monkeypatch, weighted):

@@ -108,6 +108,7 @@ def test_reimporting_an_unchanged_quiz_makes_no_new_version(app, imported):
         assert "quiz versions new" not in import_curriculum(imported)
 
 
+@pytest.mark.slow
 def test_shipped_quizzes_have_at_least_5_questions_in_both_languages():
     from pathlib import Path
 
@@ -204,6 +205,7 @@ def test_languages_must_agree_on_credits():
     assert caught.value.path == "quiz.zh.md"
 
 
+@pytest.mark.slow
 def test_shipped_courses_parse_exactly_as_before_fractional_credit():
     """Every shipped quiz and fixture quiz stores the same data as before credits existed:
     no option has a credit, no text question partial answers, no range a credit."""

@@ -1,6 +1,7 @@
 """The admin tree view: search, navigation, audited reassignment, anomaly flags."""
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.transactions import unit_of_work
@@ -26,6 +27,7 @@ def build(app, make_user):
     return ids, codes, client, admin_id
 
 
+@pytest.mark.slow
 def test_search_and_navigate(app, make_user):
     ids, codes, client, _ = build(app, make_user)
     assert "成员2" in client.get("/admin/tree?q=成员2").get_data(as_text=True)

@@ -24,6 +24,7 @@ def join_under(app, mentor_client, newcomer_login: str, name: str):
     return client
 
 
+@pytest.mark.slow
 def test_dashboard_shows_progress_and_where_mentees_are_stuck(app, client, imported, make_user):
     make_user("mentor@example.com", name="王姐")
     Auth(client).login("mentor@example.com")
@@ -148,6 +149,7 @@ def test_a_failed_quiz_calls_for_encouragement_and_she_reads_it(app, mentor):
     assert "24 小时后才能再提醒" in row and "发送鼓励" not in row  # one a day, and it shows
 
 
+@pytest.mark.slow
 def test_two_failures_show_the_cooldown_and_used_up_attempts_offer_another(app, mentor):
     mentee = Learner(join_under(app, mentor, "13600000012", "小新"))
     mentee.read("gamma", "intro")
@@ -217,6 +219,8 @@ def test_inactive_days_are_counted_and_a_stale_page_cannot_send_the_wrong_remind
     assert reminders == ["keep_going", "start"]
 
 
+@pytest.mark.slow
+@pytest.mark.real_db  # threads, each on its own connection
 def test_two_reminders_sent_at_once_make_one(app, mentor, make_user, monkeypatch):
     """The mentee's row is locked while the day's reminders are counted: the second request
     waits for the first to commit, sees its reminder and is refused."""
@@ -255,6 +259,7 @@ def test_two_reminders_sent_at_once_make_one(app, mentor, make_user, monkeypatch
         assert db.session.scalar(select(db.func.count()).select_from(Notification)) == 1
 
 
+@pytest.mark.slow
 def test_mentors_behind_one_address_do_not_use_up_each_others_reminders(app, imported, make_user):
     """The hourly cap on reminders is per mentor: a shop's Wi-Fi or a carrier's shared address
     is one address for many mentors."""

@@ -94,6 +94,7 @@ def test_a_deactivated_mentors_mentees_go_to_the_grand_mentor(ctx):
     assert tree.subtree_size(db.session.get(TreeNode, b.user_id)) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
 def test_random_signups_and_reassignments_never_make_a_cycle(app):
     class TreeMachine(RuleBasedStateMachine):

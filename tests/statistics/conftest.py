@@ -13,6 +13,7 @@ import pytest
 
 from app.transactions import unit_of_work
 from app.extensions import db
+from tests import factories
 
 ONE_QUIZ = {
     "settings": {"pass_mark": 80, "max_attempts": None, "cooldown_minutes": 0,
@@ -54,11 +55,8 @@ class World:
         return (self.base + timedelta(days=n)).date()
 
     def build(self):
-        from app.accounts.models import User
-        from app.certificates.models import Certificate
-        from app.learning.models import Course, Enrolment, Lesson, LessonProgress, Module
-        from app.quizzes.models import Attempt, AttemptAnswer, Quiz, QuizVersion
-        from app.referrals.models import RulesVersion, TierChange, TreeNode
+        from app.learning.models import Course, Lesson, Module
+        from app.quizzes.models import Quiz, QuizVersion
 
         with self.app.app_context():
             s = db.session
@@ -97,40 +95,25 @@ class World:
             people = [("M", 0, None, "mentor", 2), ("L1", 1, "M", "certified", 1),
                       ("L2", 8, "M", "trainee", 0), ("L3", 8, None, "trainee", 0)]
             for name, day, mentor, tier, rank in people:
-                user = User(email=f"{name.lower()}@stats.example.com", display_name=name,
-                            password_hash="-", role="learner", created_at=self.at(day))
-                s.add(user)
-                s.flush()
-                self.users[name] = user.id
-                parent = s.get(TreeNode, self.users[mentor]) if mentor else None
-                s.add(TreeNode(user_id=user.id, mentor_id=parent.user_id if parent else None,
-                               path=(parent.path if parent else "/") + f"{user.id}/",
-                               depth=parent.depth + 1 if parent else 0,
-                               invite_code=f"CODE{name}", joined_at=self.at(day), tier=tier,
-                               tier_rank=rank))
-                s.flush()
+                self.users[name] = factories.person(
+                    name, email=f"{name.lower()}@stats.example.com", created_at=self.at(day),
+                    mentor=self.users[mentor] if mentor else None, tier=tier, tier_rank=rank,
+                    invite_code=f"CODE{name}")
             u = self.users
             alpha, beta = self.courses["alpha-s"], self.courses["beta-s"]
             # Enrolments: alpha started by M (day 1), L1 (2), L2 (9), L3 (10); completed by
             # M after 10 days, L1 after 2 days, L2 after 6 hours. Beta: L1 only, unfinished.
-            s.add_all([
-                Enrolment(user_id=u["M"], course_id=alpha, started_at=self.at(1),
-                          last_activity_at=self.at(11), completed_at=self.at(11)),
-                Enrolment(user_id=u["L1"], course_id=alpha, started_at=self.at(2),
-                          last_activity_at=self.at(4), completed_at=self.at(4)),
-                Enrolment(user_id=u["L2"], course_id=alpha, started_at=self.at(9),
-                          last_activity_at=self.at(9, 10), completed_at=self.at(9, 10)),
-                Enrolment(user_id=u["L3"], course_id=alpha, started_at=self.at(10),
-                          last_activity_at=self.at(10)),
-                Enrolment(user_id=u["L1"], course_id=beta, started_at=self.at(3),
-                          last_activity_at=self.at(3)),
-            ])
+            factories.enrolment(u["M"], alpha, self.at(1), completed_at=self.at(11))
+            factories.enrolment(u["L1"], alpha, self.at(2), completed_at=self.at(4))
+            factories.enrolment(u["L2"], alpha, self.at(9), completed_at=self.at(9, 10))
+            factories.enrolment(u["L3"], alpha, self.at(10))
+            factories.enrolment(u["L1"], beta, self.at(3))
             reads = [("M", "a1", self.at(1)), ("M", "a2", self.at(1, 5)),
                      ("L1", "a1", self.at(2)), ("L1", "a2", self.at(2, 5)), ("L1", "a3", self.at(2, 6)),
                      ("L2", "a1", self.at(9)), ("L2", "a2", self.at(10, 20)),  # local day 11
                      ("L3", "a1", self.at(10))]
-            s.add_all([LessonProgress(user_id=u[p], lesson_id=self.lessons[lesson], read_at=at)
-                       for p, lesson, at in reads])
+            for p, lesson, at in reads:
+                factories.read(u[p], self.lessons[lesson], at)
             # First attempts (in this id order): L1, L2, L3, M; then L2 tries again.
             attempts = [("L1", 1, self.at(2, 7), {"q1": "a", "q2": "a", "q3": "b"}),
                         ("L2", 1, self.at(9, 12), {"q1": "a", "q2": "b"}),  # q3 left blank
@@ -139,32 +122,16 @@ class World:
                         ("L2", 2, self.at(10, 21), {"q1": "a", "q2": "a", "q3": "b"})]
             for person, number, at, answers in attempts:
                 score = sum(1 for choice in answers.values() if choice == "a")
-                attempt = Attempt(user_id=u[person], quiz_id=quiz.id, version_id=version.id,
-                                  number=number, state="graded",
+                factories.attempt(u[person], quiz.id, version.id, number, at, score, 3,
+                                  answers=answers, minutes=5, percent=round(100 * score / 3, 2),
                                   layout={"questions": ["q1", "q2", "q3"], "options": {}},
-                                  started_at=at - timedelta(minutes=5), submitted_at=at,
-                                  score=score, max_score=3, percent=round(100 * score / 3, 2),
-                                  passed=score == 3, result={"questions": {}, "late": False})
-                s.add(attempt)
-                s.flush()
-                s.add_all([AttemptAnswer(attempt_id=attempt.id, question_id=q,
-                                         response={"choice": c}, saved_at=at)
-                           for q, c in answers.items()])
+                                  result={"questions": {}, "late": False})
             for person, at in (("L1", self.at(4, 5)), ("L2", self.at(9, 11)), ("M", self.at(11))):
-                s.add(Certificate(code=f"code-{person}", user_id=u[person], course_id=alpha,
-                                  learner_name=person, course_title={"en": "alpha"},
-                                  issued_at=at, completed_at=at))
-            rules = RulesVersion(digest="d" * 64, source="-")
-            s.add(rules)
-            s.flush()
-            s.add_all([
-                TierChange(user_id=u["L1"], from_tier="trainee", to_tier="certified",
-                           rules_version_id=rules.id, reason="t", changed_at=self.at(4, 6)),
-                TierChange(user_id=u["M"], from_tier="trainee", to_tier="certified",
-                           rules_version_id=rules.id, reason="t", changed_at=self.at(4, 6)),
-                TierChange(user_id=u["M"], from_tier="certified", to_tier="mentor",
-                           rules_version_id=rules.id, reason="t", changed_at=self.at(11, 6)),
-            ])
+                factories.certificate(u[person], alpha, at, f"code-{person}", name=person,
+                                      course_title={"en": "alpha"})
+            factories.tier_changes([(u["L1"], "trainee", "certified", self.at(4, 6)),
+                                    (u["M"], "trainee", "certified", self.at(4, 6)),
+                                    (u["M"], "certified", "mentor", self.at(11, 6))])
             s.commit()
         return self
 
@@ -175,9 +142,9 @@ def world(app):
 
 
 @pytest.fixture
-def admin_client(app, client, make_user):
+def admin_client(app, client):
     from tests.conftest import Auth
 
-    make_user("admin@stats.example.com", role="admin", name="运营")
+    factories.account(app, "admin@stats.example.com", role="admin", name="运营")
     assert Auth(client).login("admin@stats.example.com").status_code == 302
     return client

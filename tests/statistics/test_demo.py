@@ -1,8 +1,12 @@
 """`flask demo generate`: refuses real data, creates a consistent world item analysis can read."""
+import pytest
 from sqlalchemy import func, select
 
 from app.transactions import unit_of_work
 from app.extensions import db
+
+# `flask demo generate` ends with VACUUM ANALYZE on PostgreSQL, outside any transaction.
+pytestmark = pytest.mark.real_db
 
 
 def test_refuses_a_database_with_real_learners(app, imported, runner, make_user):
@@ -27,6 +31,7 @@ def test_needs_a_curriculum(app, runner):
     assert result.exit_code != 0 and "courses import" in result.output
 
 
+@pytest.mark.slow
 def test_generates_a_consistent_world(app, runner):
     from app.authoring.services import import_curriculum
     from app.config import PROJECT_ROOT

@@ -3,6 +3,7 @@ from datetime import datetime, time, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+import pytest
 from sqlalchemy import delete, text, update
 
 from app.extensions import db
@@ -129,6 +130,7 @@ def build(people, events):
     return base, ids
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(people=st.lists(person, max_size=12), events=st.lists(event, max_size=40),

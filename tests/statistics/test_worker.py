@@ -11,9 +11,11 @@ from app.statistics.models import Team
 from tests.certificates.test_worker import REDIS_URL, _redis_answers, broker_app, start_worker  # noqa: F401
 from tests.engines import wait_for
 
-pytestmark = pytest.mark.skipif(not _redis_answers(), reason=f"Redis does not answer at {REDIS_URL}")
+pytestmark = [pytest.mark.skipif(not _redis_answers(), reason=f"Redis does not answer at {REDIS_URL}"),
+              pytest.mark.real_db]  # a real Celery worker process reads what the test committed
 
 
+@pytest.mark.slow
 def test_a_real_worker_refreshes_the_statistics(app, world, broker_app, start_worker, monkeypatch):  # noqa: F811 (the fixtures imported above)
     from app.statistics.tasks import REFRESH_TASK, refresh_statistics_task
 
