@@ -12,6 +12,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..i18n import current_language
 from ..learning import services as learning
+from ..outbox import services as outbox
 from . import services
 from .services import QuizError
 
@@ -133,15 +134,13 @@ def _raw_value(question: dict, field: str):
 def save_answer(attempt_id: int):
     question_id = request.form.get("question_id", "")
     try:
-        attempt = services.own_attempt(current_user, attempt_id)
-        question = attempt.version.question(question_id)
-        if question is None:
-            raise QuizError("unknown_question")
         late = services.save_answer(current_user, attempt_id, question_id,
-                                    _raw_value(question, f"q-{question_id}"))
+                                    lambda question: _raw_value(question, f"q-{question_id}"))
     except QuizError as error:
+        db.session.rollback()  # nothing of it written
         code = 404 if error.code == "not_found" else 409 if error.code == "closed" else 400
         return jsonify(saved=False, error=error.code, message=_message(error)), code
+    db.session.commit()  # the request's one transaction; the 200 comes after it is durable
     message = _l("Saved after the time limit: it is kept but will not be marked.") if late else _l("Saved")
     return jsonify(saved=True, late=late, message=str(message))
 
@@ -149,8 +148,7 @@ def save_answer(attempt_id: int):
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
 @login_required
 def submit(attempt_id: int):
-    try:
-        attempt = services.own_attempt(current_user, attempt_id)
+    def form_answers(attempt):
         raw = {}
         for field in request.form:
             if not field.startswith("q-"):
@@ -159,12 +157,18 @@ def submit(attempt_id: int):
             if question is None or field[2:] not in attempt.layout["questions"]:
                 raise QuizError("unknown_question")
             raw[field[2:]] = _raw_value(question, field)
-        graded = services.submit_attempt(current_user, attempt_id, raw)
+        return raw
+
+    try:
+        graded = services.submit_attempt(current_user, attempt_id, form_answers)
     except QuizError as error:
+        db.session.rollback()  # a bad field refuses the whole submission, nothing recorded
         if error.code == "not_found":
             abort(404)
         return render_template("errors/error.html", code=400, title=_l("Bad request"),
                                message=_message(error)), 400
+    db.session.commit()  # the request's one transaction: answers, grade, completion
+    outbox.release()  # the certificate, when the pass completed the course
     course = services.module_of_quiz(graded.quiz_id).course
     if graded.passed and learning.completed(current_user, course.id):
         # The course is done: her certificate and the way forward (the result is linked there).
