@@ -5,7 +5,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import current_app
+from flask import current_app, has_request_context
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import String, cast, delete, literal_column, select, union_all, update
 
@@ -13,6 +14,7 @@ from ..accounts.models import User
 from ..clock import utcnow
 from ..database import insert_ignoring_duplicates, upsert
 from ..extensions import db
+from ..notifications import services as notifications
 from . import gating, hooks
 from .models import ChecklistTick, Course, Enrolment, Lesson, LessonProgress, LessonText, Module
 from .signals import course_completed
@@ -133,10 +135,12 @@ class Progress:
     read: frozenset  # lesson ids
     passed: frozenset  # quiz ids
     ticked: frozenset = frozenset()  # checklist item ids of one lesson
+    last_course: int | None = None  # the course she was active in last (with_last_course)
 
 
 def read_progress(user: User | None, lesson_ids: list[int], quiz_ids: list[int],
-                  ticks_of: tuple[str, str] | None = None) -> Progress:
+                  ticks_of: tuple[str, str] | None = None,
+                  with_last_course: bool = False) -> Progress:
     """Everything of one learner an outline needs, in one statement: lessons read, quizzes
     passed and (ticks_of = (course slug, lesson slug)) one lesson's checklist ticks. Each part
     reads an index that starts with the user's id, so it costs her rows, never anyone else's."""
@@ -154,10 +158,22 @@ def read_progress(user: User | None, lesson_ids: list[int], quiz_ids: list[int],
         parts.append(select(literal_column("'t'"), ChecklistTick.item_id).where(
             ChecklistTick.user_id == user.id, ChecklistTick.course_slug == ticks_of[0],
             ChecklistTick.lesson_slug == ticks_of[1]))
-    found: dict[str, set] = {"l": set(), "q": set(), "t": set()}
+    if with_last_course:
+        last = (select(Enrolment.course_id).join(Course, Course.id == Enrolment.course_id)
+                .where(Enrolment.user_id == user.id, Course.hidden.is_(False))
+                .order_by(Enrolment.last_activity_at.desc()).limit(1).subquery())
+        parts.append(select(literal_column("'e'"), cast(last.c.course_id, String)))
+    badge = has_request_context() and getattr(current_user, "id", None) == user.id
+    if badge:  # the header's unread badge of the page she is reading, in the same statement
+        unread = notifications.unread_count_select(user.id).subquery()
+        parts.append(select(literal_column("'n'"), cast(unread.c[0], String)))
+    found: dict[str, set] = {"l": set(), "q": set(), "t": set(), "e": set(), "n": set()}
     for kind, value in db.session.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
         found[kind].add(value if kind == "t" else int(value))
-    return Progress(frozenset(found["l"]), frozenset(found["q"]), frozenset(found["t"]))
+    if badge:
+        notifications.remember_unread(user.id, next(iter(found["n"]), 0))
+    return Progress(frozenset(found["l"]), frozenset(found["q"]), frozenset(found["t"]),
+                    next(iter(found["e"]), None))
 
 
 @dataclass
@@ -338,17 +354,15 @@ def catalog(user: User, courses: list[Course] | None = None,
 
 
 def home_data(user: User, language: str):
-    """The home page's catalog and continue point: two queries besides the courses."""
+    """The home page's catalog and continue point: one query besides the courses."""
     courses = visible_courses()
     shapes = {course.id: course_shape(course) for course in courses}
     progress = read_progress(user, [i for shape in shapes.values() for i in shape.lesson_ids],
-                             [q for shape in shapes.values() for q in shape.quizzes.values()])
+                             [q for shape in shapes.values() for q in shape.quizzes.values()],
+                             with_last_course=True)
     entries = catalog(user, courses, progress)
     resume = None
-    last = db.session.scalar(
-        select(Enrolment.course_id).where(Enrolment.user_id == user.id)
-        .order_by(Enrolment.last_activity_at.desc()).limit(1))
-    course = next((c for c in courses if c.id == last), None)
+    course = next((c for c in courses if c.id == progress.last_course), None)
     if course is not None:
         resume = course, _outline(course, shapes[course.id], progress, language).next_unread()
     return entries, resume

@@ -12,13 +12,14 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..accounts.models import User
 from ..clock import utcnow
 from ..database import upsert
 from ..extensions import db
 from ..learning import hooks as learning_hooks
-from ..learning.models import Module
+from ..learning.models import Course, Module
 from ..outbox import services as outbox
 from . import hooks, ids
 from .grading import ResponseError, clean_response, cooldown_after, draw_layout, grade
@@ -141,13 +142,25 @@ def cached_version(version_id: int) -> QuizVersion:
 
 
 def _with_cached_version(attempt: Attempt) -> Attempt:
-    """Put the attempt's version into this session from the cache, so `attempt.version`
-    costs no query (a many-to-one by primary key reads the session's identity map first)."""
+    """Give the attempt its version from the cache (a copy in this session), so
+    `attempt.version` costs no query."""
     if "version" not in attempt.__dict__:
         version = cached_version(attempt.version_id)
         if version is not None:
-            db.session.merge(version, load=False)
+            set_committed_value(attempt, "version", db.session.merge(version, load=False))
     return attempt
+
+
+def own_attempt_in_course(user: User, attempt_id: int):
+    """(attempt, its module, its course) in one query; QuizError("not_found") when it is not
+    the user's."""
+    row = db.session.execute(
+        select(Attempt, Module, Course).join(Quiz, Quiz.id == Attempt.quiz_id)
+        .join(Module, Module.id == Quiz.module_id).join(Course, Course.id == Module.course_id)
+        .where(Attempt.id == attempt_id)).first()
+    if row is None or row[0].user_id != user.id:
+        raise QuizError("not_found")
+    return _with_cached_version(row[0]), row[1], row[2]
 
 
 def _locked_attempt(user: User, attempt_id: int) -> Attempt:

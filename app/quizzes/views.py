@@ -84,11 +84,9 @@ def _refuse(error: QuizError, course, entry, quiz):
 
 def _attempt_context(attempt_id: int):
     try:
-        attempt = services.own_attempt(current_user, attempt_id)
+        return services.own_attempt_in_course(current_user, attempt_id)
     except QuizError:
         abort(404)
-    module = services.module_of_quiz(attempt.quiz_id)
-    return attempt, module, module.course
 
 
 @bp.route("/attempts/<int:attempt_id>")
@@ -140,9 +138,11 @@ def save_answer(attempt_id: int):
         db.session.rollback()  # nothing of it written
         code = 404 if error.code == "not_found" else 409 if error.code == "closed" else 400
         return jsonify(saved=False, error=error.code, message=_message(error)), code
+    # In her language, read before the commit expires the signed-in user's row.
+    message = str(_l("Saved after the time limit: it is kept but will not be marked.") if late
+                  else _l("Saved"))
     db.session.commit()  # the request's one transaction; the 200 comes after it is durable
-    message = _l("Saved after the time limit: it is kept but will not be marked.") if late else _l("Saved")
-    return jsonify(saved=True, late=late, message=str(message))
+    return jsonify(saved=True, late=late, message=message)
 
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
