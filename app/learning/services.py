@@ -399,7 +399,7 @@ def mark_read(user: User, lesson: LessonRow, outline: Outline) -> bool:
     upsert(Enrolment, {"user_id": user.id, "course_id": lesson.course_id},
            {"last_activity_at": now}, insert_only={"started_at": now})
     outline.mark_read_here(lesson)
-    if first and outline.complete:
+    if outline.complete:  # a compare-and-set: once per learner and course, whoever gets here
         record_completion(user, outline.course)
     return first
 
