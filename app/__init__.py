@@ -9,7 +9,9 @@ from .config import ConfigurationError, load_config  # noqa: F401  (re-exported 
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or None,
+    from .transactions import Portal  # each request one unit of work, committed once
+
+    app = Portal(__name__, instance_path=os.environ.get("INSTANCE_PATH") or None,
                 instance_relative_config=True)
     load_config(app, test_config)
     from .requests import StrictRequest
@@ -101,7 +103,7 @@ def _connect_rooms() -> None:
     """The modules that answer a lower room's questions (its hooks.py) and receive its signals.
     Rooms depend one way (docs/architecture.md): the higher room connects itself when it is
     imported, and this is where every one of them is."""
-    from .authoring import drafts  # noqa: F401  (quizzes: who may edit a course)
+    from .authoring import grants  # noqa: F401  (quizzes: who may edit a course)
     from .certificates import services  # noqa: F401  (quizzes: who holds a certificate)
     from .quizzes import services as quizzes  # noqa: F401  (learning: quiz facts)
     from .referrals import receivers  # noqa: F401  (accounts: a newcomer's place, admin search)
@@ -121,6 +123,8 @@ def _register_blueprints(app: Flask) -> None:
     from .ledger.views import bp as ledger_bp
     from .authoring.views import bp as authoring_bp
     from .authoring.views import media_bp
+    # The authoring blueprint's routes, one module per seam, registered on import.
+    from .authoring import access_views, editor_views, transfer_views, version_views  # noqa: F401
     from .referrals.admin_views import bp as tree_admin_bp
     from .referrals.mentor_views import bp as mentoring_bp
     from .referrals.tier_views import bp as tiers_bp
@@ -147,7 +151,9 @@ def _register_cli(app: Flask) -> None:
     from .demo.cli import demo_cli
     from .statistics.cli import statistics_cli
 
+    from .transactions import commit_each_command
+
     for group in (users_cli, courses_cli, quizzes_cli, certificates_cli, tiers_cli, api_cli,
                   statistics_cli, demo_cli, outbox_cli, backup_cli):
-        app.cli.add_command(group)
+        app.cli.add_command(commit_each_command(group))
     warn_about_keys_kept_only_here(app)

@@ -43,12 +43,21 @@ def celery_init_app(app: Flask) -> Celery:
             # Started from the outbox: say when it is done, so a task lost on the way is
             # published again (app/outbox/services.py).
             outbox_id = kwargs.pop("_outbox_id", None)
-            with app.app_context():
-                result = self.run(*args, **kwargs)
-                if outbox_id is not None:
-                    from .outbox.services import mark_done
+            # The task is one unit of work (app/transactions.py): its writes and the outbox
+            # row's "done" commit together, or neither does.
+            from .transactions import commit, rollback
 
-                    mark_done(outbox_id)
+            with app.app_context():
+                try:
+                    result = self.run(*args, **kwargs)
+                    if outbox_id is not None:
+                        from .outbox.services import mark_done
+
+                        mark_done(outbox_id)
+                except BaseException:
+                    rollback()
+                    raise
+                commit()
                 return result
 
     celery_app = Celery(app.name, task_cls=FlaskTask)

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .domain_errors import DomainError
 from .requests import UndecodableInput
 
 MESSAGES = {
@@ -94,6 +95,25 @@ def render_error(code: int, message=None):
     return body, code
 
 
+def render_domain_error(error: DomainError):
+    """What a person caused, in her language: JSON for the API and for scripts; for a page,
+    the message flashed on the page the view named (going_back), else the error page. What
+    the request wrote so far is rolled back."""
+    from flask import flash, redirect
+
+    from .extensions import db
+
+    db.session.rollback()
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        # The API speaks English, as its other answers do; scripts of a page, her language.
+        with force_locale("en") if request.path.startswith("/api/") else nullcontext():
+            return {"error": error.code, "message": error.message}, error.status
+    if error.back:
+        flash(error.message, "error")
+        return redirect(error.back, 303)
+    return render_error(error.status, error.message)
+
+
 def _retry_message():
     """For a rate limit: when to try again, from the limit that was hit (not a guess)."""
     import math
@@ -141,6 +161,10 @@ def register_error_handlers(app) -> None:
         if getattr(error, "valid_methods", None):  # 405 keeps its Allow header (RFC 9110)
             headers["Allow"] = ", ".join(sorted(error.valid_methods))
         return body, code, headers
+
+    @app.errorhandler(DomainError)
+    def domain_error(error):
+        return render_domain_error(error)
 
     @app.errorhandler(Exception)
     def unexpected_error(error):

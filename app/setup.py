@@ -21,9 +21,10 @@ def set_up_embedded_default(app: Flask) -> None:
     from .accounts.models import User
     from .accounts.services import register_user
     from .authoring.curriculum import CurriculumError
-    from .authoring.drafts import grant
+    from .authoring.grants import grant
     from .authoring.services import import_curriculum
     from .config import courses_path_problem
+    from . import transactions
     from .extensions import db
     from .learning.models import Course
     from .referrals.services import place_user
@@ -41,6 +42,7 @@ def set_up_embedded_default(app: Flask) -> None:
                 db.session.rollback()
                 problem = (f"{len(error.errors)} problem(s) in COURSES_PATH={path}, the first: "
                            f"{error.errors[0]} (see them all: flask --app app courses check {path})")
+            transactions.commit()  # first start is its own unit: the courses, then the people
             if problem:
                 print(f"SmallB Academy: no courses imported: {problem}", file=sys.stderr, flush=True)
             else:
@@ -59,7 +61,7 @@ def set_up_embedded_default(app: Flask) -> None:
             # is given courses by an admin on the course's access page).
             for course in db.session.scalars(select(Course)):
                 grant(course, people["trainer"], people["admin"])
-            db.session.commit()
+            transactions.commit()
             credentials = Path(app.instance_path) / "demo-accounts.txt"
             credentials.write_text("\n".join(lines) + "\n")
             credentials.chmod(0o600)

@@ -255,14 +255,16 @@ def prepare(app, submitters: int) -> dict:
         user = find_user(parse_login_name(LEARNER))
         if user is None:
             user = create_account(LEARNER, "小B 读者", PASSWORD, "zh", "learner")
-            db.session.commit()
+            db.session.commit()  # services only flush: this set-up is the unit of work
         course = learning.find_course(COURSE)
         outline = learning.course_outline(course, user, "zh")
         first = outline.modules[0]
         for entry in first.lessons:
             learning.mark_read(user, entry.lesson, learning.course_outline(course, user, "zh"))
+        db.session.commit()
         quiz = quizzes.quiz_for_module(first.module.id)
         attempt = quizzes.start_attempt(user, quiz)
+        db.session.commit()
         question_id = attempt.layout["questions"][0]
         question = attempt.version.question(question_id)
         shown = quizzes.shown_ids(attempt, question)
@@ -281,6 +283,7 @@ def prepare(app, submitters: int) -> dict:
             people.append(other)
         db.session.commit()
         submit_attempts = [quizzes.start_attempt(other, quiz).id for other in people]
+        db.session.commit()  # services only flush: this set-up is the unit of work
         ids = {"user": user.id, "attempt": attempt.id, "question": question_id,
                "answer": answer, "quiz": quiz.id, "module": first.module.slug,
                "lesson": first.lessons[0].lesson.slug, "submitters": [p.id for p in people],

@@ -17,6 +17,7 @@ for _name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SECRET_KEY"):
 from app import create_app  # noqa: E402
 from app.config import database_url_from_env  # noqa: E402
 from app.extensions import db, limiter  # noqa: E402
+from app.transactions import unit_of_work  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PASSWORD = "quiet-river-lantern-42"
@@ -72,7 +73,7 @@ def _close_engines():
 @pytest.fixture(scope="session")
 def _schema(database_url):
     app = make_app(database_url)
-    with app.app_context():
+    with unit_of_work(app):
         db.create_all()
         db.engine.dispose()
 
@@ -81,7 +82,7 @@ def _schema(database_url):
 def app(_schema, database_url):
     app = make_app(database_url)
     yield app
-    with app.app_context():
+    with unit_of_work(app):
         db.session.remove()
         with db.engine.begin() as conn:
             tables = db.metadata.sorted_tables
@@ -147,7 +148,7 @@ def make_user(app):
 
     def make(login: str = "learner@example.com", role: str = "learner", name: str = "小林",
              locale: str = "zh", password: str = PASSWORD):
-        with app.app_context():
+        with unit_of_work(app):
             user = register_user(login, name, password, locale=locale, role=role)
             place_user(user, None)  # as every road that makes an account does
             db.session.commit()
@@ -168,8 +169,9 @@ def courses_dir(tmp_path) -> Path:
 def imported(app, courses_dir):
     from app.authoring.services import import_curriculum
 
-    with app.app_context():
+    with unit_of_work(app):
         import_curriculum(courses_dir)
+        db.session.commit()  # the test is the unit of work here
     return courses_dir
 
 

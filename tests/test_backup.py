@@ -4,6 +4,7 @@ import json
 
 from sqlalchemy import func, select
 
+from app.transactions import unit_of_work
 from app.certificates.models import Certificate
 from app.extensions import db
 from app.learning.models import LessonProgress
@@ -12,7 +13,7 @@ from tests.quizzes.conftest import quiz_learner  # noqa: F401  (fixture)
 
 
 def _progress(app) -> tuple[int, int]:
-    with app.app_context():
+    with unit_of_work(app):
         return (db.session.scalar(select(func.count()).select_from(LessonProgress)),
                 db.session.scalar(select(func.count()).select_from(Certificate)))
 
@@ -34,7 +35,7 @@ def test_backup_wipe_restore_and_the_old_credential_still_verifies(app, client, 
     # The machine is lost: every row gone, and the instance folder's keys with it.
     key = Path(app.instance_path) / "issuer-ed25519.pem"
     assert key.exists()
-    with app.app_context():
+    with unit_of_work(app):
         db.session.execute(db.text("UPDATE quizzes SET current_version_id = NULL"))
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
@@ -109,7 +110,7 @@ def test_an_archive_without_its_database_or_with_a_bad_one_changes_nothing(app, 
                 archive.addfile(info, io.BytesIO(data))
         result = runner.invoke(args=["backup", "restore", str(archive_path), "--yes"])
         assert result.exit_code == 1 and "nothing was changed" in result.output, result.output
-        with app.app_context():
+        with unit_of_work(app):
             from app.accounts.models import User
 
             assert db.session.scalar(select(func.count()).select_from(User)) == 1

@@ -8,6 +8,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from app.transactions import unit_of_work
 from app.extensions import db
 from tests.conftest import TEST_DATABASE_URL, make_app
 
@@ -33,7 +34,7 @@ def empty_database_url(tmp_path, database_url):
 @pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index")
 def test_migrations_apply_from_empty_and_match_the_models(empty_database_url):
     app = make_app(empty_database_url)
-    with app.app_context():
+    with unit_of_work(app):
         upgrade(directory=app.config["MIGRATIONS_PATH"])
         with db.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True,

@@ -3,6 +3,7 @@ import json
 import logging
 import re
 
+from app.transactions import unit_of_work
 from tests.conftest import make_app
 
 
@@ -97,7 +98,7 @@ def test_a_learners_failing_request_carries_one_id_from_page_to_log(app, client,
     finally:
         logging.getLogger().removeHandler(handler)
         logging.getLogger().removeHandler(text_handler)
-    with app.app_context():
+    with unit_of_work(app):
         user_id = db.session.query(User.id).filter(User.email == learner).scalar()
     request_id = response.headers["X-Request-ID"]
     assert response.status_code == 500 and re.fullmatch(r"[0-9a-f]{32}", request_id)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from app.transactions import unit_of_work
 from app.extensions import db
 from tests import engines
 from tests.conftest import PASSWORD, Auth, csrf_token, make_app
@@ -80,7 +81,7 @@ def _outage_page(response, sent: bool = False) -> str:
 
 def test_postgresql_stopped_gives_the_static_503_and_recovery_needs_no_restart(own_postgres):
     app = make_app(own_postgres.url, PROPAGATE_EXCEPTIONS=False)
-    with app.app_context():
+    with unit_of_work(app):
         db.create_all()
         from app.accounts.services import register_user
         from app.referrals.services import place_user
@@ -109,6 +110,6 @@ def test_postgresql_stopped_gives_the_static_503_and_recovery_needs_no_restart(o
     own_postgres.start()
     assert learner.get("/").status_code == 200  # the same process, its pool renewed
     assert stranger.get("/healthz/ready").status_code == 200
-    with app.app_context():
+    with unit_of_work(app):
         db.session.remove()
         db.engine.dispose()

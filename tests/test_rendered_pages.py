@@ -264,6 +264,7 @@ def test_forms_with_errors_render_right_in_both_languages(app, make_user, langua
     with app.test_request_context():  # a live reset link, as an admin hands one over
         person, actor = db.session.get(User, learner), db.session.get(User, admin)
         link, _reset = issue_handover_link(person, actor, "lost phone")
+        db.session.commit()
     client = app.test_client()
     problems, seen = [], 0
     for what, response in forms_with_errors(client, language, urlsplit(link).path):

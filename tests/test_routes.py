@@ -5,6 +5,7 @@ A route without an entry in ACCESS fails the test: decide who may use it when yo
 import pytest
 from sqlalchemy import func, select
 
+from app.transactions import unit_of_work
 from app.extensions import db
 from app.quizzes.models import Attempt
 from tests.certificates.conftest import complete_gamma
@@ -158,7 +159,7 @@ def world(app, client, imported, make_user):
     for role in ROLES[2:]:
         make_user(f"{role}@example.com", role={"trainer": "trainer", "other_trainer": "trainer",
                                                "admin": "admin"}.get(role, "learner"))
-    with app.app_context():
+    with unit_of_work(app):
         from app.accounts.models import SignInSession, User
         from app.certificates.models import Certificate
         from app.ops import asset_url
@@ -262,7 +263,7 @@ def test_every_state_change_needs_a_csrf_token(app, world):
             response = clients[role].post(url_for_rule(rule, values), data={"action": "revoke", "reason": "x"})
             response.close()
             assert response.status_code == 400, (rule.endpoint, role, response.status_code)
-    with app.app_context():
+    with unit_of_work(app):
         from app.certificates.models import Certificate
 
         assert db.session.scalar(select(Certificate.revoked_at)) is None
@@ -285,7 +286,7 @@ def test_every_form_refuses_text_it_cannot_decode(app, world, kind, field):
     the reason in the user's language (400), before CSRF, authorization or the view, and
     nothing is written."""
     values, clients = world
-    with app.app_context():
+    with unit_of_work(app):
         from app.accounts.models import User
 
         users_before = db.session.scalar(select(func.count()).select_from(User))
@@ -310,7 +311,7 @@ def test_every_form_refuses_text_it_cannot_decode(app, world, kind, field):
             assert "无法识别" in text, (rule.endpoint, role)  # the learners' language: Chinese
             checked += 1
     assert checked > 100
-    with app.app_context():
+    with unit_of_work(app):
         from app.certificates.models import Certificate
 
         assert db.session.scalar(select(func.count()).select_from(User)) == users_before

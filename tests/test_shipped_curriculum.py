@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from app.transactions import unit_of_work
 from app.authoring.curriculum import read_curriculum
 
 COURSES = Path(__file__).parents[1] / "courses"
@@ -39,7 +40,7 @@ def test_each_course_has_3_modules_of_2_lessons_in_both_languages(curriculum, sl
 def test_the_curriculum_imports_into_the_database(app):
     from app.authoring.services import import_curriculum
 
-    with app.app_context():
+    with unit_of_work(app):
         counts = import_curriculum(COURSES)
     assert counts["courses new"] >= 4 and counts["lessons new"] >= 24
 
@@ -74,7 +75,7 @@ def test_a_learner_who_fails_every_shipped_quiz_again_and_again_can_always_try_a
     from app.quizzes.models import Quiz
 
     make_user("nervous@example.com")
-    with app.app_context():
+    with unit_of_work(app):
         import_curriculum(COURSES)
         from app.accounts.models import User
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
+from app.transactions import unit_of_work
 from tests.conftest import Auth, csrf_token
 from tests.quizzes.conftest import Learner
 
@@ -162,7 +163,7 @@ def test_submit_after_the_session_ended_signs_in_back_to_the_attempt(app, client
     assert signed_in.status_code == 302 and signed_in.headers["Location"] == f"/attempts/{attempt_id}"
     page = client.get(f"/attempts/{attempt_id}")
     assert page.status_code == 200 and 'value="开单率"' in page.get_data(as_text=True)
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.get(Attempt, attempt_id).state == "open"  # nothing graded behind her back
 
 
@@ -177,7 +178,7 @@ def test_attempt_page_keeps_answers_per_person_and_attempt_and_links_back(app, c
     person.read("gamma", "intro")
     attempt_id = person.start_attempt_id()
     page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
-    with app.app_context():
+    with unit_of_work(app):
         user_id = db.session.scalar(db.select(User.id).where(User.email == "learner@example.com"))
     assert f'data-store="smallb.quiz.{user_id}.{attempt_id}"' in page
     assert f'href="/login?next=/attempts/{attempt_id}"' in page

@@ -8,29 +8,15 @@ from flask import (Blueprint, Response, abort, flash, make_response, redirect, r
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from .. import transactions
 from ..authz import role_required
+from ..domain_errors import DomainError
 from ..extensions import db
 from . import administration, privacy, resets
 from .models import Role, User
-from .services import AccountError
 
 bp = Blueprint("users_admin", __name__, url_prefix="/admin/users")
 
-ERRORS = {
-    "reason_required": _l("Please give the reason (kept in the audit record)."),
-    "reason_too_long": _l("The reason can have at most 1,000 characters."),
-    "unknown_role": _l("Choose one of the roles: learner, trainer or admin."),
-    "same_role": _l("This person already has that role."),
-    "own_admin_role": _l("You cannot remove your own admin role. Ask another admin to do it."),
-    "own_account": _l("You cannot do this to your own account. Ask another admin to do it."),
-    "already_active": _l("This account is already active."),
-    "already_inactive": _l("This account is already deactivated."),
-    "anonymised": _l("This account was anonymised; nothing about it can be changed any more."),
-    "confirm_anonymise": _l("To confirm, type the person's user number exactly as shown."),
-    "reset_unavailable": _l("This account cannot get a reset link (it is deactivated or anonymised)."),
-    "reset_staff_account": _l("Only an admin can make a reset link for a trainer's or an admin's account."),
-    "reset_use_email": _l("This person logs in with an email address: “Forgot password” on the login page mails her a link. Only an admin can make one to hand over."),
-}
 ROLE_NAMES = {Role.LEARNER: _l("Learner"), Role.TRAINER: _l("Trainer"), Role.ADMIN: _l("Admin")}
 ACTION_NAMES = {"role_changed": _l("Role changed"), "deactivated": _l("Deactivated"),
                 "reactivated": _l("Reactivated"), "exported": _l("Personal data exported"),
@@ -42,9 +28,9 @@ def _user_or_404(user_id: int) -> User:
     return db.session.get(User, user_id) or abort(404)
 
 
-def _refused(user: User, error: AccountError, template: str = "accounts/admin_user.html"):
-    db.session.rollback()
-    flash(ERRORS[error.code], "error")
+def _refused(user: User, error: DomainError, template: str = "accounts/admin_user.html"):
+    transactions.rollback()
+    flash(error.message, "error")
     return render_template(template, user=_user_or_404(user.id), **_user_page(user.id)), 400
 
 
@@ -77,7 +63,7 @@ def change_role(user_id: int):
     try:
         administration.change_role(person, request.form.get("role", ""),
                                    request.form.get("reason", ""), current_user)
-    except AccountError as error:
+    except DomainError as error:
         return _refused(person, error)
     flash(_l("Role changed."), "success")
     return redirect(url_for("users_admin.user", user_id=user_id), 303)
@@ -94,7 +80,7 @@ def change_status(user_id: int):
     try:
         administration.set_active(person, action == "reactivate", request.form.get("reason", ""),
                                   current_user)
-    except AccountError as error:
+    except DomainError as error:
         return _refused(person, error)
     flash(_l("Account reactivated.") if action == "reactivate"
           else _l("Account deactivated; the person is signed out everywhere."), "success")
@@ -108,7 +94,7 @@ def issue_reset_link(user_id: int):
     person = _user_or_404(user_id)
     try:
         link, reset = resets.issue_handover_link(person, current_user, request.form.get("reason", ""))
-    except AccountError as error:
+    except DomainError as error:
         return _refused(person, error)
     return handover_page(person, link, reset, url_for("users_admin.user", user_id=user_id))
 
@@ -127,7 +113,7 @@ def export(user_id: int):
     person = _user_or_404(user_id)
     try:
         data = privacy.export_personal_data(person, request.form.get("reason", ""), current_user)
-    except AccountError as error:
+    except DomainError as error:
         return _refused(person, error)
     body = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
     response = Response(body, mimetype="application/json")
@@ -144,9 +130,9 @@ def anonymise(user_id: int):
         try:
             privacy.anonymise(person, request.form.get("reason", ""),
                               request.form.get("confirmation", ""), current_user)
-        except AccountError as error:
-            db.session.rollback()
-            flash(ERRORS[error.code], "error")
+        except DomainError as error:
+            transactions.rollback()
+            flash(error.message, "error")
             return render_template("accounts/admin_anonymise.html", user=_user_or_404(user_id)), 400
         flash(_l("The account was anonymised."), "success")
         return redirect(url_for("users_admin.user", user_id=user_id), 303)

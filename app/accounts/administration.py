@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select, union
 from ..clock import utcnow
 from ..extensions import db
 from .models import AccountAudit, Role, User
-from .services import AccountError
+from .errors import account_errors
 from .signins import end_all_sessions
 
 SEARCH_LIMIT = 50
@@ -121,9 +121,9 @@ def audit(user_id: int, actor: User | None, action: str, reason: str, **details)
 def clean_reason(raw: str | None) -> str:
     reason = " ".join((raw or "").split())
     if not reason:
-        raise AccountError("reason_required")
+        raise account_errors("reason_required")
     if len(reason) > REASON_MAX:
-        raise AccountError("reason_too_long")
+        raise account_errors("reason_too_long")
     return reason
 
 
@@ -136,31 +136,29 @@ def audit_history(user_id: int, limit: int = 100) -> list[AccountAudit]:
 def change_role(user: User, role: str, reason: str, actor: User) -> None:
     """Give someone another role; nobody removes their own admin role (no locked-out admin)."""
     if role not in set(Role):
-        raise AccountError("unknown_role")
+        raise account_errors("unknown_role")
     reason = clean_reason(reason)
     if user.anonymised_at is not None:
-        raise AccountError("anonymised")
+        raise account_errors("anonymised")
     if user.id == actor.id and role != Role.ADMIN:
-        raise AccountError("own_admin_role")
+        raise account_errors("own_admin_role")
     if user.role == role:
-        raise AccountError("same_role")
+        raise account_errors("same_role")
     audit(user.id, actor, "role_changed", reason, from_role=user.role, to_role=role)
     user.role = role
-    db.session.commit()
 
 
 def set_active(user: User, active: bool, reason: str, actor: User) -> None:
     """Deactivate (every session of theirs ends at once) or reactivate an account."""
     reason = clean_reason(reason)
     if user.anonymised_at is not None:
-        raise AccountError("anonymised")
+        raise account_errors("anonymised")
     if user.id == actor.id:
-        raise AccountError("own_account")
+        raise account_errors("own_account")
     if user.active == active:
-        raise AccountError("already_active" if active else "already_inactive")
+        raise account_errors("already_active" if active else "already_inactive")
     audit(user.id, actor, "reactivated" if active else "deactivated", reason)
     user.active = active
     if not active:
         # Every sign-in session row ends and the cookie version is bumped: out everywhere.
         end_all_sessions(user)
-    db.session.commit()

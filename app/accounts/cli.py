@@ -2,9 +2,9 @@
 import click
 from flask.cli import with_appcontext
 
-from ..extensions import db
 from .models import Role
-from .services import AccountError, create_account
+from ..domain_errors import DomainError
+from .services import create_account
 
 
 @click.group("users", help="Manage user accounts.")
@@ -24,12 +24,11 @@ def create_user(login, name, role, language, password):
     """Create a user account."""
     try:
         user = create_account(login, name, password, language, role)  # placed in the tree
-        db.session.commit()
-    except AccountError as error:
+    except DomainError as error:
         from flask_babel import force_locale
 
-        from .views import ERRORS  # the same sentences the forms show, in English here
+        # The same sentences the forms show (the accounts error catalog), in English here.
 
         with force_locale("en"):
-            raise click.ClickException(f"Cannot create the account: {ERRORS[error.code]}")
+            raise click.ClickException(f"Cannot create the account: {error.message}")
     click.echo(f"Created {role} {user.login_name} (id {user.id}).")

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..privacy import ANONYMISED_NAME, when
 from .administration import audit, clean_reason
 from .models import AccountAudit, PasswordReset, SignInSession, User
-from .services import AccountError
+from .errors import account_errors
 from .signins import end_all_sessions
 
 EXPORT_FORMAT = "smallb-personal-data/1"
@@ -88,7 +88,6 @@ def export_personal_data(user: User, reason: str, actor: User) -> dict:
     reason = clean_reason(reason)
     data = personal_data(user)
     audit(user.id, actor, "exported", reason)
-    db.session.commit()
     return data
 
 
@@ -103,11 +102,11 @@ def anonymise(user: User, reason: str, confirmation: str, actor: User) -> None:
     """
     reason = clean_reason(reason)
     if confirmation.strip().lstrip("#") != str(user.id):
-        raise AccountError("confirm_anonymise")
+        raise account_errors("confirm_anonymise")
     if user.anonymised_at is not None:
-        raise AccountError("anonymised")
+        raise account_errors("anonymised")
     if user.id == actor.id:
-        raise AccountError("own_account")
+        raise account_errors("own_account")
     # Every form the person's identity took: current and earlier names, phone, email, id.
     traces = {user.display_name, user.email, user.phone, user.external_id}
     for provider in privacy.providers():
@@ -131,4 +130,3 @@ def anonymise(user: User, reason: str, confirmation: str, actor: User) -> None:
     end_all_sessions(user)  # signed out everywhere
     user.anonymised_at = utcnow()
     audit(user.id, actor, "anonymised", privacy.scrub(reason, traces))
-    db.session.commit()

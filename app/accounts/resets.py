@@ -11,7 +11,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 from sqlalchemy import select, update
 
-from .. import mail
+from .. import mail, transactions
 from ..urls import public_url
 from ..config import DEFAULT_LANGUAGE, LANGUAGES
 from ..extensions import db
@@ -19,7 +19,8 @@ from . import signins, throttle
 from .administration import audit, clean_reason
 from .models import PasswordReset, Role, User
 from .passwords import hash_password, password_problem
-from .services import AccountError, find_user, parse_login_name
+from .errors import account_errors
+from .services import find_user, parse_login_name
 
 EMAIL_LINK_LIFETIME = timedelta(minutes=30)
 RESET_MAILS_PER_HOUR = 3  # per account, whoever asks
@@ -84,7 +85,7 @@ def send_reset_mail(raw_login: str) -> None:
                  RESET_MAILS_PER_HOUR)
         return
     key = _issue(user, "email", EMAIL_LINK_LIFETIME)
-    db.session.commit()
+    transactions.commit()  # this background job is its own unit: the key exists before the mail
     _mail_person(user, "reset", lambda: gettext("Set a new password"),
                  link=public_url("accounts.reset_password", key=key),
                  minutes=int(EMAIL_LINK_LIFETIME.total_seconds() // 60))
@@ -113,22 +114,21 @@ def _mail_person(user: User, template: str, subject, **values) -> None:
 
 
 def issue_handover_link(person: User, actor: User, reason: str) -> tuple[str, PasswordReset]:
-    """A reset link for the person's mentor or an admin to pass on (audited); commits."""
+    """A reset link for the person's mentor or an admin to pass on (audited)."""
     reason = clean_reason(reason)
     if not _can_reset(person):
-        raise AccountError("reset_unavailable")
+        raise account_errors("reset_unavailable")
     # A mentee can be made a trainer or an admin; her mentor's link would then take over a
     # staff account. Only an admin hands over a link to anyone but a learner.
     if person.role != Role.LEARNER and not actor.has_role(Role.ADMIN):
-        raise AccountError("reset_staff_account")
+        raise account_errors("reset_staff_account")
     # Someone with an email address resets her password herself, by mail. A mentor's link
     # would let the mentor into her account (and her quizzes, which raise the mentor's tier).
     if person.email and not actor.has_role(Role.ADMIN):
-        raise AccountError("reset_use_email")
+        raise account_errors("reset_use_email")
     hours = current_app.config["PASSWORD_RESET_HANDOVER_HOURS"]
     key = _issue(person, "handover", timedelta(hours=hours), issued_by=actor)
     audit(person.id, actor, "reset_link_issued", reason, hours=hours)
-    db.session.commit()
     reset = db.session.scalar(select(PasswordReset).where(
         PasswordReset.key_hash == signins.key_hash(key)))
     return public_url("accounts.reset_password", key=key), reset
@@ -153,30 +153,29 @@ def complete_reset(key: str, new_password: str) -> User:
     """Set the new password through a reset link, once; every session of the person ends."""
     reset = usable_reset(key)
     if reset is None:
-        raise AccountError("reset_invalid")
+        raise account_errors("reset_invalid")
     user = db.session.get(User, reset.user_id)
     problem = password_problem(new_password, user.login_name.split("@")[0].lstrip("+"),
                                user.display_name)
     if problem:
-        raise AccountError(problem)  # the link stays usable: nothing was spent
+        raise account_errors(problem)  # the link stays usable: nothing was spent
     at = signins.now()
     # Single use is this UPDATE: of two requests racing with one link only one gets the row.
     spent = db.session.execute(
         update(PasswordReset).where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None),
                                     PasswordReset.expires_at > at)
         .values(used_at=at).returning(PasswordReset.id)).first()
-    if spent is None:
-        db.session.rollback()
-        raise AccountError("reset_invalid")
+    if spent is None:  # nothing written: the other request has it
+        raise account_errors("reset_invalid")
     user.password_hash = hash_password(new_password)
     signins.end_all_sessions(user)
     audit(user.id, None, "password_reset", "", channel=reset.channel,
           issued_by=reset.issued_by_id)
-    db.session.commit()
     if reset.channel == "handover" and user.email:
-        # Someone else held the link: tell the owner, where she reads it, that it was used.
-        mail.run_in_background(current_app._get_current_object(), send_changed_notice,
-                               user.id, reset.issued_by_id)
+        # Someone else held the link: tell the owner, where she reads it, that it was used
+        # (once the new password is committed).
+        transactions.on_commit(mail.run_in_background, current_app._get_current_object(),
+                               send_changed_notice, user.id, reset.issued_by_id)
     return user
 
 

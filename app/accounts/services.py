@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from .errors import account_errors
 from .models import Role, User
 from .passwords import hash_password, password_needs_rehash, password_problem, verify_password
 from .signals import user_registered, user_registering
@@ -22,14 +23,6 @@ _E164 = re.compile(r"^\+[1-9]\d{7,14}$", re.ASCII)
 # What people type between digits: spaces, brackets and every kind of dash (after NFKC,
 # full-width ones are already plain).
 _PHONE_SEPARATORS = re.compile(r"[\s\-()\u2010-\u2015\u2212\u30fc]")
-
-
-class AccountError(ValueError):
-    """A problem the user can fix; `code` names it for the message in their language."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 # The invite code field's problems (shown on that field of the sign-up form); the codes
@@ -77,24 +70,23 @@ def find_user(login: LoginName) -> User | None:
 
 def register_user(raw_login: str, display_name: str, password: str, locale: str = "zh",
                   role: str = Role.LEARNER) -> User:
-    """Create an account; AccountError on an unusable identifier, password or a duplicate."""
+    """Create an account; an accounts DomainError on an unusable identifier, password or a duplicate."""
     login = parse_login_name(raw_login)
     if login is None:
-        raise AccountError("bad_login")
+        raise account_errors("bad_login")
     display_name = " ".join(display_name.split())
     if not display_name:
-        raise AccountError("no_name")
+        raise account_errors("no_name")
     problem = password_problem(password, login.value.split("@")[0].lstrip("+"), display_name)
     if problem:
-        raise AccountError(problem)
+        raise account_errors(problem)
     user = User(display_name=display_name, password_hash=hash_password(password),
                 locale=locale, role=role, **{login.kind: login.value})
-    db.session.add(user)
     try:
-        db.session.flush()  # the unique constraint, not a prior lookup, decides "taken"
+        with db.session.begin_nested():  # the unique constraint, not a prior lookup, decides "taken"
+            db.session.add(user)
     except IntegrityError:
-        db.session.rollback()
-        raise AccountError("taken") from None
+        raise account_errors("taken") from None
     return user
 
 
@@ -102,7 +94,7 @@ def sign_up(raw_login: str, display_name: str, password: str, locale: str,
             invite_code: str | None, invite_required: bool) -> User:
     """A newcomer's own registration, before the caller commits: the rooms above accounts
     check her invite code first (user_registering), then the account is made and placed
-    (user_registered). AccountError names what is wrong, the invite code's problems too."""
+    (user_registered). The DomainError names what is wrong, the invite code's problems too."""
     sender = current_app._get_current_object()
     user_registering.send(sender, invite_code=invite_code, invite_required=invite_required)
     user = register_user(raw_login, display_name, password, locale=locale)
@@ -146,10 +138,10 @@ def load_session_user(session_id: str) -> User | None:
 def change_password(user: User, current: str, new: str, keep_session: str | None = None) -> None:
     """Set a new password; every other session of the user ends (the kept one stays)."""
     if not verify_password(user.password_hash, current):
-        raise AccountError("wrong_password")
+        raise account_errors("wrong_password")
     problem = password_problem(new, user.login_name.split("@")[0].lstrip("+"), user.display_name)
     if problem:
-        raise AccountError(problem)
+        raise account_errors(problem)
     user.password_hash = hash_password(new)
     end_all_sessions(user, keep_key=keep_session)
 
@@ -157,6 +149,6 @@ def change_password(user: User, current: str, new: str, keep_session: str | None
 def update_profile(user: User, display_name: str, locale: str) -> None:
     display_name = " ".join(display_name.split())
     if not display_name:
-        raise AccountError("no_name")
+        raise account_errors("no_name")
     user.display_name = display_name
     user.locale = locale

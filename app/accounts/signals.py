@@ -5,7 +5,7 @@ signals, with plain values (no ORM objects), sent synchronously inside the regis
 transaction, so whatever the receivers write commits with the account or not at all.
 
 user_registering: sent before the account is made (kwargs: invite_code, as typed, possibly
-empty; invite_required). A receiver refuses the sign-up by raising AccountError with a code
+empty; invite_required). A receiver refuses the sign-up by raising the accounts DomainError of a code
 the registration form knows (services.INVITE_CODE_ERRORS name the invite code's problems);
 nothing has been written yet.
 

@@ -12,39 +12,23 @@ from flask_babel import format_time, format_timedelta, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import transactions
 from ..addresses import client_address
+from ..domain_errors import DomainError
 from ..errors import render_error
-from ..extensions import db, limiter, login_manager
+from ..extensions import limiter, login_manager
 from ..logs import remember_user
 from ..mail import mail_configured
 from ..signin import page_to_come_back_to
 from . import resets, signins, throttle
 from .forms import (ForgotPasswordForm, LanguageForm, LoginForm, PasswordForm, ProfileForm,
                     RegisterForm, ResetPasswordForm)
-from .services import (INVITE_CODE_ERRORS, AccountError, authenticate, change_password,
+from .services import (INVITE_CODE_ERRORS, authenticate, change_password,
                        normalize_code, parse_login_name, sign_up,
                        update_profile)
 
 bp = Blueprint("accounts", __name__)
 
-ERRORS = {
-    "bad_login": _l("Enter a mobile phone number (e.g. 138 0013 8000) or an email address."),
-    "no_name": _l("Please enter your name."),
-    "too_short": _l("The password needs at least 8 characters."),
-    "too_long": _l("The password can have at most 128 characters."),
-    "too_common": _l("This password is too common and easy to guess. Please choose another."),
-    "personal": _l("The password must not contain your phone number, email or name."),
-    "taken": _l("This phone number or email is already registered. Please log in instead."),
-    "wrong_password": _l("The current password is not right."),
-    "code_required": _l("You need an invite code from your mentor to sign up."),
-    "unknown_code": _l("We don't know this invite code. Please check it with your mentor."),
-    "inactive_code": _l("This invite code is no longer active. Please ask your mentor or another mentor for a new one."),
-    "self_invite": _l("You cannot invite yourself."),
-    "reset_invalid": _l("This link to set a new password has expired or was already used. Ask for a new one."),
-    "reset_unavailable": _l("This account cannot get a reset link (it is deactivated or anonymised)."),
-    "reset_staff_account": _l("Only an admin can make a reset link for a trainer's or an admin's account."),
-    "reset_use_email": _l("This person logs in with an email address: “Forgot password” on the login page mails her a link. Only an admin can make one to hand over."),
-}
 LOGIN_FAILED = _l("Wrong phone number/email or password.")
 DEVICE_NAMES = {"iphone": _l("iPhone"), "ipad": _l("iPad"), "android": _l("Android phone"),
                 "harmony": _l("HarmonyOS phone"), "windows": _l("Windows computer"),
@@ -70,7 +54,6 @@ def load_user(session_id: str):
 def sign_in(user) -> None:
     """Start a sign-in session row for this browser and put its key in the cookie."""
     key = signins.start_session(user, request.user_agent.string, request.remote_addr)
-    db.session.commit()
     session.permanent = True
     login_user(user)
     session[signins.SESSION_KEY] = key
@@ -183,13 +166,12 @@ def register():
             user = sign_up(form.login.data, form.display_name.data, form.password.data,
                            form.language.data, form.invite_code.data,
                            current_app.config["INVITE_REQUIRED"])
-            db.session.commit()
-        except AccountError as error:
-            db.session.rollback()
+        except DomainError as error:
+            transactions.rollback()
             field = form.password if error.code in {"too_short", "too_long", "too_common", "personal"} \
                 else form.display_name if error.code == "no_name" \
                 else form.invite_code if error.code in INVITE_CODE_ERRORS else form.login
-            field.errors = [*field.errors, ERRORS[error.code]]
+            field.errors = [*field.errors, error.message]
             status = 400
         else:
             sign_in(user)
@@ -203,7 +185,6 @@ def register():
 def logout():
     """Ends this browser's sign-in session in the database: a copy of the cookie stops too."""
     signins.end_session_by_key(session.get(signins.SESSION_KEY))
-    db.session.commit()
     sign_out()
     return redirect(url_for("learning.home"))
 
@@ -213,7 +194,6 @@ def logout():
 def end_session(session_id: int):
     if not signins.end_session(current_user, session_id):
         abort(404)  # someone else's session looks like none
-    db.session.commit()
     if session_id == g.get("signin_id"):
         sign_out()
         flash(_l("You are signed out."), "success")
@@ -226,7 +206,6 @@ def end_session(session_id: int):
 @login_required
 def end_all_sessions():
     signins.end_all_sessions(current_user._get_current_object())
-    db.session.commit()
     sign_out()
     flash(_l("You are signed out on every device, this one too."), "success")
     return redirect(url_for("learning.home"), 303)
@@ -257,11 +236,11 @@ def reset_password(key: str):
     elif form.validate_on_submit():
         try:
             resets.complete_reset(key, form.new_password.data)
-        except AccountError as error:
+        except DomainError as error:
             if error.code == "reset_invalid":
                 status = 410
             else:
-                form.new_password.errors = [ERRORS[error.code]]
+                form.new_password.errors = [error.message]
                 status = 400
         else:
             sign_out()
@@ -289,11 +268,10 @@ def account():
         if profile.validate_on_submit():
             try:
                 update_profile(current_user, profile.display_name.data, profile.language.data)
-                db.session.commit()
                 flash(_l("Saved."), "success")
                 return redirect(url_for("accounts.account"))
-            except AccountError as error:
-                profile.display_name.errors = [ERRORS[error.code]]
+            except DomainError as error:
+                profile.display_name.errors = [error.message]
         status = 400
     else:
         if password.validate_on_submit():
@@ -301,14 +279,13 @@ def account():
                 change_password(current_user, password.current_password.data,
                                 password.new_password.data,
                                 keep_session=session.get(signins.SESSION_KEY))
-                db.session.commit()
                 login_user(current_user._get_current_object())  # this session stays valid
                 flash(_l("Your password was changed. Other devices are signed out."), "success")
                 return redirect(url_for("accounts.account"))
-            except AccountError as error:
+            except DomainError as error:
                 target = password.current_password if error.code == "wrong_password" \
                     else password.new_password
-                target.errors = [ERRORS[error.code]]
+                target.errors = [error.message]
         status = 400
         if request.method == "POST":
             profile.display_name.data = current_user.display_name
@@ -327,5 +304,4 @@ def set_language():
     session["lang"] = form.language.data
     if current_user.is_authenticated:
         current_user.locale = form.language.data
-        db.session.commit()
     return redirect(safe_next(request.form.get("next")) or url_for("learning.home"), 303)

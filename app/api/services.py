@@ -29,7 +29,7 @@ def create_token(name: str, scopes: list[str], created_by_id: int | None = None,
                      created_by_id=created_by_id,
                      expires_at=utcnow() + timedelta(days=expires_in_days) if expires_in_days else None)
     db.session.add(token)
-    db.session.commit()
+    db.session.flush()
     return token, plain
 
 
@@ -52,5 +52,4 @@ def revoke_token(prefix: str) -> int:
                                                             ApiToken.revoked_at.is_(None))))
     for token in tokens:
         token.revoked_at = utcnow()
-    db.session.commit()
     return len(tokens)

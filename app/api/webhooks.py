@@ -157,8 +157,7 @@ def attempt(delivery_id: str) -> str:
             delivery.status, outcome = "failed", "failed"
         else:  # the next try waits in the outbox, committed with this one's result
             outbox.add(DELIVER_TASK, delivery.id, delay_seconds=backoff(delivery.attempts - 1))
-    db.session.commit()
-    return outcome
+    return outcome  # the task commits this try's result
 
 
 @shared_task(name=DELIVER_TASK, acks_late=True)
@@ -178,6 +177,4 @@ def send_again(delivery_id: str) -> bool:
         return False
     delivery.status, delivery.attempts = "pending", 0
     outbox.add(DELIVER_TASK, delivery.id)
-    db.session.commit()
-    outbox.release()
     return True

@@ -104,7 +104,7 @@ def export_command(slug, target, number):
     """Write a course's published files to TARGET (a folder, or a .zip file)."""
     from ..learning.models import Course
     from ..extensions import db
-    from .drafts import AuthoringError
+    from ..domain_errors import DomainError
     from .files import write_folder, write_zip
     from .transfer import export_course
 
@@ -113,8 +113,8 @@ def export_command(slug, target, number):
         raise click.ClickException(f"no course '{slug}'")
     try:
         fileset = export_course(course, number)
-    except AuthoringError as error:
-        raise click.ClickException(str(error))
+    except DomainError as error:
+        raise click.ClickException(error.message)
     target = Path(target)
     if target.suffix == ".zip":
         target.write_bytes(write_zip(slug, fileset))

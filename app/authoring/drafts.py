@@ -1,4 +1,5 @@
-"""Trainers' work on a course: who may edit, the draft's files, checking, publishing, versions.
+"""The draft of a course: its files, read as an outline, saved, added and removed, and the
+trainer's overview of her courses.
 
 Every save names the revision it started from; a save from an older revision is refused
 with the other person's text (optimistic locking), never written over it.
@@ -6,38 +7,29 @@ with the other person's text (optimistic locking), never written over it.
 from __future__ import annotations
 
 import re
-import tempfile
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from flask_babel import gettext as _
-
 from ..accounts.models import User
 from ..content import ContentError
-from ..content.frontmatter import N_, localized
-from ..database import upsert
 from ..extensions import db
 from ..learning.models import Course, Enrolment
-from ..quizzes import hooks as quizzes_hooks
-from .curriculum import LESSON_FILE, NUMBERED_DIR, SLUG, CourseSource, CurriculumError, read_curriculum
-from .files import FileDiff, FileSet, diff_files, write_folder
+from .curriculum import LESSON_FILE, NUMBERED_DIR, SLUG
+from .errors import authoring_errors
+from .files import FileDiff, diff_files
+from .grants import editable_courses
 from .limits import current_limits, size_words
 from .models import CourseGrant, CourseVersion, DraftAsset, DraftFile
-from .services import latest_version, publish_source, store_image
+from .services import latest_version, store_image
 from .uploads import CleanImage
 
 
 def too_large(text: str) -> bool:
     """Over the course files' size limit, the one imports and zips apply too (limits.py)."""
     return len(text.encode("utf-8")) > current_limits().text_bytes
-
-
-class AuthoringError(ValueError):
-    """A trainer's request that can't be done; the message is shown to them."""
 
 
 class Conflict(Exception):
@@ -47,47 +39,6 @@ class Conflict(Exception):
         super().__init__("changed since you opened it")
         self.current = current
 
-
-# Permissions ---------------------------------------------------------------------------
-
-@quizzes_hooks.may_edit_course.provide  # who may give another attempt asks it
-def can_edit(user: User, course: Course) -> bool:
-    if user.has_role("admin"):
-        return True
-    return user.has_role("trainer") and db.session.scalar(
-        select(CourseGrant.id).where(CourseGrant.course_id == course.id,
-                                     CourseGrant.user_id == user.id)) is not None
-
-
-def editable_courses(user: User) -> list[Course]:
-    query = select(Course).order_by(Course.position, Course.slug)
-    if not user.has_role("admin"):
-        query = query.join(CourseGrant, CourseGrant.course_id == Course.id).where(
-            CourseGrant.user_id == user.id)
-    return list(db.session.scalars(query))
-
-
-def grants(course: Course) -> list[tuple[CourseGrant, User]]:
-    return list(db.session.execute(
-        select(CourseGrant, User).join(User, User.id == CourseGrant.user_id)
-        .where(CourseGrant.course_id == course.id).order_by(CourseGrant.granted_at)))
-
-
-def grant(course: Course, trainer: User, by: User, kind: str = "editor") -> None:
-    from ..database import insert_ignoring_duplicates
-
-    if not trainer.has_role("trainer", "admin"):
-        raise AuthoringError(_("Only trainers can be given a course. Change their role first."))
-    insert_ignoring_duplicates(CourseGrant, course_id=course.id, user_id=trainer.id, kind=kind,
-                               granted_by_id=by.id)
-
-
-def revoke(course: Course, user_id: int) -> None:
-    db.session.execute(delete(CourseGrant).where(CourseGrant.course_id == course.id,
-                                                 CourseGrant.user_id == user_id))
-
-
-# Reading the draft ---------------------------------------------------------------------
 
 def draft_files(course: Course) -> dict[str, DraftFile]:
     return {d.path: d for d in db.session.scalars(
@@ -177,8 +128,6 @@ def outline(course: Course) -> Outline:
     return result
 
 
-# Saving --------------------------------------------------------------------------------
-
 def check_path(path: str) -> str:
     """Only paths the course format knows can be saved as text."""
     parts = path.split("/")
@@ -188,9 +137,7 @@ def check_path(path: str) -> str:
         and (parts[1] == "module.md" or re.match(r"^quiz\.(zh|en)\.md$", parts[1])
              or (LESSON_FILE.match(parts[1]) and LESSON_FILE.match(parts[1]).group(3) in ("zh", "en"))))
     if not ok:
-        raise AuthoringError(_("'%(path)s' is not a file of the course format (course.md, "
-                               "NN-module/module.md, NN-module/NN-lesson.zh.md, "
-                               "NN-module/quiz.en.md …).", path=path))
+        raise authoring_errors("not_a_course_file", path=path)
     return path
 
 
@@ -201,8 +148,7 @@ def save_file(course: Course, path: str, text: str, base_revision: int | None,
     base_revision = base_revision or None
     text = text.replace("\r\n", "\n")
     if too_large(text):
-        raise AuthoringError(_("The text is larger than %(size)s. Split it into two lessons.",
-                               size=size_words(current_limits().text_bytes)))
+        raise authoring_errors("text_too_large", size=size_words(current_limits().text_bytes))
     if base_revision is None:
         from ..database import insert_ignoring_duplicates
 
@@ -231,7 +177,7 @@ def _current(course: Course, path: str) -> DraftFile | None:
 
 def delete_file(course: Course, path: str, base_revision: int) -> None:
     if check_path(path) == "course.md":
-        raise AuthoringError(_("course.md holds the course's settings and can't be removed."))
+        raise authoring_errors("course_file_stays")
     gone = db.session.execute(delete(DraftFile).where(
         DraftFile.course_id == course.id, DraftFile.path == path,
         DraftFile.revision == base_revision).returning(DraftFile.id)).first()
@@ -241,12 +187,16 @@ def delete_file(course: Course, path: str, base_revision: int) -> None:
 
 LESSON_TEMPLATE = "---\ntitle: {title}\n---\n{body}\n"
 MODULE_TEMPLATE = "---\ntitle:\n  zh: {zh}\n  en: {en}\n---\n"
+
+
 QUIZ_TEMPLATE = {
     "zh": "---\npass_mark: 80\nreveal: feedback_after_attempt\n---\n\n## 这里写第一题 {#first-question type=single}\n\n"
           "- [x] 正确的选项\n  > Feedback: 说明为什么对。\n- [ ] 错误的选项\n  > Feedback: 说明为什么不对。\n",
     "en": "---\npass_mark: 80\nreveal: feedback_after_attempt\n---\n\n## Write the first question here {#first-question type=single}\n\n"
           "- [x] The right option\n  > Feedback: Say why it is right.\n- [ ] A wrong option\n  > Feedback: Say why it is wrong.\n",
 }
+
+
 NEW_LESSON_BODY = {"zh": "在这里写课文。", "en": "Write the lesson here."}
 
 
@@ -275,10 +225,10 @@ def _next_number(names: list[str]) -> int:
 
 def add_module(course: Course, slug: str, titles: dict[str, str], user: User) -> str:
     if not SLUG.match(slug):
-        raise AuthoringError(_("The short name may only use a-z, 0-9 and '-'."))
+        raise authoring_errors("bad_slug")
     folders = {path.split("/")[0] for path in draft_files(course) if "/" in path}
     if any(NUMBERED_DIR.match(f) and NUMBERED_DIR.match(f).group(2) == slug for f in folders):
-        raise AuthoringError(_("The course already has a module '%(slug)s'.", slug=slug))
+        raise authoring_errors("module_exists", slug=slug)
     folder = f"{_next_number(sorted(folders)):02d}-{slug}"
     save_file(course, f"{folder}/module.md", MODULE_TEMPLATE.format(
         zh=_yaml_text(titles["zh"]), en=_yaml_text(titles["en"])), None, user)
@@ -287,14 +237,13 @@ def add_module(course: Course, slug: str, titles: dict[str, str], user: User) ->
 
 def add_lesson(course: Course, folder: str, slug: str, titles: dict[str, str], user: User) -> list[str]:
     if not SLUG.match(slug):
-        raise AuthoringError(_("The short name may only use a-z, 0-9 and '-'."))
+        raise authoring_errors("bad_slug")
     files = draft_files(course)
     if f"{folder}/module.md" not in files:
-        raise AuthoringError(_("There is no such module in the draft."))
+        raise authoring_errors("no_such_module")
     if any(LESSON_FILE.match(p.rpartition("/")[2]) and LESSON_FILE.match(p.rpartition("/")[2]).group(2) == slug
            for p in files):
-        raise AuthoringError(_("The course already has a lesson '%(slug)s' (short names are "
-                               "unique in a course: they keep learners' progress).", slug=slug))
+        raise authoring_errors("lesson_exists", slug=slug)
     names = [p.rpartition("/")[2] for p in files if p.startswith(folder + "/")]
     number = _next_number(names)
     paths = []
@@ -309,7 +258,7 @@ def add_lesson(course: Course, folder: str, slug: str, titles: dict[str, str], u
 def add_quiz(course: Course, folder: str, user: User) -> list[str]:
     files = draft_files(course)
     if f"{folder}/module.md" not in files:
-        raise AuthoringError(_("There is no such module in the draft."))
+        raise authoring_errors("no_such_module")
     paths = []
     for language in ("zh", "en"):
         path = f"{folder}/quiz.{language}.md"
@@ -322,7 +271,7 @@ def add_quiz(course: Course, folder: str, user: User) -> list[str]:
 def add_image(course: Course, folder: str, filename: str, image: CleanImage) -> str:
     """Store a cleaned image beside the module's lessons; returns its path in the course."""
     if f"{folder}/module.md" not in draft_files(course):
-        raise AuthoringError(_("There is no such module in the draft."))
+        raise authoring_errors("no_such_module")
     stem = re.sub(r"[^a-z0-9]+", "-", Path(filename).stem.lower()).strip("-") or "image"
     path = f"{folder}/{stem[:60]}-{image.sha256[:8]}.{image.extension}"
     store_image(image)
@@ -335,15 +284,15 @@ def add_image(course: Course, folder: str, filename: str, image: CleanImage) -> 
 def create_course(slug: str, titles: dict[str, str], user: User) -> Course:
     """A new, unpublished course whose draft holds course.md; the creator owns it."""
     if not SLUG.match(slug):
-        raise AuthoringError(_("The short name may only use a-z, 0-9 and '-'."))
+        raise authoring_errors("bad_slug")
     if db.session.scalar(select(Course.id).where(Course.slug == slug)) is not None:
-        raise AuthoringError(_("A course '%(slug)s' already exists.", slug=slug))
+        raise authoring_errors("course_exists", slug=slug)
     course = Course(slug=slug, title=titles, summary={}, hidden=True, position=999)
     db.session.add(course)
     try:
         db.session.flush()
     except IntegrityError:
-        raise AuthoringError(_("A course '%(slug)s' already exists.", slug=slug)) from None
+        raise authoring_errors("course_exists", slug=slug) from None
     db.session.add(CourseGrant(course_id=course.id, user_id=user.id, kind="owner",
                                granted_by_id=user.id))
     save_file(course, "course.md", "---\nslug: {slug}\norder: 99\ncertificate: false\n"
@@ -351,105 +300,6 @@ def create_course(slug: str, titles: dict[str, str], user: User) -> Course:
                   slug=slug, zh=_yaml_text(titles["zh"]), en=_yaml_text(titles["en"])), None, user)
     return course
 
-
-# Checking and publishing ---------------------------------------------------------------
-
-@dataclass
-class CheckResult:
-    errors: list[ContentError]
-    warnings: list[ContentError]
-    source: CourseSource | None
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def check_files(slug: str, files: dict[str, str], assets: dict[str, str]) -> CheckResult:
-    """The same checks as `flask courses check`, on files held in the database."""
-    with tempfile.TemporaryDirectory(prefix="smallb-check-") as tmp:
-        folder = Path(tmp) / slug
-        folder.mkdir()
-        write_folder(folder, FileSet(files, {path: b"" for path in assets}), placeholders=True)
-        try:
-            sources = read_curriculum(folder, known_assets={slug: assets})
-        except CurriculumError as error:
-            return CheckResult(error.errors, error.warnings, None)
-    source = sources[0]
-    if source.slug != slug:
-        error = ContentError(f"{slug}/course.md", 1, N_("the slug must stay '%(slug)s' (a new "
-                                                        "slug would be a new course)"), slug=slug)
-        return CheckResult([error], source.warnings, None)
-    return CheckResult([], source.warnings, source)
-
-
-def check_draft(course: Course) -> CheckResult:
-    return check_files(course.slug, draft_texts(course), draft_assets(course))
-
-
-def publish(course: Course, user: User) -> CourseVersion:
-    """Check the draft and make it the new version learners see (raises AuthoringError)."""
-    files = draft_texts(course)  # read once: what is checked is what is frozen
-    result = check_files(course.slug, files, draft_assets(course))
-    if not result.ok:
-        raise AuthoringError(_("The draft has errors. Fix them before publishing."))
-    version = publish_source(result.source, files, user.id, "editor", Counter())
-    if version is None:
-        raise AuthoringError(_("Nothing to publish: the draft is the same as the published version."))
-    return version
-
-
-# Versions ------------------------------------------------------------------------------
-
-def versions(course: Course) -> list[tuple[CourseVersion, User | None]]:
-    return list(db.session.execute(
-        select(CourseVersion, User).outerjoin(User, User.id == CourseVersion.published_by_id)
-        .where(CourseVersion.course_id == course.id).order_by(CourseVersion.number.desc())))
-
-
-def version(course: Course, number: int) -> CourseVersion | None:
-    return db.session.scalar(select(CourseVersion).where(CourseVersion.course_id == course.id,
-                                                         CourseVersion.number == number))
-
-
-def unpublished_edits(course: Course) -> list[FileDiff]:
-    """Draft changes not in any published version: what a revert would throw away."""
-    return pending_changes(course)
-
-
-def revert(course: Course, target: CourseVersion, user: User) -> int:
-    """Make the draft equal to an old version (a new draft; nothing published yet)."""
-    current = draft_files(course)
-    changed = 0
-    for path, draft in current.items():
-        if path not in target.files:
-            db.session.delete(draft)
-            changed += 1
-    for path, text in target.files.items():
-        draft = current.get(path)
-        if draft is None:
-            db.session.add(DraftFile(course_id=course.id, path=path, text=text,
-                                     updated_by_id=user.id))
-            changed += 1
-        elif draft.text != text:
-            db.session.execute(update(DraftFile).where(DraftFile.id == draft.id).values(
-                text=text, revision=DraftFile.revision + 1, updated_by_id=user.id))
-            changed += 1
-    follow_assets(course.id, draft_assets(course), target.assets)
-    return changed
-
-
-def follow_assets(course_id: int, current: dict[str, str], wanted: dict[str, str]) -> None:
-    """Make the draft's images exactly `wanted` ({path: sha256})."""
-    for path in current.keys() - wanted.keys():
-        db.session.execute(delete(DraftAsset).where(DraftAsset.course_id == course_id,
-                                                    DraftAsset.path == path))
-    for path, sha in wanted.items():
-        if current.get(path) != sha:
-            upsert(DraftAsset, {"course_id": course_id, "path": path}, {"sha256": sha})
-
-
-# The trainer's overview ----------------------------------------------------------------
 
 @dataclass
 class CourseStatus:
@@ -478,58 +328,3 @@ def overview(user: User) -> list[CourseStatus]:
         enrolled, completed = counts.get(course.id, (0, 0))
         statuses.append(CourseStatus(course, latest, pending, enrolled, completed))
     return statuses
-
-
-# Live preview ----------------------------------------------------------------------------
-
-@dataclass
-class FilePreview:
-    kind: str  # lesson | quiz | settings
-    html: str = ""  # sanitised by the learners' pipeline
-    quiz: dict | None = None  # merged quiz content, answers included (the trainer's view)
-    settings: dict = field(default_factory=dict)
-    problems: list[tuple[int, str, bool]] = field(default_factory=list)  # line, message, error
-
-
-def preview_file(course: Course, path: str, text: str) -> FilePreview:
-    """Render one file as learners will see it, with its problems by line; writes nothing."""
-    from ..content import render_markdown, split_front_matter
-    from ..quizzes.parser import merge_languages, parse_quiz_file, problems_of
-    from .curriculum import COURSE_KEYS, LESSON_KEYS, MODULE_KEYS, CourseIndex
-
-    check_path(path)
-    name = path.rpartition("/")[2]
-    shown = f"{course.slug}/{path}"
-    result = FilePreview(kind="quiz" if name.startswith("quiz.") else
-                         "lesson" if LESSON_FILE.match(name) else "settings")
-    try:
-        if result.kind == "quiz":
-            locale = name.split(".")[1]
-            result.quiz = merge_languages({locale: parse_quiz_file(text, shown)})
-            result.quiz["locale"] = locale
-        elif result.kind == "lesson":
-            fm = split_front_matter(text, shown, LESSON_KEYS, {"title"})
-            index = CourseIndex.from_paths(course.slug, draft_files(course), draft_assets(course))
-            folder = path.rpartition("/")[0]
-
-            def resolve(attribute: str, url: str) -> str | None:
-                resolved, problem, is_error = index.resolve(folder, attribute, url)
-                if problem:
-                    line = next((fm.body_line + i for i, row in enumerate(fm.body.split("\n"))
-                                 if url in row), fm.body_line)
-                    result.problems.append((line, localized(problem), is_error))
-                return resolved
-
-            result.settings = {"title": str(fm.data.get("title", ""))}
-            rendered = render_markdown(fm.body, resolve)
-            result.html = rendered.html
-            result.problems += [(fm.body_line + line - 1, localized(problem), True)
-                                for line, problem in rendered.problems]
-        else:
-            keys = COURSE_KEYS if path == "course.md" else MODULE_KEYS
-            result.settings = split_front_matter(text, shown, keys, {"title"}).data
-    except ContentError as error:
-        result.problems += [(problem.line, problem.localized(), True)
-                            for problem in problems_of(error)]
-    result.problems.sort(key=lambda problem: (problem[0], not problem[2]))
-    return result

@@ -184,14 +184,10 @@ def import_curriculum(root: str | Path, user_id: int | None = None) -> Counter:
     """
     sources = read_curriculum(root)
     counter: Counter = Counter()
-    try:
+    with db.session.begin_nested():  # all courses or none, whatever the caller's unit goes on to do
         for source in sources:
             files = read_folder(source.folder).files
             publish_source(source, files, user_id, "files", counter)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     counter["courses read"] = len(sources)
     return counter
 
@@ -207,7 +203,7 @@ def rerender_published(counter: Counter) -> None:
 
     from .files import FileSet, write_folder
 
-    try:
+    with db.session.begin_nested():
         for course in db.session.scalars(select(Course).order_by(Course.id)):
             version = latest_version(course.id)
             if version is None:
@@ -221,8 +217,4 @@ def rerender_published(counter: Counter) -> None:
             publish_source(source, dict(version.files), version.published_by_id, version.source,
                            counter)  # the same digest: rows re-rendered, no new version
             counter["courses rendered"] += 1
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
 

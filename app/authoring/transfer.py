@@ -11,7 +11,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..accounts.models import User
@@ -22,8 +21,9 @@ from ..quizzes.models import Quiz
 from ..learning.models import Module
 from .checking import read_upload  # noqa: F401  (the pure check; check_upload: budgeted)
 from .curriculum import CourseSource, CurriculumError, read_curriculum
-from .drafts import AuthoringError, can_edit
+from .errors import authoring_errors
 from .files import FileSet, write_folder
+from .grants import can_edit
 from .models import CourseGrant, CourseVersion, StagedImport
 from .services import latest_version, publish_source, store_image
 from .storage import media_storage
@@ -35,7 +35,7 @@ def version_fileset(version: CourseVersion) -> FileSet:
     for path, sha in version.assets.items():
         data = store.get(sha)
         if data is None:
-            raise AuthoringError(_("The image %(path)s is missing from storage.", path=path))
+            raise authoring_errors("image_missing", path=path)
         images[path] = data
     return FileSet(dict(version.files), images)
 
@@ -45,7 +45,7 @@ def export_course(course: Course, number: int | None = None) -> FileSet:
         select(CourseVersion).where(CourseVersion.course_id == course.id,
                                     CourseVersion.number == number))
     if version is None:
-        raise AuthoringError(_("This course has no published version yet."))
+        raise authoring_errors("never_published")
     return version_fileset(version)
 
 
@@ -53,7 +53,7 @@ def stage_upload(source: CourseSource, fileset: FileSet, user: User) -> StagedIm
     """Keep a checked upload until its uploader confirms the preview."""
     course = db.session.scalar(select(Course).where(Course.slug == source.slug))
     if course is not None and not can_edit(user, course):
-        raise AuthoringError(_("You may not edit the course '%(slug)s'.", slug=source.slug))
+        raise authoring_errors("may_not_edit", slug=source.slug)
     for image in source.images.values():
         store_image(image)  # content-addressed: harmless if the import is never applied
     staged = StagedImport(id=secrets.token_hex(16), course_slug=source.slug, user_id=user.id,
@@ -125,16 +125,16 @@ def _compare(old: dict, new: dict, into: dict[str, list[str]]) -> None:
 def apply_staged(staged: StagedImport, user: User) -> Counter:
     """Publish the confirmed zip. The draft follows it, except files with unpublished edits."""
     if staged.applied_at is not None:
-        raise AuthoringError(_("This upload was already applied."))
+        raise authoring_errors("already_applied")
     if staged.user_id != user.id:
-        raise AuthoringError(_("Only the person who uploaded it can apply this upload."))
+        raise authoring_errors("not_your_upload")
     course = db.session.scalar(select(Course).where(Course.slug == staged.course_slug))
     if course is not None and not can_edit(user, course):
-        raise AuthoringError(_("You may not edit the course '%(slug)s'.", slug=staged.course_slug))
+        raise authoring_errors("may_not_edit", slug=staged.course_slug)
     try:
         source = _source_of(staged)
     except CurriculumError:
-        raise AuthoringError(_("The upload no longer passes the checks. Upload it again.")) from None
+        raise authoring_errors("upload_outdated") from None
     counter: Counter = Counter()
     publish_source(source, staged.files, user.id, "zip", counter)
     if course is None:

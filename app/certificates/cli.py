@@ -4,7 +4,8 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from .services import CertificateError, find_by_code, reissue, revoke
+from ..domain_errors import DomainError
+from .services import find_by_code, reissue, revoke
 
 
 @click.group("certificates", help="Certificates and signed credentials.")
@@ -52,7 +53,7 @@ def revoke_command(code, reason):
         raise click.ClickException("no certificate with that code")
     try:
         revoke(certificate, reason, None)
-    except CertificateError as error:
+    except DomainError as error:
         raise click.ClickException(error.code.replace("_", " "))
     click.echo(f"Revoked {code}.")
 
@@ -66,7 +67,7 @@ def reissue_command(code):
         raise click.ClickException("no certificate with that code")
     try:
         fresh = reissue(certificate)
-    except CertificateError as error:
+    except DomainError as error:
         raise click.ClickException(error.code.replace("_", " "))
     click.echo(f"Issued {fresh.code} (generation {fresh.generation}).")
 

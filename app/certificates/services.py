@@ -15,6 +15,7 @@ from ..notifications.services import notify
 from ..outbox import services as outbox
 from ..quizzes import hooks as quizzes_hooks
 from . import status
+from .errors import certificate_errors
 from .models import Certificate
 from .signals import certificate_changed
 
@@ -23,12 +24,6 @@ from .signals import certificate_changed
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
 CODE_LENGTH = 28
 ISSUE_TASK = "certificates.issue"  # the Celery task (tasks.py) that runs issue_certificate
-
-
-class CertificateError(Exception):
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 def new_code() -> str:
@@ -60,7 +55,6 @@ def issue_certificate(user_id: int, course_id: int) -> Certificate | None:
     completed_at = db.session.scalar(select(Enrolment.completed_at).where(
         Enrolment.user_id == user_id, Enrolment.course_id == course_id))
     if course is None or user is None or not course.grants_certificate or completed_at is None:
-        db.session.rollback()  # end the (write) transaction: nothing to issue
         return None
     code = new_code()
     inserted = insert_ignoring_duplicates(
@@ -72,8 +66,7 @@ def issue_certificate(user_id: int, course_id: int) -> Certificate | None:
         notify(user_id, "certificate_issued", code=code, course_title=course.title)
         # Receivers write their follow-ups (the tier to re-evaluate) into this transaction.
         certificate_changed.send(None, user_id=user_id, course_id=course_id, change="issued")
-    db.session.commit()
-    outbox.release()
+    db.session.flush()
     return db.session.execute(select(Certificate).where(
         Certificate.user_id == user_id, Certificate.course_id == course_id)
         .order_by(Certificate.generation.desc()).limit(1)).scalar_one()
@@ -116,9 +109,9 @@ def certificates_of(user_id: int) -> list[Certificate]:
 def revoke(certificate: Certificate, reason: str, admin: User | None) -> None:
     reason = (reason or "").strip()
     if not reason:
-        raise CertificateError("reason_required")
+        raise certificate_errors("reason_required")
     if certificate.revoked_at is not None:
-        raise CertificateError("already_revoked")
+        raise certificate_errors("already_revoked")
     certificate.revoked_at = utcnow()
     certificate.revoked_reason = reason[:1000]
     certificate.revoked_by_id = admin.id if admin else None
@@ -128,8 +121,7 @@ def revoke(certificate: Certificate, reason: str, admin: User | None) -> None:
            course_title=certificate.course_title)
     certificate_changed.send(None, change="revoked", user_id=certificate.user_id,
                              course_id=certificate.course_id)
-    db.session.commit()
-    outbox.release()
+    db.session.flush()
 
 
 def reissue(certificate: Certificate) -> Certificate:
@@ -137,7 +129,7 @@ def reissue(certificate: Certificate) -> Certificate:
     latest = db.session.scalar(select(func.max(Certificate.generation)).where(
         Certificate.user_id == certificate.user_id, Certificate.course_id == certificate.course_id))
     if certificate.revoked_at is None or certificate.generation != latest:
-        raise CertificateError("not_revoked")
+        raise certificate_errors("not_revoked")
     user = db.session.get(User, certificate.user_id)
     course = db.session.get(Course, certificate.course_id)
     fresh = Certificate(code=new_code(), user_id=user.id, course_id=course.id,
@@ -148,8 +140,7 @@ def reissue(certificate: Certificate) -> Certificate:
     status.ensure_list(fresh.id)  # a new certificate, a new bit: the old one stays revoked
     notify(user.id, "certificate_issued", code=fresh.code, course_title=course.title)
     certificate_changed.send(None, change="reissued", user_id=user.id, course_id=course.id)
-    db.session.commit()
-    outbox.release()
+    db.session.flush()
     return fresh
 
 
@@ -171,6 +162,5 @@ def backfill(min_age_seconds: int = 60) -> list[tuple[int, int]]:
                 if not outbox.pending(ISSUE_TASK, user_id, course_id)]
     for user_id, course_id in repaired:
         outbox.add(ISSUE_TASK, user_id, course_id)
-    db.session.commit()
-    outbox.release()
+    db.session.flush()
     return repaired

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from ..authz import role_required
 from ..database import read_only
+from ..domain_errors import DomainError
 from ..extensions import limiter
 from ..urls import public_url
 from . import hooks, services
@@ -312,13 +313,6 @@ def _varies_by_browser(page: str) -> Response:
     return response
 
 
-REVOKE_ERRORS = {
-    "reason_required": _l("Please give the reason for revoking."),
-    "already_revoked": _l("This certificate is already revoked."),
-    "not_revoked": _l("Only the latest certificate, once revoked, can be re-issued."),
-}
-
-
 @bp.route("/admin/certificates/<code>", methods=["GET", "POST"])
 @role_required("admin")
 def manage(code: str):
@@ -334,8 +328,8 @@ def manage(code: str):
                 return redirect(url_for("certificates.manage", code=fresh.code), 303)
             else:
                 abort(400)
-        except services.CertificateError as error:
-            flash(REVOKE_ERRORS[error.code], "error")
-            return render_template("certificates/manage.html", certificate=certificate), 400
+        except DomainError as error:
+            flash(error.message, "error")
+            return render_template("certificates/manage.html", certificate=certificate), error.status
         return redirect(url_for("certificates.manage", code=code), 303)
     return render_template("certificates/manage.html", certificate=certificate)

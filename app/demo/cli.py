@@ -4,7 +4,7 @@ import time
 import click
 from flask.cli import with_appcontext
 
-from ..statistics import services as statistics
+from ..statistics.services.refresh import refresh_statistics
 from ..statistics.cli import progress_lines
 from . import generate as demo
 
@@ -35,6 +35,6 @@ def generate_command(learners, seed, days, force, no_refresh):
                + ", ".join(f"{n:,} {name}" for name, n in counts.items()))
     if not no_refresh:
         started = time.perf_counter()
-        result = statistics.refresh_statistics(progress=progress_lines())
+        result = refresh_statistics(progress=progress_lines())
         click.echo(f"Statistics refreshed in {time.perf_counter() - started:.1f} s "
                    f"({result['cells']} daily cells).")

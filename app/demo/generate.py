@@ -22,6 +22,7 @@ from sqlalchemy import func, select, text
 
 from ..accounts.models import User
 from ..clock import utcnow
+from .. import transactions
 from ..extensions import db
 from ..learning.models import Course, Lesson, Module
 from ..quizzes.models import Quiz, QuizVersion
@@ -285,7 +286,7 @@ def generate(learners: int, seed: int = 7, days: int = 180, progress=None) -> di
 
     user0, enrol_id, attempt_id = next_id("users"), next_id("enrolments"), next_id("quiz_attempts")
     cert_id, change_id = next_id("certificates"), next_id("tier_changes")
-    db.session.commit()
+    transactions.commit()  # a batch: each part is its own unit
     sink = Sink()
     now = utcnow()
     start = now - timedelta(days=days)
@@ -437,12 +438,12 @@ def generate(learners: int, seed: int = 7, days: int = 180, progress=None) -> di
             db.session.execute(text(
                 f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
                 f"(SELECT coalesce(max({column}), 1) FROM {table}))"))
-    db.session.commit()
+    transactions.commit()  # a batch: each part is its own unit
     if sink.postgres:
         # What autovacuum would do: planner statistics and the visibility map.
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
     else:
         db.session.execute(text("ANALYZE"))
-        db.session.commit()
+        transactions.commit()  # a batch: each part is its own unit
     return dict(sink.count)

@@ -16,12 +16,9 @@ from ..database import insert_ignoring_duplicates, upsert
 from ..extensions import db
 from ..notifications import services as notifications
 from . import gating, hooks
+from .errors import learning_errors
 from .models import ChecklistTick, Course, Enrolment, Lesson, LessonProgress, LessonText, Module
 from .signals import course_completed
-
-
-class LockedError(Exception):
-    """The lesson's module is not open yet (an earlier quiz is not passed)."""
 
 
 # The shape of a course: immutable, cached per process, keyed by the course's revision ------
@@ -392,7 +389,7 @@ def mark_read(user: User, lesson: LessonRow, outline: Outline) -> bool:
     the enrolment with its last activity (one upsert). `outline` follows (the lesson read),
     then completion is recorded if this finished the course."""
     if not outline.module_of(lesson).unlocked:
-        raise LockedError()
+        raise learning_errors("locked")
     now = utcnow()
     first = insert_ignoring_duplicates(LessonProgress, user_id=user.id, lesson_id=lesson.id,
                                        read_at=now)
@@ -469,11 +466,11 @@ def set_tick(user: User, course: Course, lesson: LessonRow, item_id: str, done: 
              outline: Outline) -> bool:
     """Tick (or untick) one checklist item; the state asked for, so repeats change nothing.
 
-    Raises LockedError when the lesson's module is not open, UnknownChecklistItem when the
+    Raises learning_errors("locked") when the lesson's module is not open, UnknownChecklistItem when the
     lesson has no such item. Returns whether the item is ticked now.
     """
     if not outline.module_of(lesson).unlocked:
-        raise LockedError()
+        raise learning_errors("locked")
     if item_id not in checklist_ids(lesson):
         raise UnknownChecklistItem(item_id)
     if done:
@@ -483,7 +480,6 @@ def set_tick(user: User, course: Course, lesson: LessonRow, item_id: str, done: 
         db.session.execute(delete(ChecklistTick).where(
             ChecklistTick.user_id == user.id, ChecklistTick.course_slug == course.slug,
             ChecklistTick.lesson_slug == lesson.slug, ChecklistTick.item_id == item_id))
-    db.session.commit()
     return done
 
 

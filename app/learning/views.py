@@ -4,9 +4,8 @@ from flask import (Blueprint, Response, abort, get_template_attribute, redirect,
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from ..extensions import db
+from ..domain_errors import DomainError
 from ..i18n import current_language
-from ..outbox import services as outbox
 from . import hooks, services
 
 bp = Blueprint("learning", __name__)
@@ -90,7 +89,9 @@ def tick(slug: str, lesson_slug: str, item_id: str):
     done = request.form.get("done", "1") != "0"
     try:
         services.set_tick(current_user, course, lesson, item_id, done, outline)
-    except services.LockedError:
+    except DomainError as error:
+        if (error.room, error.code) != ("learning", "locked"):
+            raise
         return _locked(course, outline, outline.module_of(lesson))
     except services.UnknownChecklistItem:
         abort(404)
@@ -108,10 +109,12 @@ def mark_read(slug: str, lesson_slug: str):
     done_before = outline.complete
     try:
         services.mark_read(current_user, lesson, outline)  # the outline follows
-    except services.LockedError:
+    except DomainError as error:
+        if (error.room, error.code) != ("learning", "locked"):
+            raise
         return _locked(course, outline, outline.module_of(lesson))
-    db.session.commit()  # the request's one transaction: progress, enrolment, completion
-    outbox.release()  # the certificate, when this finished the course
+    # The request's one transaction (progress, enrolment, completion) commits when the view
+    # returns (transactions.Portal), before the answer leaves.
     if outline.complete and not done_before:
         # The last lesson finished the course: her certificate and the way forward.
         return redirect(url_for("certificates.course", slug=slug), 303)

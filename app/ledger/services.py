@@ -24,6 +24,7 @@ from ..learning.models import Course, Lesson, LessonProgress, LessonText, Module
 from ..quizzes.models import Attempt, Quiz
 from ..referrals.models import TreeNode
 from ..referrals.services import find_by_code, subtree_range
+from .errors import ledger_errors
 
 # Kind and its rank in the sort order (ties in time: higher rank first).
 KINDS = {"lesson": 1, "quiz": 2, "certificate_issued": 3, "certificate_revoked": 4}
@@ -34,12 +35,6 @@ STREAM_BATCH = 500
 PEOPLE_LIST_MAX = 5000
 # Cells that a spreadsheet would run as a formula (OWASP's list), made plain text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class LedgerError(ValueError):
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -60,9 +55,9 @@ class Cursor:
             at, rank, a, b = raw.rsplit("_", 3)
             cursor = cls(datetime.fromisoformat(at), int(rank), int(a), int(b))
         except ValueError:
-            raise LedgerError("bad_cursor") from None
+            raise ledger_errors("bad_cursor") from None
         if cursor.rank not in KIND_OF_RANK:
-            raise LedgerError("bad_cursor")
+            raise ledger_errors("bad_cursor")
         return cursor
 
 
@@ -98,7 +93,7 @@ def _local_day_start(day: date) -> datetime:
 
 
 def parse_filters(args) -> tuple[Filters, FilterForm]:
-    """Filters from query arguments; LedgerError (a 400) for values that make no sense."""
+    """Filters from query arguments; a ledger DomainError (a 400) for values that make no sense."""
     form = FilterForm(start=args.get("start", "").strip(), end=args.get("end", "").strip(),
                       course=args.get("course", "").strip(),
                       kinds=[k for k in args.getlist("kind") if k] or list(KINDS),
@@ -108,26 +103,26 @@ def parse_filters(args) -> tuple[Filters, FilterForm]:
         start = date.fromisoformat(form.start) if form.start else None
         end = date.fromisoformat(form.end) if form.end else None
     except ValueError:
-        raise LedgerError("bad_date") from None
+        raise ledger_errors("bad_date") from None
     if start and end and end < start:
-        raise LedgerError("dates_reversed")
+        raise ledger_errors("dates_reversed")
     if any(kind not in KINDS for kind in form.kinds):
-        raise LedgerError("bad_kind")
+        raise ledger_errors("bad_kind")
     course_id = None
     if form.course:
         course_id = db.session.scalar(select(Course.id).where(Course.slug == form.course))
         if course_id is None:
-            raise LedgerError("unknown_course")
+            raise ledger_errors("unknown_course")
     mentor_path = None
     if form.mentor:
         node = find_by_code(form.mentor)
         if node is None and form.mentor.lstrip("#").isdigit() and int(form.mentor.lstrip("#")) < 2**31:
             node = db.session.get(TreeNode, int(form.mentor.lstrip("#")))
         if node is None:
-            raise LedgerError("unknown_mentor")
+            raise ledger_errors("unknown_mentor")
         mentor_path = node.path
     if form.tier and form.tier not in tier_names():
-        raise LedgerError("unknown_tier")
+        raise ledger_errors("unknown_tier")
     filters = Filters(start=_local_day_start(start) if start else None,
                       end=_local_day_start(end + timedelta(days=1)) if end else None,
                       course_id=course_id, kinds=tuple(form.kinds), learner=form.learner,

@@ -8,22 +8,14 @@ from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .. import transactions
 from ..authz import role_required
-from ..extensions import db
+from ..domain_errors import DomainError
 from ..i18n import current_language
 from . import services
 
 bp = Blueprint("ledger", __name__)
 
-ERRORS = {
-    "bad_date": _l("Enter dates as year-month-day, e.g. 2026-11-01."),
-    "dates_reversed": _l("The end date is before the start date."),
-    "bad_kind": _l("Unknown kind of event."),
-    "unknown_course": _l("There is no such course."),
-    "unknown_mentor": _l("No mentor with this invite code or user number."),
-    "unknown_tier": _l("There is no such tier."),
-    "bad_cursor": _l("This page link is damaged. Start again from the first page."),
-}
 KIND_NAMES = {"lesson": _l("Lesson read"), "quiz": _l("Quiz attempt"),
               "certificate_issued": _l("Certificate issued"),
               "certificate_revoked": _l("Certificate revoked")}
@@ -51,8 +43,8 @@ def index():
     try:
         filters, form = services.parse_filters(request.args)
         cursor = services.Cursor.decode(request.args["after"]) if request.args.get("after") else None
-    except services.LedgerError as error:
-        return _render(services.FilterForm(), error=ERRORS[error.code], status=400)
+    except DomainError as error:
+        return _render(services.FilterForm(), error=error.message, status=error.status)
     entries, next_cursor = services.ledger_page(filters, cursor, _page_size())
     return _render(form, entries, next_cursor)
 
@@ -77,8 +69,8 @@ def _number(value) -> str:
 def export():
     try:
         filters, _form = services.parse_filters(request.args)
-    except services.LedgerError as error:
-        return Response(str(ERRORS[error.code]) + "\n", status=400, mimetype="text/plain")
+    except DomainError as error:
+        return Response(error.message + "\n", status=error.status, mimetype="text/plain")
     # Words in the user's language are looked up before streaming: while the body streams,
     # the language selector no longer sees the signed-in user.
     titles = services.Titles(current_language())
@@ -97,7 +89,7 @@ def export():
                 yield _export_row(entry, titles, words, zone)
         finally:
             # A GET holds only a read transaction (plain BEGIN); end it as soon as we are done.
-            db.session.rollback()
+            transactions.rollback()
 
     response = Response(stream_with_context(services.csv_lines(header, rows())),
                         mimetype="text/csv")

@@ -43,4 +43,3 @@ def recent(user_id: int, limit: int = 50) -> list[Notification]:
 def mark_all_read(user_id: int) -> None:
     db.session.execute(update(Notification).where(
         Notification.user_id == user_id, Notification.read_at.is_(None)).values(read_at=utcnow()))
-    db.session.commit()

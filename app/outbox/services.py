@@ -1,8 +1,8 @@
 """Write side effects into the outbox with the fact; start them after the commit.
 
 `add()` puts a task and its arguments in the session, so the row commits (or rolls back)
-with the fact it follows from. After the commit the caller says `release()`, which starts
-what it wrote. How depends on OUTBOX_RELAY:
+with the fact it follows from. After the unit of work commits (app/transactions.py: the
+request, task or command), `release()` starts what it wrote. How depends on OUTBOX_RELAY:
 
 - celery: publish each task to the broker, from a thread of the web process after the
   response (outside requests: in place); a row the broker refused stays due, and the
@@ -26,6 +26,7 @@ from datetime import timedelta
 from flask import current_app, has_request_context
 from sqlalchemy import delete, func, inspect, or_, select, update
 
+from .. import transactions
 from ..clock import utcnow
 from ..extensions import db
 from .models import OutboxMessage
@@ -94,6 +95,10 @@ def forget() -> None:
     db.session.info.pop("outbox", None)
 
 
+transactions.after_commit(release)
+transactions.after_rollback(forget)
+
+
 @dataclass
 class Report:
     started: list[str] = field(default_factory=list)
@@ -122,7 +127,7 @@ def drain(ids: list[int] | None = None, limit: int = 500) -> Report:
             OutboxMessage.available_at <= now,
             or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now))
             .order_by(OutboxMessage.id).limit(limit)))
-        db.session.commit()
+        db.session.commit()  # the relay is its own unit of work, row by row
     _queue.active, _queue.ids = True, list(ids)
     try:
         while _queue.ids:
@@ -208,8 +213,7 @@ def mark_done(message_id: int) -> None:
     """A worker ran the row's task to the end."""
     db.session.execute(update(OutboxMessage).where(
         OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None))
-        .values(sent_at=utcnow(), locked_until=None))
-    db.session.commit()
+        .values(sent_at=utcnow(), locked_until=None))  # committed with the task's own work
 
 
 def parked() -> list[OutboxMessage]:
@@ -224,18 +228,14 @@ def retry(ids: list[int] | None) -> int:
                                             OutboxMessage.sent_at.is_(None))
     if ids is not None:
         statement = statement.where(OutboxMessage.id.in_(ids))
-    count = db.session.execute(statement.values(parked_at=None, attempts=0,
-                                                available_at=utcnow())).rowcount
-    db.session.commit()
-    return count
+    return db.session.execute(statement.values(parked_at=None, attempts=0,
+                                               available_at=utcnow())).rowcount
 
 
 def discard(ids: list[int]) -> int:
     """Delete parked rows: their side effect is abandoned (say why in the operator's log)."""
-    count = db.session.execute(delete(OutboxMessage).where(
+    return db.session.execute(delete(OutboxMessage).where(
         OutboxMessage.id.in_(ids), OutboxMessage.parked_at.is_not(None))).rowcount
-    db.session.commit()
-    return count
 
 
 def status() -> dict:
@@ -256,10 +256,8 @@ def status() -> dict:
 def prune(older_than_days: int = 30) -> int:
     """Drop rows sent long ago (the facts themselves are kept in their own tables)."""
     cutoff = utcnow() - timedelta(days=older_than_days)
-    removed = db.session.execute(delete(OutboxMessage).where(
+    return db.session.execute(delete(OutboxMessage).where(
         OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < cutoff)).rowcount
-    db.session.commit()
-    return removed
 
 
 # The web process's relay thread (OUTBOX_RELAY=thread) ---------------------------------

@@ -3,7 +3,7 @@ attempt; those rooms provide the answers."""
 from ..hooks import Hook
 
 # (user, course) -> may she edit the course (an admin, or a trainer granted it)?
-# Provided by authoring (authoring.drafts.can_edit).
+# Provided by authoring (authoring.grants.can_edit).
 may_edit_course = Hook("quizzes.may_edit_course")
 
 # (user id) -> her direct mentor's user id, or None. Provided by referrals

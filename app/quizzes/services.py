@@ -14,27 +14,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import transactions
 from ..accounts.models import User
 from ..clock import utcnow
 from ..database import upsert
 from ..extensions import db
 from ..learning import hooks as learning_hooks
 from ..learning.models import Course, Module
-from ..outbox import services as outbox
 from . import hooks, ids
+from .errors import quiz_errors
 from .grading import ResponseError, clean_response, cooldown_after, draw_layout, grade
 from .models import Attempt, AttemptAnswer, AttemptGrant, Quiz, QuizVersion
 
 # Answers that arrive this long after the time limit still count (network, slow phones).
 GRACE = timedelta(seconds=30)
-
-
-class QuizError(Exception):
-    """Something the learner cannot do now; `code` names it for a message in their language."""
-
-    def __init__(self, code: str, when: datetime | None = None):
-        super().__init__(code)
-        self.code, self.when = code, when
 
 
 @dataclass
@@ -152,14 +145,14 @@ def _with_cached_version(attempt: Attempt) -> Attempt:
 
 
 def own_attempt_in_course(user: User, attempt_id: int):
-    """(attempt, its module, its course) in one query; QuizError("not_found") when it is not
+    """(attempt, its module, its course) in one query; quiz_errors("not_found") when it is not
     the user's."""
     row = db.session.execute(
         select(Attempt, Module, Course).join(Quiz, Quiz.id == Attempt.quiz_id)
         .join(Module, Module.id == Quiz.module_id).join(Course, Course.id == Module.course_id)
         .where(Attempt.id == attempt_id)).first()
     if row is None or row[0].user_id != user.id:
-        raise QuizError("not_found")
+        raise quiz_errors("not_found")
     return _with_cached_version(row[0]), row[1], row[2]
 
 
@@ -168,46 +161,44 @@ def _locked_attempt(user: User, attempt_id: int) -> Attempt:
     attempt = db.session.execute(
         select(Attempt).where(Attempt.id == attempt_id).with_for_update()).scalar_one_or_none()
     if attempt is None or attempt.user_id != user.id:
-        raise QuizError("not_found")  # someone else's attempt looks like no attempt
+        raise quiz_errors("not_found")  # someone else's attempt looks like no attempt
     return _with_cached_version(attempt)
 
 
 def own_attempt(user: User, attempt_id: int) -> Attempt:
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None or attempt.user_id != user.id:
-        raise QuizError("not_found")
+        raise quiz_errors("not_found")
     return _with_cached_version(attempt)
 
 
 def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attempt:
-    """Resume the open attempt, or open a new one if the learner may (QuizError if not)."""
+    """Resume the open attempt, or open a new one if the learner may (a quizzes DomainError if not)."""
     now = now or utcnow()
     status = quiz_status(user, quiz, now)
     if status.open_attempt is not None:
         if not _expired(status.open_attempt, now):
             return status.open_attempt
         submit_attempt(user, status.open_attempt.id, {}, now)
-        db.session.commit()  # the expired attempt is graded whatever happens next
-        outbox.release()
+        transactions.commit()  # the expired attempt is graded whatever happens next
         status = quiz_status(user, quiz, now)
     if status.passed:
-        raise QuizError("already_passed")
+        raise quiz_errors("already_passed")
     if status.attempts_left == 0:
-        raise QuizError("no_attempts_left")
+        raise quiz_errors("no_attempts_left")
     if status.next_start_at is not None:
-        raise QuizError("cooldown", status.next_start_at)
+        raise quiz_errors("cooldown", detail=status.next_start_at)
     version = quiz.current_version
     layout = draw_layout(version.content, layout_rng())
     limit = version.settings["time_limit_minutes"]
     attempt = Attempt(user_id=user.id, quiz_id=quiz.id, version_id=version.id,
                       number=len(status.attempts) + 1, state="open", layout=layout,
                       started_at=now, deadline_at=now + timedelta(minutes=limit) if limit else None)
-    db.session.add(attempt)
     try:
-        db.session.commit()
+        with db.session.begin_nested():
+            db.session.add(attempt)
     except IntegrityError:
         # A twin request opened it first: both get the same open attempt.
-        db.session.rollback()
         twin = quiz_status(user, quiz, now).open_attempt
         if twin is None:
             raise
@@ -251,16 +242,16 @@ def _expired(attempt, now: datetime) -> bool:
 
 
 def _clean(attempt_id: int, layout: dict, version: QuizVersion, question_id: str, raw):
-    """The answer as stored (author's ids, checked against the question), or QuizError."""
+    """The answer as stored (author's ids, checked against the question), or a DomainError."""
     question = version.question(question_id) if question_id in layout["questions"] else None
     if question is None:
-        raise QuizError("unknown_question")
+        raise quiz_errors("unknown_question")
     if callable(raw):
         raw = raw(question)  # the form's value, read the way this question type needs
     try:
         return clean_response(question, _author_ids(attempt_id, layout, question, raw))
     except ResponseError as error:
-        raise QuizError(error.code) from None
+        raise quiz_errors(error.code) from None
 
 
 def _upsert_answer(attempt_id: int, question_id: str, response, late: bool, now: datetime):
@@ -285,7 +276,7 @@ def save_answer(user: User, attempt_id: int, question_id: str, raw,
 
     raw: the value, or a function of the question that reads it from the form. In the
     caller's transaction, which the caller commits (the view: once, at the end of the
-    request); a QuizError means nothing was written and the caller rolls back. Two
+    request); a DomainError means nothing was written and the caller rolls back. Two
     statements in SQLAlchemy Core — the attempt's row locked (FOR UPDATE on PostgreSQL;
     SQLite's write transaction began with BEGIN IMMEDIATE), then the answer's upsert — and
     the version from the process's cache (versions are immutable).
@@ -295,9 +286,9 @@ def save_answer(user: User, attempt_id: int, question_id: str, raw,
         select(Attempt.user_id, Attempt.state, Attempt.layout, Attempt.version_id,
                Attempt.deadline_at).where(Attempt.id == attempt_id).with_for_update()).one_or_none()
     if row is None or row.user_id != user.id:
-        raise QuizError("not_found")  # someone else's attempt looks like no attempt
+        raise quiz_errors("not_found")  # someone else's attempt looks like no attempt
     if row.state != "open":
-        raise QuizError("closed")
+        raise quiz_errors("closed")
     response = _clean(attempt_id, row.layout, cached_version(row.version_id), question_id, raw)
     late = _expired(row, now)
     _upsert_answer(attempt_id, question_id, response, late, now)
@@ -310,8 +301,8 @@ def submit_attempt(user: User, attempt_id: int, raw_answers,
 
     raw_answers: question id -> raw value, the final state of the form (may be empty when
     everything was autosaved), or a function of the attempt that reads them from the form.
-    In the caller's transaction: the caller commits, then says `outbox.release()` (a pass
-    that completes the course leaves the certificate in the outbox). A QuizError means the
+    In the caller's unit of work, which commits once (a pass that completes the course
+    leaves the certificate in the outbox, started after the commit). A DomainError means the
     caller rolls back: a bad field refuses the whole submission, nothing recorded.
     """
     now = now or utcnow()
@@ -431,23 +422,22 @@ def grant_attempt(actor: User, learner: User, quiz: Quiz, reason: str,
                   now: datetime | None = None) -> AttemptGrant:
     """Give a learner who used every attempt one more, recorded with who, when and why."""
     if not may_grant(actor, learner, quiz):
-        raise QuizError("not_found")
+        raise quiz_errors("not_found")
     if grants_used_up(actor, learner, quiz):
-        raise QuizError("mentor_grant_limit")
+        raise quiz_errors("mentor_grant_limit")
     status = quiz_status(learner, quiz, now)
     if status.passed:
-        raise QuizError("already_passed")
+        raise quiz_errors("already_passed")
     if status.attempts_left != 0:
-        raise QuizError("has_attempts")  # also quizzes without a limit: nothing to give
+        raise quiz_errors("has_attempts")  # also quizzes without a limit: nothing to give
     grant = AttemptGrant(quiz_id=quiz.id, user_id=learner.id, granted_by_id=actor.id,
                          after_attempts=len(status.attempts), reason=reason.strip(),
                          granted_at=now or utcnow())
-    db.session.add(grant)
     try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()  # someone gave it a moment ago: one attempt, not two
-        raise QuizError("already_granted") from None
+        with db.session.begin_nested():
+            db.session.add(grant)
+    except IntegrityError:  # someone gave it a moment ago: one attempt, not two
+        raise quiz_errors("already_granted") from None
     return grant
 
 

@@ -7,40 +7,23 @@ from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from .. import transactions
 from ..accounts.models import User
 from ..clock import utcnow
+from ..domain_errors import DomainError
 from ..extensions import db
 from ..i18n import current_language
 from ..learning import services as learning
-from ..outbox import services as outbox
 from . import services
-from .services import QuizError
+from .errors import quiz_errors
 
 bp = Blueprint("quizzes", __name__)
 
-MESSAGES = {
-    "not_found": _l("We could not find that quiz attempt."),
-    "locked": _l("This quiz opens when you have read every lesson of the module."),
-    "already_passed": _l("You have already passed this quiz."),
-    "no_attempts_left": _l("You have used all your attempts for this quiz. Your mentor or a trainer can help you review."),
-    "cooldown": _l("You can try again at %(time)s. Use the time to review the lessons."),
-    "closed": _l("This attempt has already been submitted; your answers are saved in its result."),
-    "unknown_question": _l("That question is not part of this attempt."),
-    "unknown_option": _l("That answer is not one of the options. Please reload the page."),
-    "too_long": _l("That answer is too long (at most 500 characters)."),
-    "bad_answer": _l("That answer could not be read. Please try again."),
-    "has_attempts": _l("This learner still has attempts left (or the quiz has no limit): there is nothing to give yet."),
-    "already_granted": _l("Someone has just given this learner another attempt."),
-    "mentor_grant_limit": _l("You have already given this learner two more attempts at this quiz. A trainer of the course can give more."),
-    "reason_required": _l("Please give the reason (kept in the audit record)."),
-    "reason_too_long": _l("The reason can have at most 500 characters."),
-}
 
-
-def _message(error: QuizError) -> str:
-    if error.code == "cooldown" and error.when:
-        return str(MESSAGES["cooldown"]) % {"time": format_datetime(error.when, "short")}
-    return str(MESSAGES.get(error.code, MESSAGES["bad_answer"]))
+def _message(error: DomainError) -> str:
+    if error.code == "cooldown" and error.detail:  # the time, in the reader's time zone
+        return quiz_errors.message("cooldown", time=format_datetime(error.detail, "short"))
+    return error.message
 
 
 def _module_quiz(slug: str, module_slug: str):
@@ -68,24 +51,24 @@ def overview(slug: str, module_slug: str):
 def start(slug: str, module_slug: str):
     course, outline, entry, quiz = _module_quiz(slug, module_slug)
     if not entry.quiz_unlocked:
-        return _refuse(QuizError("locked"), course, entry, quiz)
+        return _refuse(quiz_errors("locked"), course, entry, quiz)
     try:
         attempt = services.start_attempt(current_user, quiz)
-    except QuizError as error:
+    except DomainError as error:
         return _refuse(error, course, entry, quiz)
     return redirect(url_for("quizzes.attempt", attempt_id=attempt.id), 303)
 
 
-def _refuse(error: QuizError, course, entry, quiz):
+def _refuse(error: DomainError, course, entry, quiz):
     status = services.quiz_status(current_user, quiz)
     return render_template("quizzes/overview.html", course=course, entry=entry, status=status,
-                           now=utcnow(), error=_message(error)), 409 if error.code != "locked" else 403
+                           now=utcnow(), error=_message(error)), error.status
 
 
 def _attempt_context(attempt_id: int):
     try:
         return services.own_attempt_in_course(current_user, attempt_id)
-    except QuizError:
+    except DomainError:
         abort(404)
 
 
@@ -134,15 +117,12 @@ def save_answer(attempt_id: int):
     try:
         late = services.save_answer(current_user, attempt_id, question_id,
                                     lambda question: _raw_value(question, f"q-{question_id}"))
-    except QuizError as error:
-        db.session.rollback()  # nothing of it written
-        code = 404 if error.code == "not_found" else 409 if error.code == "closed" else 400
-        return jsonify(saved=False, error=error.code, message=_message(error)), code
-    # In her language, read before the commit expires the signed-in user's row.
-    message = str(_l("Saved after the time limit: it is kept but will not be marked.") if late
-                  else _l("Saved"))
-    db.session.commit()  # the request's one transaction; the 200 comes after it is durable
-    return jsonify(saved=True, late=late, message=message)
+    except DomainError as error:
+        transactions.rollback()  # nothing of it written
+        return jsonify(saved=False, error=error.code, message=_message(error)), error.status
+    message = _l("Saved after the time limit: it is kept but will not be marked.") if late else _l("Saved")
+    # The unit of work commits when the view returns (transactions.Portal), before the 200.
+    return jsonify(saved=True, late=late, message=str(message))
 
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
@@ -155,20 +135,20 @@ def submit(attempt_id: int):
                 continue
             question = attempt.version.question(field[2:])
             if question is None or field[2:] not in attempt.layout["questions"]:
-                raise QuizError("unknown_question")
+                raise quiz_errors("unknown_question")
             raw[field[2:]] = _raw_value(question, field)
         return raw
 
     try:
         graded = services.submit_attempt(current_user, attempt_id, form_answers)
-    except QuizError as error:
-        db.session.rollback()  # a bad field refuses the whole submission, nothing recorded
+    except DomainError as error:
+        transactions.rollback()  # a bad field refuses the whole submission, nothing recorded
         if error.code == "not_found":
             abort(404)
         return render_template("errors/error.html", code=400, title=_l("Bad request"),
                                message=_message(error)), 400
-    db.session.commit()  # the request's one transaction: answers, grade, completion
-    outbox.release()  # the certificate, when the pass completed the course
+    # One unit of work (answers, grade, completion, the certificate's outbox row), committed
+    # when the view returns (transactions.Portal).
     course = services.module_of_quiz(graded.quiz_id).course
     if graded.passed and learning.completed(current_user, course.id):
         # The course is done: her certificate and the way forward (the result is linked there).
@@ -244,14 +224,13 @@ def grant_attempt(user_id: int, quiz_id: int):
     error = ("reason_required" if not reason else "reason_too_long" if len(reason) > 500 else None)
     try:
         if error:
-            raise QuizError(error)
+            raise quiz_errors(error)
         services.grant_attempt(current_user, learner, quiz, reason)
-    except QuizError as failure:
+    except DomainError as failure:
         if failure.code == "not_found":
             abort(404)
-        code = 400 if failure.code.startswith("reason") else 409
         return render_template("quizzes/learner.html", learner=learner, rows=_grantable(learner),
-                               now=utcnow(), error=_message(failure), reason=reason), code
+                               now=utcnow(), error=_message(failure), reason=reason), failure.status
     flash(_l("%(name)s can take the quiz again. The grant is recorded.", name=learner.display_name),
           "success")
     return redirect(url_for("quizzes.learner_quizzes", user_id=learner.id), 303)

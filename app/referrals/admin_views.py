@@ -4,23 +4,19 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
+from .. import transactions
 from ..accounts.models import User
 from ..accounts.services import parse_login_name
 from ..authz import role_required
 from ..certificates.models import Certificate
+from ..domain_errors import DomainError
 from ..extensions import db
 from . import services
 from .anomalies import flags_for
+from .errors import referral_errors
 from .models import TreeNode
 
 bp = Blueprint("tree_admin", __name__, url_prefix="/admin/tree")
-
-ERRORS = {
-    "cycle": _l("Refused: the new mentor is in this person's own team (that would make a loop)."),
-    "self_invite": _l("Refused: nobody can be their own mentor."),
-    "unknown_user": _l("No such person or invite code."),
-    "reason_required": _l("Please give the reason (kept in the audit record)."),
-}
 
 
 def _search(query: str) -> list[User]:
@@ -78,13 +74,13 @@ def reassign(user_id: int):
         else:
             target = services.find_by_code(raw) or (db.session.get(TreeNode, int(raw)) if raw.isdigit() else None)
             if target is None:
-                raise services.ReferralError("unknown_user")
+                raise referral_errors("unknown_user")
             new_mentor = target.user_id
         services.reassign_mentor(user_id, new_mentor, request.form.get("reason", ""), current_user)
-    except services.ReferralError as error:
-        db.session.rollback()
-        flash(ERRORS.get(error.code, ERRORS["unknown_user"]), "error")
-        return node(user_id), 400
+    except DomainError as error:
+        transactions.rollback()
+        flash(error.message, "error")
+        return node(user_id), error.status
     flash(_l("Mentor changed."), "success")
     return redirect(url_for("tree_admin.node", user_id=user_id), 303)
 
@@ -94,8 +90,8 @@ def reassign(user_id: int):
 def reparent(user_id: int):
     try:
         moved = services.reparent_mentees(user_id, request.form.get("reason", ""), current_user)
-    except services.ReferralError as error:
-        flash(ERRORS.get(error.code, ERRORS["unknown_user"]), "error")
-        return node(user_id), 400
+    except DomainError as error:
+        flash(error.message, "error")
+        return node(user_id), error.status
     flash(_l("%(num)s mentees moved to the next mentor up.", num=moved), "success")
     return redirect(url_for("tree_admin.node", user_id=user_id), 303)

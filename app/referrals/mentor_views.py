@@ -3,22 +3,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from .. import transactions
+from ..domain_errors import DomainError
 from ..extensions import db, limiter
 from . import mentoring
+from .errors import mentoring_errors
 
 bp = Blueprint("mentoring", __name__)
-
-NUDGE_ERRORS = {
-    "not_your_mentee": _l("You can only remind your own direct mentees."),
-    "too_soon": _l("You already sent a reminder in the last 24 hours. Give them a little time."),
-    "unknown_reminder": _l("That reminder is not one we know. Please reload the page."),
-    "situation_changed": _l("Her situation has changed since you opened the page. Look again and send the reminder that fits now."),
-}
-NUDGE_STATUS = {"too_soon": 429, "unknown_reminder": 400, "situation_changed": 409}
-RESET_ERRORS = {
-    "reason_required": _l("Please say briefly why (kept in the audit record)."),
-    "reason_too_long": _l("The reason can have at most 1,000 characters."),
-}
 
 
 @bp.route("/mentor")
@@ -38,9 +29,6 @@ def issue_reset_link(mentee_id: int):
     from ..accounts import resets
     from ..accounts.admin_views import handover_page
     from ..accounts.models import User
-    from ..accounts.services import AccountError
-    from ..accounts.views import ERRORS
-    from ..extensions import db
     from .models import TreeNode
 
     node = db.session.get(TreeNode, mentee_id)
@@ -49,9 +37,9 @@ def issue_reset_link(mentee_id: int):
     person = db.session.get(User, mentee_id)
     try:
         link, reset = resets.issue_handover_link(person, current_user, request.form.get("reason", ""))
-    except AccountError as error:
-        db.session.rollback()
-        flash(ERRORS.get(error.code) or RESET_ERRORS[error.code], "error")
+    except DomainError as error:
+        transactions.rollback()
+        flash(error.message_in(mentoring_errors), "error")
         return redirect(url_for("mentoring.dashboard"), 303)
     return handover_page(person, link, reset, url_for("mentoring.dashboard"))
 
@@ -69,12 +57,12 @@ def _per_mentor() -> str:
 def nudge(mentee_id: int):
     try:
         mentoring.nudge(current_user, mentee_id, request.form.get("reminder") or None)
-    except mentoring.NudgeError as error:
-        db.session.rollback()
+    except DomainError as error:
+        transactions.rollback()
         if error.code == "not_your_mentee":
             abort(404)  # someone else's mentee looks like no one
         # Back on her list with the reason, where the reminder that fits now is offered.
-        flash(NUDGE_ERRORS[error.code], "error")
-        return dashboard(), NUDGE_STATUS[error.code]
+        flash(error.message, "error")
+        return dashboard(), error.status
     flash(_l("Reminder sent."), "success")
     return redirect(url_for("mentoring.dashboard"), 303)

@@ -16,6 +16,7 @@ from ..notifications.models import Notification
 from ..notifications.services import notify
 from ..quizzes import services as quizzes
 from ..quizzes.models import Attempt, Quiz
+from .errors import mentoring_errors
 from .models import TreeNode
 from .tiers import current_rules, facts_for
 
@@ -80,9 +81,7 @@ def fitting_reminder(stuck: list[str], failed_quiz: bool, recent_certificate: bo
 def mentee_rows(mentor_id: int, sort: str = "activity", page: int = 1, per_page: int = 50,
                 now: datetime | None = None) -> tuple[list[MenteeRow], int]:
     """One page of direct mentees with training data only (no phone, no email)."""
-    rows, total = _rows(mentor_id, sort, page, per_page, now)
-    db.session.commit()
-    return rows, total
+    return _rows(mentor_id, sort, page, per_page, now)
 
 
 def mentee_row(mentor_id: int, mentee_id: int, now: datetime | None = None) -> MenteeRow | None:
@@ -279,12 +278,6 @@ def _quiz_trouble(mentees: dict[int, MenteeRow], ids: list[int], mentor_id: int,
             row.cooldown_until = min(filter(None, (row.cooldown_until, status.next_start_at)))
 
 
-class NudgeError(Exception):
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
-
-
 def nudge(mentor: User, mentee_id: int, reminder: str | None = None,
           now: datetime | None = None) -> str:
     """A reminder from a mentor to one of her own direct mentees, at most one a day, and
@@ -292,21 +285,21 @@ def nudge(mentor: User, mentee_id: int, reminder: str | None = None,
     None: whichever fits). Returns the reminder sent."""
     now = now or utcnow()
     if reminder is not None and reminder not in REMINDERS:
-        raise NudgeError("unknown_reminder")
-    # The mentee's row locked until commit: two reminders sent at once queue here, so the
+        raise mentoring_errors("unknown_reminder")
+    # The mentee's row locked until the request commits: two reminders sent at once queue here, so the
     # second sees the first (PostgreSQL; SQLite's write lock does the same).
     node = db.session.execute(select(TreeNode).where(TreeNode.user_id == mentee_id)
                               .with_for_update()).scalar_one_or_none()
     if node is None or node.mentor_id != mentor.id:
-        raise NudgeError("not_your_mentee")
+        raise mentoring_errors("not_your_mentee")
     recent = db.session.scalar(select(func.count()).select_from(Notification).where(
         Notification.user_id == mentee_id, Notification.kind == "nudge",
         Notification.created_at > now - NUDGE_EVERY))
     if recent:
-        raise NudgeError("too_soon")
+        raise mentoring_errors("too_soon")
     row = mentee_row(mentor.id, mentee_id, now)
     if row is None or (reminder is not None and row.reminder != reminder):
-        raise NudgeError("situation_changed")
+        raise mentoring_errors("situation_changed")
     reminder = row.reminder
     payload = {"mentor": mentor.display_name, "reminder": reminder}
     if reminder == "congratulate":
@@ -316,5 +309,4 @@ def nudge(mentor: User, mentee_id: int, reminder: str | None = None,
     elif row.course is not None:
         payload["course_title"] = row.course.title
     notify(mentee_id, "nudge", **payload)
-    db.session.commit()
     return reminder

@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from ..accounts import administration
 from ..accounts.models import User
-from ..accounts.services import AccountError
+from ..accounts.errors import account_errors
 from ..accounts.signals import user_registered, user_registering
+from ..domain_errors import DomainError
 from ..extensions import db
 from .models import TreeNode
-from .services import ReferralError, mentor_for_code, place_user
+from .services import mentor_for_code, place_user
 
 _CODE_TEXT = re.compile(r"^[A-Za-z0-9]{6,12}$")
 
@@ -23,8 +24,8 @@ def _check_invite_code(_app, invite_code: str | None, invite_required: bool, **_
     # Before the account is made: a missing, unknown or deactivated code refuses the sign-up.
     try:
         mentor_for_code(invite_code, invite_required)
-    except ReferralError as error:
-        raise AccountError(error.code) from error
+    except DomainError as error:
+        raise account_errors(error.code) from error
 
 
 @user_registered.connect
@@ -32,8 +33,8 @@ def _place_newcomer(_app, user_id: int, invite_code: str | None, **_event):
     # In the registration's transaction: the account and its place commit together.
     try:
         place_user(db.session.get(User, user_id), mentor_for_code(invite_code, required=False))
-    except ReferralError as error:
-        raise AccountError(error.code) from error
+    except DomainError as error:
+        raise account_errors(error.code) from error
 
 
 @administration.add_search_key

@@ -12,6 +12,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..outbox import services as outbox
 from ..quizzes import hooks as quizzes_hooks
+from .errors import referral_errors
 from .models import MentorChange, TreeNode
 
 REEVALUATE_TASK = "referrals.reevaluate_tier"  # the Celery task (tasks.py) running tiers.reevaluate
@@ -20,12 +21,6 @@ REEVALUATE_TASK = "referrals.reevaluate_tier"  # the Celery task (tasks.py) runn
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
 _STRUCTURE_LOCK = 0x5B7EE  # PostgreSQL advisory lock: one tree change at a time
-
-
-class ReferralError(ValueError):
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 def new_invite_code() -> str:
@@ -49,23 +44,23 @@ def find_by_code(raw: str | None) -> TreeNode | None:
 
 
 def mentor_for_code(raw: str | None, required: bool) -> TreeNode | None:
-    """The inviting mentor's node; ReferralError for a missing, unknown or deactivated code."""
+    """The inviting mentor's node; a referrals DomainError for a missing, unknown or deactivated code."""
     if not normalize_code(raw):
         if required:
-            raise ReferralError("code_required")
+            raise referral_errors("code_required")
         return None
     node = find_by_code(raw)
     if node is None:
-        raise ReferralError("unknown_code")
+        raise referral_errors("unknown_code")
     if not db.session.get(User, node.user_id).active:
-        raise ReferralError("inactive_code")
+        raise referral_errors("inactive_code")
     return node
 
 
 def place_user(user: User, mentor: TreeNode | None) -> TreeNode:
     """Give a new user their node under `mentor` (or as a root) and a fresh invite code."""
     if mentor is not None and mentor.user_id == user.id:
-        raise ReferralError("self_invite")
+        raise referral_errors("self_invite")
     path = (mentor.path if mentor else "/") + f"{user.id}/"
     for _ in range(5):
         node = TreeNode(user_id=user.id, mentor_id=mentor.user_id if mentor else None, path=path,
@@ -79,7 +74,7 @@ def place_user(user: User, mentor: TreeNode | None) -> TreeNode:
             existing = db.session.get(TreeNode, user.id)
             if existing is not None:
                 return existing
-    raise ReferralError("no_code")
+    raise referral_errors("no_code")
 
 
 def node_of(user: User) -> TreeNode | None:
@@ -140,16 +135,16 @@ def _move(user_id: int, new_mentor_id: int | None, reason: str, changed_by: User
     node = db.session.execute(select(TreeNode).where(TreeNode.user_id == user_id)
                               .with_for_update()).scalar_one_or_none()
     if node is None:
-        raise ReferralError("unknown_user")
+        raise referral_errors("unknown_user")
     new_mentor = None
     if new_mentor_id is not None:
         if new_mentor_id == user_id:
-            raise ReferralError("self_invite")
+            raise referral_errors("self_invite")
         new_mentor = db.session.get(TreeNode, new_mentor_id)
         if new_mentor is None:
-            raise ReferralError("unknown_user")
+            raise referral_errors("unknown_user")
         if new_mentor.path.startswith(node.path):
-            raise ReferralError("cycle")  # the new mentor sits in the user's own subtree
+            raise referral_errors("cycle")  # the new mentor sits in the user's own subtree
     old_path = node.path
     new_path = (new_mentor.path if new_mentor else "/") + f"{user_id}/"
     delta = ((new_mentor.depth + 1) if new_mentor else 0) - node.depth
@@ -169,15 +164,11 @@ def _move(user_id: int, new_mentor_id: int | None, reason: str, changed_by: User
 
 
 def _structural(action):
-    """Run a tree change in one transaction under the tree lock; roll back on refusal."""
-    try:
-        _lock_structure()
-        result = action()
-        db.session.commit()
-        return result
-    except BaseException:
-        db.session.rollback()
-        raise
+    """Run a tree change under the tree lock (held to the end of the unit of work), in a
+    savepoint: a refusal half-way leaves nothing half-moved."""
+    _lock_structure()
+    with db.session.begin_nested():
+        return action()
 
 
 def reassign_mentor(user_id: int, new_mentor_id: int | None, reason: str,
@@ -189,7 +180,7 @@ def reassign_mentor(user_id: int, new_mentor_id: int | None, reason: str,
     """
     reason = (reason or "").strip()
     if not reason:
-        raise ReferralError("reason_required")
+        raise referral_errors("reason_required")
     old_mentor = db.session.scalar(select(TreeNode.mentor_id).where(TreeNode.user_id == user_id))
 
     def action():
@@ -197,9 +188,7 @@ def reassign_mentor(user_id: int, new_mentor_id: int | None, reason: str,
         _reevaluate_mentors([old_mentor, new_mentor_id])
         return change
 
-    change = _structural(action)
-    outbox.release()
-    return change
+    return _structural(action)
 
 
 def _reevaluate_mentors(user_ids) -> None:
@@ -212,12 +201,12 @@ def reparent_mentees(mentor_user_id: int, reason: str, changed_by: User | None) 
     """Give a (deactivated) mentor's direct mentees to that mentor's own mentor, in one action."""
     reason = (reason or "").strip()
     if not reason:
-        raise ReferralError("reason_required")
+        raise referral_errors("reason_required")
 
     def action():
         node = db.session.get(TreeNode, mentor_user_id)
         if node is None:
-            raise ReferralError("unknown_user")
+            raise referral_errors("unknown_user")
         grand = node.mentor_id
         mentees = list(db.session.scalars(select(TreeNode.user_id).where(
             TreeNode.mentor_id == mentor_user_id)))
@@ -226,9 +215,7 @@ def reparent_mentees(mentor_user_id: int, reason: str, changed_by: User | None) 
         _reevaluate_mentors([mentor_user_id, grand])
         return len(mentees)
 
-    moved = _structural(action)
-    outbox.release()
-    return moved
+    return _structural(action)
 
 
 def mentor_changes(user_id: int) -> list[MentorChange]:

@@ -14,8 +14,8 @@ from ..accounts.models import User
 from ..certificates.models import Certificate
 from ..clock import utcnow
 from ..database import insert_ignoring_duplicates
+from .. import transactions
 from ..extensions import db
-from ..outbox import services as outbox
 from ..learning import hooks as learning_hooks
 from ..learning.models import Course
 from .models import RulesVersion, TierChange, TreeNode
@@ -117,8 +117,6 @@ def reevaluate(user_id: int, reason: str) -> list[int]:
         changed.append(node.user_id)
         db.session.flush()
         current = db.session.get(User, node.mentor_id) if node.mentor_id else None
-    db.session.commit()
-    outbox.release()
     return changed
 
 
@@ -145,7 +143,7 @@ def recompute_all(batch_size: int = 5000, progress=None) -> int:
     the changes written in batches (bulk UPDATE and bulk INSERT of history). Returns the
     number of changes."""
     rules, version = active_rules()
-    db.session.commit()
+    transactions.commit()  # a batch over everyone: each level's chunk is its own unit
     nodes = TreeNode.__table__
     set_tier = (update(nodes).where(nodes.c.user_id == bindparam("uid"))
                 .values(tier=bindparam("new_tier"), tier_rank=bindparam("new_rank")))
@@ -172,8 +170,7 @@ def recompute_all(batch_size: int = 5000, progress=None) -> int:
                 db.session.execute(insert(TierChange.__table__), history[start:start + batch_size])
                 for change in history[start:start + batch_size]:
                     tier_changed.send(None, change=SimpleNamespace(**change), rules_digest=version.digest)
-            db.session.commit()
-            outbox.release()
+            transactions.commit()
         changes += len(updates)
         if progress is not None:
             progress(len(rows))

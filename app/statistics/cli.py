@@ -4,7 +4,7 @@ import time
 import click
 from flask.cli import with_appcontext
 
-from . import services
+from .services.refresh import refresh_statistics
 
 
 def progress_lines():
@@ -23,7 +23,7 @@ def statistics_cli():
 def refresh_command():
     """Rebuild the statistics roll-ups from the raw tables (what celery beat runs)."""
     started = time.perf_counter()
-    result = services.refresh_statistics(progress=progress_lines())
+    result = refresh_statistics(progress=progress_lines())
     click.echo(f"Refreshed: {result['cells']} daily cells, {result['teams']} big teams, "
                f"{result['snapshots']} snapshots "
                f"in {time.perf_counter() - started:.1f} s.")

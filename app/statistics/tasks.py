@@ -4,7 +4,7 @@ from datetime import timedelta
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
-from . import services
+from .services.refresh import refresh_statistics
 
 REFRESH_TASK = "statistics.refresh"
 
@@ -16,7 +16,7 @@ def refresh_statistics_task():
     # a second copy running beside it would only compete; if its worker dies, beat starts
     # the next one within STATISTICS_REFRESH_MINUTES. Rebuilds everything from the raw
     # tables, so running it again is harmless.
-    return services.refresh_statistics()
+    return refresh_statistics()
 
 
 def schedule_refresh(app) -> None:

@@ -12,19 +12,18 @@ from ..extensions import db
 from ..i18n import current_language, pick
 from ..learning.models import Course, Module
 from ..quizzes.models import Quiz, QuizVersion
-from . import charts, measures, services
+from . import charts, measures
+from .errors import filter_errors
+from .services.dashboard import dashboard as dashboard_figures
+from .services.filters import parse_filters, tier_names, visible_courses
+from .services.funnel import funnel
+from .services.items import edit_link, item_analysis, quiz_versions
+from .services.mentors import (DEFAULT_MENTOR_MINIMUM, MENTOR_MINIMUMS, mentor_names,
+                               mentor_ranking, tier_history)
+from .services.periods import human_duration, iso_week
 
 bp = Blueprint("statistics", __name__, url_prefix="/admin")
 
-FILTER_ERRORS = {
-    "bad_date": _l("A date was not understood; use the date picker (YYYY-MM-DD)."),
-    "start_after_end": _l("The start date was after the end date; they have been swapped."),
-    "range_too_long": _l("Date ranges are limited to two years; the start has been moved."),
-    "unknown_course": _l("No such course; showing every course."),
-    "unknown_tier": _l("No such tier; showing every tier."),
-    "unknown_mentor": _l("No mentor with that id, phone, email or invite code."),
-    "bad_week": _l("The sign-up week was not understood; use the form YYYY-Www, e.g. 2026-W47."),
-}
 STEP_NAMES = {"started": _l("Started"), "read_all": _l("Read every lesson"),
               "passed": _l("Passed the quiz")}
 REASONS = {"too_easy": _l("almost everyone gets it right (facility above 0.9)"),
@@ -38,7 +37,7 @@ def percent(value) -> str:
 
 
 def duration(seconds) -> str:
-    shown = services.human_duration(seconds)
+    shown = human_duration(seconds)
     if shown is None:
         return "—"
     value, unit = shown
@@ -55,9 +54,9 @@ def hub():
 @bp.route("/statistics")
 @role_required("admin")
 def dashboard():
-    filters, errors = services.parse_filters(request.args)
-    data = services.dashboard(filters)
-    names = services.tier_names()
+    filters, errors = parse_filters(request.args)
+    data = dashboard_figures(filters)
+    names = tier_names()
     tier_rows = [(pick(names.get(t, {"en": t})), n) for t, n in data["tiers"]]
     total = sum(n for _, n in tier_rows)
     course_chart = charts.bars(
@@ -77,12 +76,12 @@ def dashboard():
         [(week[5:], n) for week, n in data["certificates_per_week"]], colour=charts.PALETTE[1])
     return render_template(
         "statistics/dashboard.html", data=data, filters=filters, args=request.args,
-        errors=[FILTER_ERRORS[e] for e in errors], tier_rows=tier_rows, tier_total=total,
+        errors=[filter_errors.message(e) for e in errors], tier_rows=tier_rows, tier_total=total,
         charts={"courses": course_chart, "tiers": tier_chart, "active": active_chart,
                 "certificates": certificate_chart},
-        courses=services.visible_courses(), tiers=names, percent=percent, duration=duration,
-        cohort=services.iso_week(filters.cohort) if filters.cohort else "",
-        mentor_name=services.mentor_names([filters.mentor_id]).get(filters.mentor_id)
+        courses=visible_courses(), tiers=names, percent=percent, duration=duration,
+        cohort=iso_week(filters.cohort) if filters.cohort else "",
+        mentor_name=mentor_names([filters.mentor_id]).get(filters.mentor_id)
         if filters.mentor_id else None)
 
 
@@ -92,7 +91,7 @@ def course_funnel(slug: str):
     course = db.session.execute(select(Course).where(Course.slug == slug[:80])).scalar_one_or_none()
     if course is None:
         abort(404)
-    data, refreshed_at = services.funnel(course)
+    data, refreshed_at = funnel(course)
     groups = []
     for module in data["modules"]:
         rows = [(f"{STEP_NAMES[s['key']]}", s["count"],
@@ -112,13 +111,13 @@ def quiz_items(quiz_id: int):
     quiz = db.session.get(Quiz, quiz_id) if quiz_id < 2**31 else None
     if quiz is None or quiz.current_version_id is None:
         abort(404)
-    versions = services.quiz_versions(quiz.id)
+    versions = quiz_versions(quiz.id)
     chosen = request.args.get("version", type=int)
     version = next((v for v in versions if v.id == chosen), None) or db.session.get(
         QuizVersion, quiz.current_version_id)
     module = db.session.get(Module, quiz.module_id)
     course = db.session.get(Course, module.course_id)
-    data, refreshed_at = services.item_analysis(version)
+    data, refreshed_at = item_analysis(version)
     language = current_language()
     questions = {q["id"]: q for q in version.content["questions"]}
     chart = charts.bars(
@@ -132,7 +131,7 @@ def quiz_items(quiz_id: int):
         "statistics/items.html", quiz=quiz, module=module, course=course, version=version,
         versions=versions, data=data, refreshed_at=refreshed_at, chart=chart,
         questions=questions, reasons=REASONS, language=language,
-        edit_url=services.edit_link(course.slug, module, language),
+        edit_url=edit_link(course.slug, module, language),
         plain=lambda q: _plain(q, language), wrong_label=_wrong_label,
         minimum=current_app.config["STATISTICS_ITEM_MINIMUM"], judged=measures.judged,
         margin=measures.facility_margin)
@@ -170,19 +169,19 @@ def _option_text(option, key: str) -> str:
 @bp.route("/statistics/mentors")
 @role_required("admin")
 def mentors():
-    minimum = request.args.get("min", services.DEFAULT_MENTOR_MINIMUM, type=int)
-    if minimum not in services.MENTOR_MINIMUMS:
-        minimum = services.DEFAULT_MENTOR_MINIMUM
-    ranking, refreshed_at = services.mentor_ranking(minimum)
-    history, history_refreshed_at = services.tier_history()
-    names = services.mentor_names([m["mentor_id"] for m in ranking["mentors"]])
-    tier_names = services.tier_names()
-    legend = [pick(tier_names.get(t, {"en": t})) for t in history["tiers"]]
+    minimum = request.args.get("min", DEFAULT_MENTOR_MINIMUM, type=int)
+    if minimum not in MENTOR_MINIMUMS:
+        minimum = DEFAULT_MENTOR_MINIMUM
+    ranking, refreshed_at = mentor_ranking(minimum)
+    history, history_refreshed_at = tier_history()
+    names = mentor_names([m["mentor_id"] for m in ranking["mentors"]])
+    tiers = tier_names()
+    legend = [pick(tiers.get(t, {"en": t})) for t in history["tiers"]]
     chart = charts.stacked_columns(
         _("Learners per tier, week by week"),
         _("People at each earning tier at the end of each week (from the tier change history)."),
         [w[5:] for w in history["weeks"]], history["tiers"], history["counts"], legend)
     return render_template(
         "statistics/mentors.html", ranking=ranking, names=names, minimum=minimum,
-        minimums=services.MENTOR_MINIMUMS, refreshed_at=refreshed_at or history_refreshed_at,
+        minimums=MENTOR_MINIMUMS, refreshed_at=refreshed_at or history_refreshed_at,
         history=history, legend=legend, chart=chart, percent=percent)

@@ -4,6 +4,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app.transactions import unit_of_work
 from app.accounts.models import User
 from app.accounts.passwords import password_problem
 from app.accounts.services import parse_login_name
@@ -32,7 +33,7 @@ def test_register_with_phone_logs_in_and_hashes_slowly(client, auth, app):
     response = auth.register("138 0013 8000", name="宝妈小林")
     assert response.status_code == 302
     assert "小林" in client.get("/").get_data(as_text=True)
-    with app.app_context():
+    with unit_of_work(app):
         user = db.session.execute(select(User)).scalar_one()
         assert user.phone == "+8613800138000" and user.role == "learner"
         # Argon2id at OWASP's minimum (m=19 MiB, t=2, p=1) or above.
@@ -53,15 +54,15 @@ def test_older_hashes_still_verify_and_become_argon2id_at_the_next_login(client,
                   "weak@example.com": PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)}
     for email, old in old_hashes.items():
         user_id = make_user(email)
-        with app.app_context():
+        with unit_of_work(app):
             db.session.get(User, user_id).password_hash = old
             db.session.commit()
         assert Auth(client).login(email, "wrong-password-1").status_code == 401
-        with app.app_context():
+        with unit_of_work(app):
             assert db.session.get(User, user_id).password_hash == old
         assert Auth(client).login(email).status_code == 302
         Auth(client).logout()
-        with app.app_context():
+        with unit_of_work(app):
             new = db.session.get(User, user_id).password_hash
         assert new != old and new.startswith("$argon2id$") and not ARGON2.check_needs_rehash(new)
         assert Auth(client).login(email).status_code == 302  # the new hash works
@@ -94,7 +95,7 @@ def test_sign_up_with_undecodable_percent_escapes_is_refused_and_makes_no_accoun
     english = _raw_register(client, b"lin%zz%40example.com", b"Lin", b"en",
                             headers={"Accept-Language": "en"})
     assert english.status_code == 400 and "could not be read" in english.get_data(as_text=True)
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.execute(select(User)).first() is None
 
 
@@ -102,7 +103,7 @@ def test_sign_up_decodes_proper_percent_escapes(client, app):
     """What browsers send: UTF-8 escapes and + for spaces decode as before."""
     response = _raw_register(client, b"lin%40example.com", b"%E5%AE%9D%E5%A6%88+Lin")
     assert response.status_code == 302
-    with app.app_context():
+    with unit_of_work(app):
         user = db.session.execute(select(User)).scalar_one()
         assert (user.email, user.display_name) == ("lin@example.com", "宝妈 Lin")
 
@@ -190,7 +191,7 @@ def test_successful_logins_are_not_throttled(auth, make_user):
 
 def test_inactive_user_cannot_log_in(auth, make_user, app):
     user_id = make_user("lin@example.com")
-    with app.app_context():
+    with unit_of_work(app):
         db.session.get(User, user_id).active = False
         db.session.commit()
     assert auth.login("lin@example.com").status_code == 401
@@ -265,7 +266,7 @@ def test_profile_updates_name_and_language(client, auth, learner, app):
     response = auth.post("/account", {"profile-display_name": "  Lin  ", "profile-language": "en"},
                          token_from="/account", follow_redirects=True)
     assert "Saved." in response.get_data(as_text=True)
-    with app.app_context():
+    with unit_of_work(app):
         user = db.session.execute(select(User)).scalar_one()
         assert (user.display_name, user.locale) == ("Lin", "en")
 
@@ -274,7 +275,7 @@ def test_cli_creates_an_admin(runner, app):
     result = runner.invoke(args=["users", "create", "--login", "ops@example.com", "--name", "Ops",
                                  "--role", "admin", "--password", "long-enough-secret-9"])
     assert result.exit_code == 0, result.output
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.execute(select(User.role)).scalar_one() == "admin"
 
 

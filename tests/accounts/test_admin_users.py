@@ -6,6 +6,7 @@ import json
 import pytest
 from sqlalchemy import JSON, String, Text, cast, func, select
 
+from app.transactions import unit_of_work
 from app.accounts.models import AccountAudit, User
 from app.extensions import db
 from tests.certificates.conftest import complete_gamma
@@ -19,7 +20,7 @@ NAME, PHONE, EMAIL = "薛定谔猫", "+8613712345678", "schrodinger.cat@example.
 def admin(app, client, make_user):
     make_user("admin@example.com", role="admin", name="管理员", locale="en")
     Auth(client).login("admin@example.com")
-    with app.app_context():
+    with unit_of_work(app):
         return db.session.scalar(select(User.id).where(User.email == "admin@example.com"))
 
 
@@ -28,7 +29,7 @@ def _post(client, url: str, **data):
 
 
 def _user(app, user_id: int) -> User:
-    with app.app_context():
+    with unit_of_work(app):
         user = db.session.get(User, user_id)
         db.session.expunge(user)
         return user
@@ -42,7 +43,7 @@ def _people(app, make_user):
 
 def test_search_by_each_key(app, client, admin, make_user):
     ids = _people(app, make_user)
-    with app.app_context():
+    with unit_of_work(app):
         from app.referrals import services as tree
 
         bo_code = tree.ensure_node(db.session.get(User, ids["bo"])).invite_code
@@ -72,7 +73,7 @@ def test_search_by_each_key(app, client, admin, make_user):
 def test_search_reports_when_there_are_more_results(app, client, admin):
     from app.accounts import administration
 
-    with app.app_context():
+    with unit_of_work(app):
         for n in range(5):
             db.session.add(User(display_name=f"同名{n}", email=f"same{n}@example.com", password_hash="!"))
         db.session.commit()
@@ -86,7 +87,7 @@ def test_role_change_is_audited(app, client, admin, make_user):
     response = _post(client, f"/admin/users/{learner}/role", role="trainer", reason="writes lessons now")
     assert response.status_code == 303
     assert _user(app, learner).role == "trainer"
-    with app.app_context():
+    with unit_of_work(app):
         entry = db.session.scalars(select(AccountAudit)).one()
         assert (entry.user_id, entry.actor_id, entry.action, entry.reason) == (
             learner, admin, "role_changed", "writes lessons now")
@@ -107,7 +108,7 @@ def test_bad_role_changes_are_refused_with_the_reason(app, client, admin, make_u
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert _user(app, learner).role == "learner"
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.scalar(select(func.count()).select_from(AccountAudit)) == 0
 
 
@@ -134,7 +135,7 @@ def test_deactivation_ends_every_session_and_reactivation_lets_them_back(app, cl
     assert _post(client, f"/admin/users/{learner}/status", action="reactivate",
                  reason="back").status_code == 303
     assert Auth(app.test_client()).login("learner@example.com").status_code == 302
-    with app.app_context():
+    with unit_of_work(app):
         assert list(db.session.scalars(select(AccountAudit.action).order_by(AccountAudit.id))) == [
             "deactivated", "reactivated"]
 
@@ -164,7 +165,7 @@ def person(app, client, imported, make_user):
     learner.read("gamma", "intro")
     complete_gamma(learner)
     learner.read("alpha", "first")
-    with app.app_context():
+    with unit_of_work(app):
         for uid in (mentor, person, mentee):
             tree.ensure_node(db.session.get(User, uid))
         tree.reassign_mentor(person, mentor, "joined her mentor's group", None)
@@ -215,7 +216,7 @@ def test_personal_data_export(app, client, admin, person):
     assert data["password_resets"] == []
     assert [(g["course"], g["granted_by_id"], g["reason"]) for g in
             data["extra_quiz_attempts_given"]] == [("gamma", person["mentor"], f"{NAME} was ill on the day")]
-    with app.app_context():
+    with unit_of_work(app):
         entry = db.session.scalars(select(AccountAudit)).one()
         assert (entry.action, entry.reason, entry.actor_id) == ("exported", "PIPL request #12", admin)
 
@@ -269,7 +270,7 @@ def test_anonymisation_keeps_totals_and_removes_every_trace(app, client, admin, 
     from app.notifications.models import Notification
     from app.referrals.models import TreeNode
 
-    with app.app_context():
+    with unit_of_work(app):
         before = _totals()
         assert {t[0] for t in _traces()} >= {"users", "certificates", "notifications",
                                             "mentor_changes", "webhook_deliveries",
@@ -281,7 +282,7 @@ def test_anonymisation_keeps_totals_and_removes_every_trace(app, client, admin, 
                      reason=f"asked by {NAME} by phone {PHONE}", confirmation=str(person["id"]))
     assert response.status_code == 303
 
-    with app.app_context():
+    with unit_of_work(app):
         assert _totals() == before
         assert _traces() == []
         user = db.session.get(User, person["id"])
@@ -345,7 +346,7 @@ def test_a_trainers_export_holds_her_authoring_and_what_she_did_for_others(app, 
     from app.learning.models import Course
 
     trainer = make_user("trainer@example.com", role="trainer", name="王老师")
-    with app.app_context():
+    with unit_of_work(app):
         course = db.session.scalar(select(Course).where(Course.slug == "gamma"))
         db.session.add_all([
             CourseGrant(course_id=course.id, user_id=trainer, kind="editor", granted_by_id=admin),

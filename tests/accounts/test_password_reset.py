@@ -13,9 +13,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from app.transactions import unit_of_work
 from app import mail
 from app.accounts import signins
 from app.accounts.models import AccountAudit, PasswordReset, User
+from app.domain_errors import DomainError
 from app.extensions import db
 from tests.conftest import PASSWORD, Auth, client_at, csrf_token
 
@@ -129,7 +131,7 @@ def test_single_use_is_enforced_by_the_database(app, inbox, make_user):
         original = resets.usable_reset
         try:
             resets.usable_reset = lambda _key: reset  # the stale read a racing request had
-            with pytest.raises(resets.AccountError):
+            with pytest.raises(DomainError):
                 resets.complete_reset(key, NEW_PASSWORD)
         finally:
             resets.usable_reset = original
@@ -241,7 +243,7 @@ def test_without_a_mail_server_the_page_says_to_ask_a_mentor(app, make_user):
 def people(app, make_user):
     ids = {"mentee": make_user("+8613800138000", name="小美"), "mentor": make_user("mentor@example.com"),
            "other_mentor": make_user("other@example.com"), "admin": make_user("admin@example.com", role="admin")}
-    with app.app_context():
+    with unit_of_work(app):
         from app.referrals import services as tree
 
         for key in ("mentor", "other_mentor", "mentee", "admin"):
@@ -268,7 +270,7 @@ def test_a_direct_mentor_hands_over_a_one_time_link(app, people, clock):
     response = handover(mentor, f"/mentor/mentees/{people['mentee']}/reset-link")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     link = re.search(r"<code>(http[^<]+)</code>", response.get_data(as_text=True)).group(1)
-    with app.app_context():
+    with unit_of_work(app):
         entry = db.session.scalar(select(AccountAudit).where(AccountAudit.action == "reset_link_issued"))
         assert (entry.user_id, entry.actor_id) == (people["mentee"], people["mentor"])
         assert entry.created_at is not None and link.rsplit("/", 1)[1] not in str(entry.details)
@@ -295,20 +297,20 @@ def test_only_a_direct_mentor_or_an_admin_may_make_a_link(app, people):
     assert handover(other, f"/admin/users/{people['mentee']}/reset-link").status_code in (403, 404)
     mentee = signed_in_as(app, "13800138000")
     assert handover(mentee, f"/mentor/mentees/{people['mentee']}/reset-link").status_code == 404
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.scalar(select(PasswordReset.id)) is None
 
 
 @pytest.mark.parametrize("role", ["trainer", "admin"])
 def test_a_mentor_cannot_take_over_a_mentee_who_became_staff(app, people, role):
-    with app.app_context():
+    with unit_of_work(app):
         db.session.get(User, people["mentee"]).role = role
         db.session.commit()
     mentor = signed_in_as(app, "mentor@example.com")
     response = handover(mentor, f"/mentor/mentees/{people['mentee']}/reset-link")
     assert response.status_code == 303
     assert "只有管理员" in mentor.get(response.headers["Location"]).get_data(as_text=True)
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.scalar(select(PasswordReset.id)) is None
     # An admin still can, and it is audited as before.
     admin = signed_in_as(app, "admin@example.com")
@@ -319,7 +321,7 @@ def test_a_link_needs_a_reason(app, people):
     admin = signed_in_as(app, "admin@example.com")
     response = handover(admin, f"/admin/users/{people['mentee']}/reset-link", reason="  ")
     assert response.status_code == 400
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.scalar(select(PasswordReset.id)) is None
 
 
@@ -339,7 +341,7 @@ def test_the_mailed_link_ignores_the_host_the_request_names(app, inbox, make_use
 def test_a_mentor_makes_no_link_for_a_mentee_with_an_email(app, people, inbox):
     """She resets by mail herself; a mentor's link would let the mentor into her account.
     An admin's link still works, and the owner is told by mail when it is used."""
-    with app.app_context():
+    with unit_of_work(app):
         db.session.get(User, people["mentee"]).email = "xiaomei@example.com"
         db.session.commit()
     mentor = signed_in_as(app, "mentor@example.com")
@@ -348,7 +350,7 @@ def test_a_mentor_makes_no_link_for_a_mentee_with_an_email(app, people, inbox):
     response = handover(mentor, f"/mentor/mentees/{people['mentee']}/reset-link")
     assert response.status_code == 303
     assert "邮箱" in mentor.get(response.headers["Location"]).get_data(as_text=True)
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.scalar(select(PasswordReset.id)) is None
     admin = signed_in_as(app, "admin@example.com")
     page = handover(admin, f"/admin/users/{people['mentee']}/reset-link").get_data(as_text=True)

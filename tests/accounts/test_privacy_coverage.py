@@ -1,11 +1,12 @@
 """Every column that points at a person is some room's to export and anonymise: a new table
 with a foreign key to users fails here until a privacy provider covers it."""
+from app.transactions import unit_of_work
 from app import privacy
 from app.extensions import db
 
 
 def test_every_foreign_key_to_users_is_covered_by_a_privacy_provider(app):
-    with app.app_context():
+    with unit_of_work(app):
         pointing = {f"{table.name}.{column.name}"
                     for table in db.metadata.sorted_tables for column in table.columns
                     for key in column.foreign_keys if key.column.table.name == "users"}

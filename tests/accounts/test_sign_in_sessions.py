@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
+from app.transactions import unit_of_work
 from app import ConfigurationError, create_app
 from app.accounts import signins
 from app.accounts.models import SignInSession, User
@@ -93,13 +94,13 @@ def test_sign_out_of_all_devices_ends_every_session_and_bumps_the_version(app, m
     user_id = make_user("lin@example.com")
     phone, laptop = device(app), device(app)
     copies = [copy_of(app, phone), copy_of(app, laptop)]
-    with app.app_context():
+    with unit_of_work(app):
         version = db.session.get(User, user_id).session_version
     response = phone.post("/account/sessions/end-all", data={"csrf_token": csrf_token(phone, "/account")})
     assert response.status_code == 303
     for client in (phone, laptop, *copies):
         assert not signed_in(client)
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.get(User, user_id).session_version == version + 1
         assert db.session.scalar(select(SignInSession.id).where(
             SignInSession.user_id == user_id, SignInSession.revoked_at.is_(None))) is None
@@ -122,7 +123,7 @@ def test_the_account_page_lists_sessions_and_signs_out_one_of_them(app, make_use
     assert page.count("本机") == 1
     ids = _session_ids(page)
     assert len(ids) == 2
-    with app.app_context():
+    with unit_of_work(app):
         laptop_id = db.session.scalar(select(SignInSession.id).where(SignInSession.device == "android"))
     response = phone.post(f"/account/sessions/{laptop_id}/end",
                           data={"csrf_token": csrf_token(phone, "/account")})
@@ -138,7 +139,7 @@ def test_nobody_can_sign_out_someone_elses_session(app, make_user):
     make_user("lin@example.com")
     make_user("wang@example.com")
     lin, wang = device(app), device(app, "wang@example.com")
-    with app.app_context():
+    with unit_of_work(app):
         wang_session = db.session.scalar(select(SignInSession.id).join(User, User.id == SignInSession.user_id)
                                          .where(User.email == "wang@example.com"))
     response = lin.post(f"/account/sessions/{wang_session}/end",
@@ -182,7 +183,7 @@ def test_last_seen_is_recorded_at_most_every_five_minutes(app, make_user, clock)
     owner = device(app)
 
     def last_seen():
-        with app.app_context():
+        with unit_of_work(app):
             return db.session.scalar(select(SignInSession.last_seen_at))
 
     start = last_seen()
@@ -199,7 +200,7 @@ def test_a_get_never_fails_or_waits_when_the_database_is_busy(app, make_user, cl
     make_user("lin@example.com")
     owner = device(app)
     clock.advance(minutes=10)  # the next page wants to record activity
-    with app.app_context():
+    with unit_of_work(app):
         before = db.session.scalar(select(SignInSession.last_seen_at))
         db.session.remove()  # this test's own transaction holds no lock
         held, release = threading.Event(), threading.Event()
@@ -231,7 +232,7 @@ def test_a_get_never_fails_or_waits_when_the_database_is_busy(app, make_user, cl
         db.session.remove()
         assert db.session.scalar(select(SignInSession.last_seen_at)) == before  # skipped
     owner.get("/account")  # the lock is free again: the stamp goes in
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.scalar(select(SignInSession.last_seen_at)) == clock.at
 
 
@@ -259,7 +260,7 @@ def test_deactivation_ends_every_session(app, make_user):
                                 {"action": "deactivate", "reason": "left the programme"})
     assert response.status_code == 303
     assert not signed_in(owner)
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.scalar(select(SignInSession.id).where(
             SignInSession.user_id == user_id, SignInSession.revoked_at.is_(None))) is None
 

@@ -5,6 +5,7 @@ import pytest
 import schemathesis
 from sqlalchemy import update
 
+from app.transactions import unit_of_work
 from app.accounts.models import User
 from app.clock import utcnow
 from app.api.models import ApiToken
@@ -16,7 +17,7 @@ from app.referrals import services as tree
 @pytest.fixture
 def shop(app, make_user):
     user_id = make_user("lin@example.com", name="小林")
-    with app.app_context():
+    with unit_of_work(app):
         user = db.session.get(User, user_id)
         user.external_id = "shop-42"
         tree.ensure_node(user)
@@ -48,7 +49,7 @@ def test_staff_accounts_are_not_learners_to_the_shop(app, client, shop, make_use
     learner endpoint, by id and by external id, instead of answering a trainee's tier."""
     _user, token, all_token = shop
     staff_id = make_user(f"{role}@example.com", role=role)
-    with app.app_context():
+    with unit_of_work(app):
         db.session.get(User, staff_id).external_id = f"staff-{role}"
         db.session.commit()
     for url in (f"/api/v1/learners/{staff_id}/tier", f"/api/v1/learners/by-external-id/staff-{role}/tier",
@@ -61,7 +62,7 @@ def test_staff_accounts_are_not_learners_to_the_shop(app, client, shop, make_use
 
 def test_refusals_are_identical_whatever_is_wrong_with_the_token(app, client, shop):
     user_id, token, _ = shop
-    with app.app_context():
+    with unit_of_work(app):
         _t, expired = create_token("old", ["tiers:read"])
         _t, revoked = create_token("gone", ["tiers:read"])
         db.session.execute(update(ApiToken).where(ApiToken.name == "old").values(
@@ -81,14 +82,14 @@ def test_no_cookies_no_csrf_and_tokens_are_stored_hashed(app, client, shop):
     user_id, token, _ = shop
     response = client.get(f"/api/v1/learners/{user_id}/tier", headers=bearer(token))
     assert "Set-Cookie" not in response.headers
-    with app.app_context():
+    with unit_of_work(app):
         stored = [t.token_hash for t in db.session.query(ApiToken)]
         assert token not in stored and all(len(h) == 64 for h in stored)
 
 
 def test_certificates_for_the_shop(client, shop, certified, app):
     _user, _tiers, token = shop
-    with app.app_context():
+    with unit_of_work(app):
         learner_id = db.session.query(User.id).filter(User.email == "learner@example.com").scalar()
     body = client.get(f"/api/v1/learners/{learner_id}/certificates", headers=bearer(token)).get_json()
     assert body["certificates"][0]["code"] == certified and body["certificates"][0]["status"] == "valid"

@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from app import transactions
+from app.transactions import unit_of_work
 from app.accounts.models import User
 from app.api import webhooks
 from app.api.models import WebhookDelivery
@@ -102,7 +104,7 @@ def signed(headers) -> dict:
 def certified_person(app, imported):
     from app.learning.models import Course
 
-    with app.app_context():
+    with unit_of_work(app):
         for slug in CORE:
             db.session.add(Course(slug=slug, title={"en": slug}, grants_certificate=True))
         user = User(email="p@example.com", display_name="P", password_hash="-", external_id="shop-7")
@@ -117,27 +119,30 @@ def certified_person(app, imported):
 def test_a_tier_change_is_delivered_signed_and_the_shop_verifies_it(app, certified_person,
                                                                       shop_server):
     app.config.update(WEBHOOK_URL=shop_server, WEBHOOK_SECRET=OLD)
-    with app.app_context():
+    with unit_of_work(app):
         assert tiers.reevaluate(certified_person, "certificate issued") == [certified_person]
+        transactions.commit()  # the event's unit ends: its delivery starts
         delivery = db.session.execute(select(WebhookDelivery)).scalar_one()
         assert delivery.status == "delivered" and delivery.attempts == 1
+        delivery_id = delivery.id
     headers, body, answer = Shop.received[0]
-    assert answer == "processed" and Shop.processed == [delivery.id]
-    assert headers["webhook-id"] == delivery.id
+    assert answer == "processed" and Shop.processed == [delivery_id]
+    assert headers["webhook-id"] == delivery_id
     assert abs(int(headers["webhook-timestamp"]) - time.time()) < 60
     assert re.fullmatch(r"v1,[A-Za-z0-9+/]{43}=", headers["webhook-signature"])
     assert "X-SmallB-Delivery" not in headers and "X-SmallB-Signature" not in headers
     # The independent implementation agrees.
-    assert Webhook(OLD).verify(body, dict(headers.items()))["id"] == delivery.id
+    assert Webhook(OLD).verify(body, dict(headers.items()))["id"] == delivery_id
     event = json.loads(body)
-    assert event["id"] == delivery.id and event["data"]["to_tier"] == "certified"
+    assert event["id"] == delivery_id and event["data"]["to_tier"] == "certified"
     assert event["data"]["external_id"] == "shop-7"
 
 
 def test_replayed_tampered_and_unsigned_deliveries_are_refused(app, certified_person, shop_server):
     app.config.update(WEBHOOK_URL=shop_server, WEBHOOK_SECRET=OLD)
-    with app.app_context():
+    with unit_of_work(app):
         tiers.reevaluate(certified_person, "certificate issued")
+        transactions.commit()  # the event's unit ends: its delivery starts
     headers, body, _ = Shop.received[0]
     # Someone who recorded the request sends it again, within the tolerance: a duplicate.
     assert post(shop_server, signed(headers), body) == (200, "duplicate")
@@ -160,8 +165,9 @@ def test_a_stale_timestamp_is_refused(app, certified_person, shop_server, monkey
     app.config.update(WEBHOOK_URL=shop_server, WEBHOOK_SECRET=OLD)
     six_minutes_ago = time.time() - 6 * 60
     monkeypatch.setattr(webhooks, "clock", lambda: six_minutes_ago)
-    with app.app_context():
+    with unit_of_work(app):
         tiers.reevaluate(certified_person, "certificate issued")
+        transactions.commit()  # the event's unit ends: its delivery starts
         delivery = db.session.execute(select(WebhookDelivery)).scalar_one()
         assert delivery.status == "pending" and delivery.last_error == "HTTP 400"
     headers, body, answer = Shop.received[0]
@@ -173,8 +179,9 @@ def test_a_stale_timestamp_is_refused(app, certified_person, shop_server, monkey
 def test_rotation_signs_with_both_secrets_until_the_old_one_is_removed(app, certified_person,
                                                                         shop_server, make_user):
     app.config.update(WEBHOOK_URL=shop_server, WEBHOOK_SECRET=f"{NEW} {OLD}")
-    with app.app_context():
+    with unit_of_work(app):
         tiers.reevaluate(certified_person, "certificate issued")
+        transactions.commit()  # the event's unit ends: its delivery starts
     headers, body, answer = Shop.received[0]
     assert answer == "processed"  # the shop still holds only OLD
     assert len(headers["webhook-signature"].split(" ")) == 2
@@ -183,11 +190,12 @@ def test_rotation_signs_with_both_secrets_until_the_old_one_is_removed(app, cert
         Webhook(secret).verify(body, signed(headers))
     app.config.update(WEBHOOK_SECRET=NEW)  # the shop switched; the old secret is removed
     Shop.secrets = [NEW]
-    with app.app_context():
+    with unit_of_work(app):
         mentee = make_user("mentee@example.com")
         tree.reassign_mentor(mentee, certified_person, "rotation", None)
         certify(mentee, CORE)
         tiers.reevaluate(mentee, "certificate issued")
+        transactions.commit()  # the event's unit ends: its delivery starts
     headers, body, answer = Shop.received[-1]
     assert answer == "processed" and len(headers["webhook-signature"].split(" ")) == 1
     with pytest.raises(WebhookVerificationError):
@@ -204,8 +212,9 @@ def test_a_missing_or_malformed_secret_refuses_to_start_and_never_sends_unsigned
         with pytest.raises(ConfigurationError, match="WEBHOOK_SECRET"):
             create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     app.config.update(WEBHOOK_URL=shop_server, WEBHOOK_SECRET="s3cret")  # set behind its back
-    with app.app_context():
+    with unit_of_work(app):
         tiers.reevaluate(certified_person, "certificate issued")
+        transactions.commit()  # the event's unit ends: its delivery starts
         delivery = db.session.execute(select(WebhookDelivery)).scalar_one()
         assert delivery.status == "pending" and "whsec_" in delivery.last_error
     assert Shop.received == []
@@ -222,8 +231,9 @@ def test_the_cli_makes_secrets_in_the_standard_form(runner):
 def test_a_shop_that_is_down_loses_nothing(app, certified_person, shop_server, make_user):
     app.config.update(WEBHOOK_URL=shop_server, WEBHOOK_SECRET=OLD)
     Shop.status = 503
-    with app.app_context():
+    with unit_of_work(app):
         tiers.reevaluate(certified_person, "certificate issued")
+        transactions.commit()  # the event's unit ends: its delivery starts
         delivery = db.session.execute(select(WebhookDelivery)).scalar_one()
         assert delivery.status == "pending" and delivery.last_error == "HTTP 503"
         delivery_id = delivery.id
@@ -234,7 +244,7 @@ def test_a_shop_that_is_down_loses_nothing(app, certified_person, shop_server, m
     Shop.status = None
     token = csrf_token(admin, "/admin/webhooks")
     assert admin.post(f"/admin/webhooks/{delivery_id}/retry", data={"csrf_token": token}).status_code == 303
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.get(WebhookDelivery, delivery_id).status == "delivered"
     assert len(Shop.received) == 2
     # The same id on every try (the shop deduplicates on it), each try signed afresh.
@@ -243,8 +253,9 @@ def test_a_shop_that_is_down_loses_nothing(app, certified_person, shop_server, m
 
 
 def test_no_webhook_url_no_deliveries(app, certified_person):
-    with app.app_context():
+    with unit_of_work(app):
         tiers.reevaluate(certified_person, "x")
+        transactions.commit()  # the event's unit ends: its delivery starts
         assert db.session.execute(select(WebhookDelivery)).first() is None
 
 
@@ -264,8 +275,9 @@ def test_retries_wait_in_the_outbox_with_backoff_then_give_up_visibly(app, certi
     app.config.update(WEBHOOK_URL=shop_server, WEBHOOK_SECRET=OLD)
     Shop.status = 500
     delays = []
-    with app.app_context():
+    with unit_of_work(app):
         tiers.reevaluate(certified_person, "certificate issued")  # try 1, at once
+        transactions.commit()  # the event's unit ends: its delivery starts
         delivery_id = db.session.execute(select(WebhookDelivery.id)).scalar_one()
         while True:
             waiting = db.session.scalars(select(OutboxMessage).where(
@@ -328,8 +340,9 @@ def hostile_server():
 def test_a_redirect_is_a_failed_try_never_followed(app, certified_person, hostile_server):
     Hostile.mode = "redirect"
     app.config.update(WEBHOOK_URL=hostile_server, WEBHOOK_SECRET=OLD)
-    with app.app_context():
+    with unit_of_work(app):
         tiers.reevaluate(certified_person, "certificate issued")
+        transactions.commit()  # the event's unit ends: its delivery starts
         delivery = db.session.execute(select(WebhookDelivery)).scalar_one()
         assert delivery.status != "delivered" and delivery.last_status_code == 302
     assert Hostile.hits == [("POST", "/hooks")]  # nothing sent to where it pointed
@@ -343,8 +356,9 @@ def test_a_receiver_that_drips_its_answer_gets_one_try_of_ten_seconds(app, certi
     Hostile.mode = "drip"
     app.config.update(WEBHOOK_URL=hostile_server, WEBHOOK_SECRET=OLD)
     started = time.monotonic()
-    with app.app_context():
+    with unit_of_work(app):
         tiers.reevaluate(certified_person, "certificate issued")
+        transactions.commit()  # the event's unit ends: its delivery starts
         delivery = db.session.execute(select(WebhookDelivery)).scalar_one()
         assert delivery.status != "delivered" and delivery.attempts == 1
     assert time.monotonic() - started < 6  # each header line came within the socket timeout
@@ -362,7 +376,8 @@ def test_a_webhook_url_that_is_not_http_refuses_to_start(url):
 
 def test_events_carry_a_sequence_that_grows_per_learner(app, certified_person, shop_server):
     app.config.update(WEBHOOK_URL=shop_server, WEBHOOK_SECRET=OLD)
-    with app.app_context():
+    with unit_of_work(app):
         tiers.reevaluate(certified_person, "certificate issued")
+        transactions.commit()  # the event's unit ends: its delivery starts
     first = json.loads(Shop.received[0][1])["data"]["sequence"]
     assert isinstance(first, int) and first > 0

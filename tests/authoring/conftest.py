@@ -4,6 +4,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app.transactions import unit_of_work
 from app.extensions import db
 from tests.conftest import Auth, csrf_token
 
@@ -47,7 +48,7 @@ def grant(app, slug, email):
     from app.authoring.models import CourseGrant
     from app.learning.models import Course
 
-    with app.app_context():
+    with unit_of_work(app):
         course = db.session.scalar(select(Course).where(Course.slug == slug))
         user = db.session.scalar(select(User).where(User.email == email))
         db.session.add(CourseGrant(course_id=course.id, user_id=user.id, kind="editor"))

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from app.transactions import unit_of_work
 from app.authoring.cli import check_command
 from app.authoring.svg import MAX_BYTES
 from tests.conftest import csrf_token
@@ -97,7 +98,7 @@ def test_an_imported_diagram_is_shown_with_img_and_served_with_its_own_policy(
         app, client, learner, tmp_path):
     from app.authoring.services import import_curriculum
 
-    with app.app_context():
+    with unit_of_work(app):
         import_curriculum(course_with(tmp_path, (SVGS / "good.svg").read_bytes()))
     page = client.get("/courses/lesson-blocks/welcome").get_data(as_text=True)
     src = re.search(r'<img alt="三步：先听，再答，最后跟进" src="(/media/[0-9a-f]{64}\.svg)"', page)

@@ -2,6 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
+from app.transactions import unit_of_work
 from app.authoring.models import CourseVersion, DraftFile
 from app.extensions import db
 from app.learning.models import LessonProgress
@@ -16,7 +17,7 @@ LESSON = "01-basics/01-first.zh.md"
 def versions_of(app, slug):
     from app.learning.models import Course
 
-    with app.app_context():
+    with unit_of_work(app):
         return db.session.scalars(select(CourseVersion.number).join(
             Course, Course.id == CourseVersion.course_id).where(Course.slug == slug)
             .order_by(CourseVersion.number)).all()
@@ -26,7 +27,7 @@ def test_importing_files_records_version_one_and_fills_the_draft(app, imported):
     from app.authoring.services import import_curriculum
 
     assert versions_of(app, "alpha") == [1]
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.scalar(select(func.count()).select_from(DraftFile)) > 10
         counts = import_curriculum(imported)  # unchanged files: no new version
     assert "course versions new" not in counts
@@ -47,7 +48,7 @@ def test_edit_preview_publish_keeps_learner_progress(app, client, learner, train
     assert response.status_code == 302
     page = client.get("/courses/alpha/first").get_data(as_text=True)
     assert "新加的一段" in page and "✓" in page  # still marked read
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 1
     assert versions_of(app, "alpha") == [1, 2]
     # Publishing the same draft again is refused with a reason, not a silent new version.
@@ -80,7 +81,7 @@ def test_saves_racing_from_one_revision_only_one_wins(app, trainer):
     from app.authoring import drafts
     from app.learning.models import Course
 
-    with app.app_context():
+    with unit_of_work(app):
         course = db.session.scalar(select(Course).where(Course.slug == "alpha"))
         user = db.session.scalar(select(User).where(User.email == "trainer@example.com"))
         base = drafts.draft_files(course)[LESSON].revision
@@ -138,7 +139,7 @@ def test_an_attempt_in_progress_keeps_its_version_after_publishing(app, client, 
         trainer.edit("gamma", f"01-start/quiz.{language}.md",
                      lambda t: t.rstrip("\n") + "\n\n## 新题 New {#brand-new type=truefalse}\n\n- [x] 对\n- [ ] 错\n")
     assert trainer.publish("gamma").status_code == 302
-    with app.app_context():
+    with unit_of_work(app):
         attempt = db.session.scalar(select(Attempt))
         assert attempt.version.number == 1
         assert "brand-new" not in str(attempt.layout)
@@ -201,7 +202,7 @@ def test_file_import_keeps_unpublished_browser_edits(app, trainer, imported):
     other.write_text(other.read_text(encoding="utf-8") + "\nFrom git.\n", encoding="utf-8")
     mine = imported / "alpha" / "01-basics" / "01-first.zh.md"
     mine.write_text(mine.read_text(encoding="utf-8") + "\n来自 git\n", encoding="utf-8")
-    with app.app_context():
+    with unit_of_work(app):
         counts = import_curriculum(imported)
     assert counts["draft edits kept"] == 1
     assert "浏览器里的草稿" in trainer.open("alpha", LESSON)[0]
@@ -246,7 +247,7 @@ def test_admins_grant_and_revoke(app, client, imported, make_user):
                                 data={"csrf_token": admin.token(), "who": "l3@example.com"})
     assert refused.status_code == 422 and "Only trainers" in refused.get_data(as_text=True)
     from app.accounts.models import User
-    with app.app_context():
+    with unit_of_work(app):
         t3_id = db.session.scalar(select(User.id).where(User.email == "t3@example.com"))
     admin.client.post("/author/courses/beta/access",
                       data={"csrf_token": admin.token(), "revoke": t3_id})
@@ -296,7 +297,7 @@ def test_course_md_cannot_be_removed_and_missing_translations_can_be_added(app, 
 
 
 def test_deleted_images_stay_deleted_through_later_versions(app, trainer):
-    from app.authoring import drafts
+    from app.authoring import drafts, publishing
     from app.learning.models import Course
     from tests.authoring.test_transfer import png
 
@@ -310,10 +311,10 @@ def test_deleted_images_stay_deleted_through_later_versions(app, trainer):
     trainer.publish("alpha")  # v3: as v1, without it
     trainer.edit("alpha", LESSON, lambda t: t + "\n再改一句\n")
     trainer.publish("alpha")  # v4
-    with app.app_context():
+    with unit_of_work(app):
         course = db.session.scalar(select(Course).where(Course.slug == "alpha"))
         assert drafts.draft_assets(course) == {}
-        assert drafts.version(course, 4).assets == {}
+        assert publishing.version(course, 4).assets == {}
 
 
 def test_xss_in_quiz_files_is_inert_in_the_preview(app, trainer):

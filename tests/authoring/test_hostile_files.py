@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from app.transactions import unit_of_work
 from app.authoring.cli import check_command
 from app.authoring.files import write_zip
 from app.content import ContentError, split_front_matter
@@ -60,7 +61,7 @@ def hostile_zip(name: str) -> bytes:
 
 
 def lesson_count(app):
-    with app.app_context():
+    with unit_of_work(app):
         return db.session.scalar(select(func.count()).select_from(Lesson))
 
 
@@ -77,7 +78,7 @@ def test_check_refuses_hostile_front_matter_within_budget(name):
 @pytest.mark.parametrize("name", sorted(REFUSALS))
 def test_flask_courses_import_refuses_hostile_front_matter_within_budget(app, runner, name):
     where, reason = REFUSALS[name]
-    with app.app_context():
+    with unit_of_work(app):
         db.session.remove()
     with Budget() as budget:
         result = runner.invoke(args=["courses", "import", str(HOSTILE / name)])
@@ -277,7 +278,7 @@ def test_a_check_over_its_memory_budget_is_stopped_with_a_message(app, trainer):
 def test_budget_refusals_are_in_the_uploaders_language(app, trainer):
     app.config["COURSE_CHECK_SECONDS"] = "0.001"
     trainer.client.set_cookie("lang", "zh")
-    with app.app_context():
+    with unit_of_work(app):
         from app.accounts.models import User
         user = db.session.scalar(select(User).where(User.email == "trainer@example.com"))
         user.locale = "zh"

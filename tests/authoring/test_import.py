@@ -4,6 +4,7 @@ import shutil
 import pytest
 from sqlalchemy import func, select
 
+from app.transactions import unit_of_work
 from app.authoring.curriculum import CurriculumError, read_curriculum
 from app.authoring.services import import_curriculum
 from app.extensions import db
@@ -24,7 +25,7 @@ def test_cli_imports_the_folder(runner, app, courses_dir):
     result = runner.invoke(args=["courses", "import", str(courses_dir)])
     assert result.exit_code == 0, result.output
     assert "courses new: 3" in result.output and "lessons new: 6" in result.output
-    with app.app_context():
+    with unit_of_work(app):
         text = db.session.execute(select(LessonText).join(Lesson).where(
             Lesson.slug == "first", LessonText.locale == "en")).scalar_one()
         assert text.minutes == 4 and "<h2" in text.body_html
@@ -32,7 +33,7 @@ def test_cli_imports_the_folder(runner, app, courses_dir):
 
 
 def test_reimport_without_changes_changes_nothing(app, imported):
-    with app.app_context():
+    with unit_of_work(app):
         before = snapshot()
         counts = import_curriculum(imported)
         assert set(counts) == {"courses read"}
@@ -46,7 +47,7 @@ def test_edits_update_text_and_keep_progress(app, client, imported, learner):
     # Move the read lesson into the second module and rename the module folder's number.
     for name in ("01-first.zh.md", "01-first.en.md"):
         shutil.move(module_one / name, imported / "alpha" / "02-more" / name.replace("01-", "05-"))
-    with app.app_context():
+    with unit_of_work(app):
         counts = import_curriculum(imported)
         assert counts["lesson texts changed"] == 1 and counts["lessons changed"] == 1
         assert db.session.scalar(select(LessonProgress.lesson_id)) is not None
@@ -59,7 +60,7 @@ def test_removed_lesson_is_hidden_with_history_and_comes_back(app, client, impor
     saved = {p.name: p.read_text() for p in (imported / "alpha" / "01-basics").glob("02-second.*")}
     for name in saved:
         (imported / "alpha" / "01-basics" / name).unlink()
-    with app.app_context():
+    with unit_of_work(app):
         assert import_curriculum(imported)["lessons hidden"] == 1
         lesson = db.session.execute(select(Lesson).where(Lesson.slug == "second")).scalar_one()
         assert lesson.hidden
@@ -68,7 +69,7 @@ def test_removed_lesson_is_hidden_with_history_and_comes_back(app, client, impor
     assert "second" not in client.get("/courses/alpha").get_data(as_text=True).replace("Second", "")
     for name, text in saved.items():
         (imported / "alpha" / "01-basics" / name).write_text(text)
-    with app.app_context():
+    with unit_of_work(app):
         import_curriculum(imported)
     page = client.get("/courses/alpha/second").get_data(as_text=True)
     assert "✓" in page  # still read
@@ -115,13 +116,13 @@ def test_malformed_file_fails_whole_import_and_changes_nothing(case, runner, app
     # A valid edit elsewhere in the same import must not be applied either.
     _write(imported / "alpha/01-basics/01-first.en.md", "---\ntitle: Changed\n---\nNew text\n")
     break_it(imported)
-    with app.app_context():
+    with unit_of_work(app):
         before = snapshot()
     result = runner.invoke(args=["courses", "import", str(imported)])
     assert result.exit_code != 0
     assert location in result.output and reason in result.output, result.output
     assert "the database was not changed" in result.output
-    with app.app_context():
+    with unit_of_work(app):
         assert snapshot() == before
 
 
@@ -134,7 +135,7 @@ def test_all_problems_are_reported_at_once(courses_dir):
 
 
 def test_a_single_course_folder_can_be_imported(app, courses_dir):
-    with app.app_context():
+    with unit_of_work(app):
         import_curriculum(courses_dir / "beta")
         assert db.session.scalars(select(Course.slug)).all() == ["beta"]
 
@@ -142,7 +143,7 @@ def test_a_single_course_folder_can_be_imported(app, courses_dir):
 def test_courses_render_brings_stored_html_up_to_date_without_a_new_version(app, runner, imported):
     from app.authoring.models import CourseVersion
 
-    with app.app_context():
+    with unit_of_work(app):
         text = db.session.execute(select(LessonText).join(Lesson).where(
             Lesson.slug == "first", LessonText.locale == "en")).scalar_one()
         stale = text.body_html
@@ -153,7 +154,7 @@ def test_courses_render_brings_stored_html_up_to_date_without_a_new_version(app,
     result = runner.invoke(args=["courses", "render"])
     assert result.exit_code == 0, result.output
     assert "Rendered 3 course(s) (1 lesson texts changed)" in result.output
-    with app.app_context():
+    with unit_of_work(app):
         text = db.session.execute(select(LessonText).join(Lesson).where(
             Lesson.slug == "first", LessonText.locale == "en")).scalar_one()
         assert text.body_html == stale and all(e["id"].startswith("c-") for e in text.toc)

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from app.transactions import unit_of_work
 from app.authoring.files import ArchiveRejected, read_zip, write_zip
 from app.authoring.models import CourseVersion, StagedImport, StoredFile
 from app.extensions import db
@@ -32,7 +33,7 @@ def png(width=40, height=30, exif=False) -> bytes:
 
 
 def counts(app):
-    with app.app_context():
+    with unit_of_work(app):
         return (db.session.scalar(select(func.count()).select_from(StagedImport)),
                 db.session.scalar(select(func.count()).select_from(CourseVersion)))
 
@@ -162,7 +163,7 @@ def test_image_upload_is_sniffed_stripped_and_served(app, client, learner, train
     assert upload.status_code == 200, upload.get_data(as_text=True)
     path = upload.json["path"]
     assert path.startswith("01-basics/holiday-") and path.endswith(".jpg")
-    with app.app_context():
+    with unit_of_work(app):
         stored = db.session.scalar(select(StoredFile))
         assert stored.content_type == "image/jpeg"
         from app.authoring.storage import media_storage

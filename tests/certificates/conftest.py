@@ -1,6 +1,7 @@
 """Certificate fixtures: a learner who completes the gamma course through the pages."""
 import pytest
 
+from app.transactions import unit_of_work
 from tests.quizzes.conftest import RIGHT, Learner, quiz_learner  # noqa: F401  (fixture)
 
 
@@ -19,5 +20,5 @@ def certified(client, quiz_learner, app):
     from app.extensions import db
 
     complete_gamma(quiz_learner)
-    with app.app_context():
+    with unit_of_work(app):
         return db.session.execute(select(Certificate.code)).scalar_one()

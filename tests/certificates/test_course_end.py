@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 
+from app.transactions import unit_of_work
 from app.certificates.models import Certificate
 from app.extensions import db
 from app.learning.models import Enrolment
@@ -61,7 +62,7 @@ def test_the_last_quiz_lands_on_the_certificate_tier_progress_and_next_course(ap
     assert landing.startswith("/certificates/course/gamma")
     page = client.get(landing).get_data(as_text=True)
     assert "你学完了“伽马课程”" in page
-    with app.app_context():
+    with unit_of_work(app):
         code = db.session.scalar(select(Certificate.code))
     # The certificate: its share image, the PDF, the check page, the Moments hint.
     assert f"/verify/{code}.png" in page and f"/verify/{code}.pdf" in page
@@ -76,7 +77,7 @@ def test_the_last_quiz_lands_on_the_certificate_tier_progress_and_next_course(ap
 
 def test_a_certificate_still_on_its_way_is_said_so(app, client, quiz_learner):
     finish_gamma(quiz_learner)
-    with app.app_context():  # issuing runs in the background: not there yet
+    with unit_of_work(app):  # issuing runs in the background: not there yet
         db.session.execute(delete(Certificate))
         db.session.commit()
     page = client.get("/certificates/course/gamma").get_data(as_text=True)
@@ -87,7 +88,7 @@ def test_a_certificate_still_on_its_way_is_said_so(app, client, quiz_learner):
     assert "，1 张正在路上" in page  # counted as on its way, not as held
     mine = client.get("/certificates").get_data(as_text=True)
     assert "，1 张正在路上" in mine and "还差 1 张" in mine
-    with app.app_context():  # still not there ten minutes later (a broker down, say)
+    with unit_of_work(app):  # still not there ten minutes later (a broker down, say)
         from app.clock import utcnow
 
         db.session.execute(update(Enrolment).values(completed_at=utcnow() - timedelta(minutes=10)))
@@ -111,7 +112,7 @@ def test_a_revoked_certificate_says_why(app, client, quiz_learner, make_user):
 
     finish_gamma(quiz_learner)
     admin_id = make_user("admin@example.com", role="admin")
-    with app.app_context():
+    with unit_of_work(app):
         revoke(db.session.scalar(select(Certificate)), "发现抄袭了别人的作业",
                db.session.get(User, admin_id))
         db.session.commit()

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
+from app.transactions import unit_of_work
 from app.certificates.models import Certificate
 from app.certificates.services import issue_certificate, new_code
 from app.certificates.tasks import issue_certificate_task
@@ -20,7 +21,7 @@ def count(model, *where):
 
 
 def test_completing_a_course_issues_the_certificate_and_tells_the_learner(client, certified, app):
-    with app.app_context():
+    with unit_of_work(app):
         certificate = db.session.execute(select(Certificate)).scalar_one()
         assert certificate.learner_name == "小林" and certificate.generation == 1
         assert certificate.completed_at is not None
@@ -31,17 +32,18 @@ def test_completing_a_course_issues_the_certificate_and_tells_the_learner(client
 
 
 def test_no_certificate_without_completion(client, quiz_learner, app):
-    with app.app_context():
+    with unit_of_work(app):
         user_id = db.session.scalar(select(Enrolment.user_id))
         course_id = db.session.scalar(select(Course.id).where(Course.slug == "gamma"))
         assert issue_certificate(user_id, course_id) is None
-        issue_certificate_task.delay(user_id, course_id)
+    issue_certificate_task.delay(user_id, course_id)  # a task is a unit of its own
+    with unit_of_work(app):
         assert count(Certificate) == 0
 
 
 def test_courses_without_certificates_issue_none(app, imported, make_user):
     user_id = make_user("x@example.com")
-    with app.app_context():
+    with unit_of_work(app):
         beta = db.session.execute(select(Course).where(Course.slug == "beta")).scalar_one()
         db.session.add(Enrolment(user_id=user_id, course_id=beta.id, completed_at=beta.created_at))
         db.session.commit()
@@ -50,7 +52,7 @@ def test_courses_without_certificates_issue_none(app, imported, make_user):
 
 def _completed(app, make_user, login="racer@example.com"):
     user_id = make_user(login)
-    with app.app_context():
+    with unit_of_work(app):
         course = db.session.execute(select(Course).where(Course.slug == "gamma")).scalar_one()
         db.session.add(Enrolment(user_id=user_id, course_id=course.id, completed_at=course.created_at))
         db.session.commit()
@@ -61,12 +63,12 @@ def test_fifty_concurrent_triggers_issue_one_certificate(app, imported, make_use
     user_id, course_id = _completed(app, make_user)
 
     def trigger(_):
-        with app.app_context():
+        with unit_of_work(app):
             return issue_certificate_task.apply(args=(user_id, course_id)).result
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         codes = set(pool.map(trigger, range(50)))
-    with app.app_context():
+    with unit_of_work(app):
         assert count(Certificate) == 1
         assert codes == {db.session.scalar(select(Certificate.code))}
         assert count(Notification) == 1
@@ -74,7 +76,7 @@ def test_fifty_concurrent_triggers_issue_one_certificate(app, imported, make_use
 
 def test_a_task_delivered_twice_issues_once(app, imported, make_user):
     user_id, course_id = _completed(app, make_user)
-    with app.app_context():
+    with unit_of_work(app):
         first = issue_certificate_task.apply(args=(user_id, course_id)).result
         second = issue_certificate_task.apply(args=(user_id, course_id)).result
         assert first == second and count(Certificate) == 1 and count(Notification) == 1
@@ -95,7 +97,7 @@ def test_codes_are_unique_free_of_look_alikes_and_carry_at_least_128_random_bits
 def test_a_revoked_certificate_is_never_reissued_automatically(app, certified):
     from app.certificates.services import find_by_code, revoke
 
-    with app.app_context():
+    with unit_of_work(app):
         certificate = find_by_code(certified)
         revoke(certificate, "test", None)
         issue_certificate(certificate.user_id, certificate.course_id)

@@ -6,6 +6,7 @@ import json
 import pytest
 from sqlalchemy import select, update
 
+from app.transactions import unit_of_work
 from app.certificates.models import Certificate
 from app.extensions import db
 from app.learning.models import Course
@@ -75,7 +76,7 @@ def test_achievement_and_issuer_are_public_in_both_forms(app, certified):
 
 
 def test_a_course_without_certificates_is_no_achievement(app, certified):
-    with app.app_context():
+    with unit_of_work(app):
         other = db.session.scalar(select(Course.id).where(Course.grants_certificate.is_(False)).limit(1))
     assert other is not None
     client = app.test_client()
@@ -107,7 +108,7 @@ def test_a_nul_in_an_address_is_a_page_that_does_not_exist(app, url):
 
 
 def test_a_typed_code_finds_its_files_too(app, certified):
-    with app.app_context():
+    with unit_of_work(app):
         code = db.session.scalar(select(Certificate.code))
     typed = "-".join(code[i:i + 4] for i in range(0, len(code), 4)).lower()
     for suffix in (".pdf", ".png", ".json"):
@@ -117,7 +118,7 @@ def test_a_typed_code_finds_its_files_too(app, certified):
 
 def test_a_typed_code_finds_its_certificate(app, certified):
     """New codes have no look-alikes; people type them with spaces, dashes, small letters."""
-    with app.app_context():
+    with unit_of_work(app):
         db.session.execute(update(Certificate).values(code="7K3MQ9XRABCDEFGH2345WXYZ6789"))
         db.session.commit()
     client = app.test_client()
@@ -234,7 +235,7 @@ def test_what_expansion_keeps_but_the_signature_never_saw_is_refused_quickly(app
     credential = _credential(app, certified)
     change(credential)
     started = time.perf_counter()
-    with app.app_context():
+    with unit_of_work(app):
         result = verify_signature(credential)
     assert not result.ok and path in result.reason, (name, result.reason)
     assert time.perf_counter() - started < 1.0, name

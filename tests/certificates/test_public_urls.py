@@ -4,6 +4,7 @@ import json
 
 from sqlalchemy import select
 
+from app.transactions import unit_of_work
 from app.api.services import create_token
 from app.certificates.models import Certificate
 from app.extensions import db
@@ -35,7 +36,7 @@ def test_no_page_or_credential_points_at_the_host_a_request_names(app, certified
         bodies[name] = evil.get(path, headers={"Accept": "application/ld+json"}).get_data(as_text=True)
         bodies[name + " page"] = evil.get(path).get_data(as_text=True)
     bodies["verify form"] = evil.get("/verify").get_data(as_text=True)
-    with app.app_context():
+    with unit_of_work(app):
         token = create_token("shop", ["certificates:read"])[1]
         db.session.commit()
         learner_id = db.session.scalar(select(Certificate.user_id))

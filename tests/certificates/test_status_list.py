@@ -7,6 +7,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from app.transactions import unit_of_work
 from app.certificates import status
 from app.certificates.models import Certificate, StatusList
 from app.extensions import db
@@ -67,7 +68,7 @@ def test_every_credential_carries_its_entry_and_the_list_is_signed_and_cached(ap
     listed = json.loads(response.get_data())
     assert listed["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
     assert listed["credentialSubject"]["statusPurpose"] == "revocation"
-    with app.app_context():
+    with unit_of_work(app):
         assert verify_signature(listed, contexts=[VC_CONTEXT]).ok
         assert not status.revoked_in(listed["credentialSubject"], int(entry["statusListIndex"]))
     assert app.test_client().get("/status/2").status_code == 404
@@ -99,7 +100,7 @@ def test_revoking_flips_the_bit_and_an_old_copy_then_fails(app, certified, make_
 
     # Re-issuing gives a new certificate with a new bit; the old bit stays set.
     admin.post(page, data={"action": "reissue", "csrf_token": token})
-    with app.app_context():
+    with unit_of_work(app):
         fresh = db.session.scalar(select(Certificate.code).where(Certificate.generation == 2))
     new_entry = _credential(app, fresh)["credentialStatus"]
     assert new_entry["statusListIndex"] != entry["statusListIndex"]
@@ -113,7 +114,7 @@ def test_a_status_list_that_was_not_signed_by_us_is_not_believed(app, certified,
     a list row someone rewrote (all bits clear, no valid proof) does not pass."""
     credential = _credential(app, certified)
     _status_of(app, credential)  # signs and stores the list
-    with app.app_context():
+    with unit_of_work(app):
         row = db.session.get(StatusList, 1)
         forged = json.loads(json.dumps(row.credential))
         forged["credentialSubject"]["encodedList"] = status.encode(status.bitstring([1, 2, 3]))
@@ -141,7 +142,7 @@ def test_two_revocations_at_once_in_one_list_both_reach_the_list(app, quiz_learn
     from app.learning.models import Course, Enrolment
 
     ids = [make_user(f"learner{i}@example.com") for i in range(2)]
-    with app.app_context():
+    with unit_of_work(app):
         course_id = db.session.scalar(select(Course.id).where(Course.grants_certificate.is_(True)).limit(1))
         for user_id in ids:
             db.session.add(Enrolment(user_id=user_id, course_id=course_id, completed_at=db.func.now()))
@@ -153,7 +154,7 @@ def test_two_revocations_at_once_in_one_list_both_reach_the_list(app, quiz_learn
     def revoke_one(certificate_id):
         try:
             barrier.wait()
-            with app.app_context():
+            with unit_of_work(app):
                 revoke(db.session.get(Certificate, certificate_id), "test", None)
         except Exception as error:  # noqa: BLE001 (reported below)
             errors.append(error)
@@ -164,7 +165,7 @@ def test_two_revocations_at_once_in_one_list_both_reach_the_list(app, quiz_learn
     for thread in threads:
         thread.join(30)
     assert not errors, errors
-    with app.app_context():
+    with unit_of_work(app):
         listed = db.session.get(StatusList, 1).credential
         secret = db.session.get(StatusList, 1).secret
     bits = status.decode(listed["credentialSubject"]["encodedList"])
@@ -175,7 +176,7 @@ def test_two_revocations_at_once_in_one_list_both_reach_the_list(app, quiz_learn
 def test_certificates_loaded_in_bulk_get_their_list_when_first_read(app, certified):
     """Demo data and rows from before status lists have no list row: the first GET creates
     it aside (a GET never writes through its own transaction) and serves the credential."""
-    with app.app_context():
+    with unit_of_work(app):
         db.session.query(StatusList).delete()
         db.session.commit()
     client = app.test_client()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from app.transactions import unit_of_work
 from app.accounts.models import User
 from app.certificates.models import Certificate
 from app.extensions import db
@@ -42,7 +43,7 @@ def test_verify_is_rate_limited(client):
 
 
 def test_the_learners_name_is_escaped(app, certified):
-    with app.app_context():
+    with unit_of_work(app):
         db.session.execute(update(Certificate).values(learner_name='<script>alert(1)</script>'))
         db.session.commit()
     text = app.test_client().get(f"/verify/{certified}").get_data(as_text=True)
@@ -82,7 +83,7 @@ def test_pdf_embeds_its_cjk_font_when_one_is_installed(app, certified):
 def test_other_scripts_render_too(app, certified):
     from pypdf import PdfReader
 
-    with app.app_context():
+    with unit_of_work(app):
         db.session.execute(update(Certificate).values(learner_name="Ольга Zoë 小林"))
         db.session.commit()
     reader = PdfReader(io.BytesIO(app.test_client().get(f"/verify/{certified}.pdf").data))
@@ -132,7 +133,7 @@ def test_signature_verifies_and_tampering_is_detected(app, certified):
     from app.certificates.credential import verify_signature
 
     credential = _credential(app, certified)
-    with app.app_context():
+    with unit_of_work(app):
         assert verify_signature(credential).ok
         for tamper in (lambda c: c["credentialSubject"]["identifier"][0].update(identityHash="Mallory"),
                        lambda c: c.update(validFrom="2020-01-01T00:00:00Z"),
@@ -192,7 +193,7 @@ def test_reissue_is_an_explicit_admin_action(app, certified, make_user):
     admin.post(url, data={"action": "revoke", "reason": "Name misspelt", "csrf_token": token})
     response = admin.post(url, data={"action": "reissue", "csrf_token": token})
     assert response.status_code == 303
-    with app.app_context():
+    with unit_of_work(app):
         rows = db.session.scalars(select(Certificate).order_by(Certificate.generation)).all()
         assert [(c.generation, c.valid) for c in rows] == [(1, False), (2, True)]
         assert rows[1].code != certified
@@ -204,7 +205,7 @@ def test_only_admins_manage_certificates(app, client, certified, make_user):
 
 
 def test_renamed_learner_keeps_the_issued_name(app, certified):
-    with app.app_context():
+    with unit_of_work(app):
         db.session.execute(update(User).values(display_name="Someone Else"))
         db.session.commit()
     assert "小林" in app.test_client().get(f"/verify/{certified}").get_data(as_text=True)
@@ -232,7 +233,7 @@ def test_anything_the_signature_does_not_cover_is_refused_with_its_path(app, cer
             "achievement"].update(description=None),
         "name2": lambda c: c.update(name2=None),
     }
-    with app.app_context():
+    with unit_of_work(app):
         assert verify_signature(credential).ok
         for path, add in additions.items():
             changed = json.loads(json.dumps(credential))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
+from app.transactions import unit_of_work
 from app.certificates.models import Certificate
 from app.extensions import db
 from app.learning.models import Course, Enrolment
@@ -64,7 +65,7 @@ def start_worker(database_url, tmp_path):
 
 def _completed_learner(app, make_user):
     user_id = make_user("worker@example.com")
-    with app.app_context():
+    with unit_of_work(app):
         course_id = db.session.scalar(select(Course.id).where(Course.slug == "gamma"))
         db.session.add(Enrolment(user_id=user_id, course_id=course_id, completed_at=func.now()))
         db.session.commit()
@@ -72,7 +73,7 @@ def _completed_learner(app, make_user):
 
 
 def _counts(app):
-    with app.app_context():
+    with unit_of_work(app):
         result = (db.session.scalar(select(func.count()).select_from(Certificate)),
                   db.session.scalar(select(func.count()).select_from(Notification)))
         db.session.rollback()

@@ -11,6 +11,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.transactions import unit_of_work
 from app.content import render_inline, render_markdown
 from app.content.render import ID_PREFIX
 
@@ -191,7 +192,7 @@ def test_on_the_lesson_page_toc_links_land_and_lesson_ids_cannot_clobber(app, cl
                       "[下一课的第二节](02-second.zh.md#第二节)\n", encoding="utf-8")
     (courses_dir / "alpha" / "01-basics" / "02-second.zh.md").write_text(
         "---\ntitle: 第二课\n---\n## 第一节\n文字\n\n## 第二节\n文字\n", encoding="utf-8")
-    with app.app_context():
+    with unit_of_work(app):
         import_curriculum(courses_dir)
     page = client.get("/courses/alpha/first").get_data(as_text=True)
     parser = PageIds()

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from app.transactions import unit_of_work
 from app.content import render_markdown
 
 PAYLOADS = [line for line in (Path(__file__).parents[1] / "data" / "xss-payloads.txt")
@@ -76,7 +77,7 @@ def test_all_payloads_in_one_imported_lesson_never_reach_the_page(app, client, c
 
     lesson = courses_dir / "alpha" / "01-basics" / "01-first.zh.md"
     lesson.write_text("---\ntitle: 危险\n---\n" + "\n\n".join(PAYLOADS), encoding="utf-8")
-    with app.app_context():
+    with unit_of_work(app):
         import_curriculum(courses_dir)
     page = client.get("/courses/alpha/first").get_data(as_text=True)
     body = page.split('<div class="lesson-body">', 1)[1].split("</article>", 1)[0]

@@ -4,6 +4,7 @@ import re
 
 from sqlalchemy import func, select
 
+from app.transactions import unit_of_work
 from app.extensions import db
 from app.learning.models import ChecklistTick
 from tests.conftest import Auth, csrf_token
@@ -24,7 +25,7 @@ def state(page: str, item: str) -> str:
 
 
 def ticks(app):
-    with app.app_context():
+    with unit_of_work(app):
         return sorted(db.session.execute(select(
             ChecklistTick.course_slug, ChecklistTick.lesson_slug, ChecklistTick.item_id)).all())
 
@@ -62,7 +63,7 @@ def test_the_database_refuses_a_second_row_for_one_tick(app, imported, make_user
     from sqlalchemy.exc import IntegrityError
 
     user_id = make_user("learner@example.com")
-    with app.app_context():
+    with unit_of_work(app):
         for _ in range(2):
             db.session.add(ChecklistTick(user_id=user_id, course_slug="gamma", lesson_slug="intro",
                                          item_id="send-to-one"))
@@ -97,7 +98,7 @@ def test_a_lesson_in_a_locked_module_cannot_be_ticked(app, client, courses_dir, 
     more = courses_dir / "gamma" / "02-next" / "01-more.en.md"
     more.write_text(more.read_text(encoding="utf-8") + "\n```checklist\n- later: Later\n```\n",
                     encoding="utf-8")
-    with app.app_context():
+    with unit_of_work(app):
         import_curriculum(courses_dir)
     response = tick(client, "later", url="/courses/gamma/more")
     assert response.status_code == 403
@@ -108,7 +109,7 @@ def test_ticks_survive_edits_and_languages_and_a_removed_item_keeps_its_row(
         app, client, courses_dir, learner):
     from app.authoring.services import import_curriculum
 
-    with app.app_context():
+    with unit_of_work(app):
         import_curriculum(courses_dir)
     tick(client, "write-welcome")
     tick(client, "send-to-one")
@@ -117,7 +118,7 @@ def test_ticks_survive_edits_and_languages_and_a_removed_item_keeps_its_row(
         body = lesson.read_text(encoding="utf-8")
         lesson.write_text(re.sub(r"- write-welcome: .*\n", "", body).replace(
             text, text + " (edited)") + "\n更多内容 / more text\n", encoding="utf-8")
-    with app.app_context():
+    with unit_of_work(app):
         import_curriculum(courses_dir)
     page = client.get(INTRO).get_data(as_text=True)
     assert "write-welcome" not in page  # gone from the lesson: not shown…
@@ -136,7 +137,7 @@ def test_ticks_are_in_the_personal_data_export_and_kept_by_anonymisation(
 
     tick(client, "write-welcome")
     admin_id = make_user("admin@example.com", role="admin")
-    with app.app_context():
+    with unit_of_work(app):
         user = db.session.scalar(select(User).where(User.email == "learner@example.com"))
         exported = personal_data(user)["checklist_ticks"]
         assert [(t["course"], t["lesson"], t["item"]) for t in exported] == [

@@ -3,6 +3,7 @@ import pytest
 from sqlalchemy import event
 
 from app.extensions import db
+from app.transactions import unit_of_work
 from tests.conftest import csrf_token
 
 PAGE_BUDGET = 4
@@ -45,7 +46,7 @@ def test_a_lesson_with_a_checklist_reads_its_ticks_in_the_same_budget(app, clien
                           + "\n```checklist\n- circles: 写下四个圈子\n```\n", encoding="utf-8")
     from app.authoring.services import import_curriculum
 
-    with app.app_context():
+    with unit_of_work(app):
         import_curriculum(imported)
     page = client.get("/courses/alpha/first").get_data(as_text=True)
     assert "写下四个圈子" in page and "/checklist/circles" in page

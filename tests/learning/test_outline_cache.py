@@ -3,6 +3,7 @@ learner's page."""
 from sqlalchemy import select
 
 from app.extensions import db
+from app.transactions import unit_of_work
 from app.learning.models import Course
 from tests.conftest import PASSWORD, Auth, csrf_token, make_app
 
@@ -10,7 +11,7 @@ from tests.conftest import PASSWORD, Auth, csrf_token, make_app
 def republish(app, courses_dir):
     from app.authoring.services import import_curriculum
 
-    with app.app_context():
+    with unit_of_work(app):
         import_curriculum(courses_dir)
 
 

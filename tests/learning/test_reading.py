@@ -4,6 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
+from app.transactions import unit_of_work
 from app.extensions import db
 from app.learning.models import Enrolment, LessonProgress
 from tests.conftest import csrf_token
@@ -47,7 +48,7 @@ def test_mark_as_read_ticks_lesson_and_moves_on(client, imported, learner, app):
     assert 'class="read"' in course_page
     home = client.get("/").get_data(as_text=True)
     assert "/courses/alpha/second" in home  # continue where you left off
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 1
         assert db.session.scalar(select(func.count()).select_from(Enrolment)) == 1
 
@@ -61,7 +62,7 @@ def test_last_lesson_returns_to_course_page(client, imported, learner):
 def test_mark_as_read_without_csrf_is_refused(client, imported, learner, app):
     response = client.post("/courses/alpha/first/read")
     assert response.status_code == 400
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 0
 
 
@@ -81,7 +82,7 @@ def test_concurrent_mark_as_read_records_once_without_errors(app, imported, make
     with ThreadPoolExecutor(max_workers=12) as pool:
         codes = list(pool.map(post, clients))
     assert codes == [303] * 12
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 1
         assert db.session.scalar(select(func.count()).select_from(Enrolment)) == 1
 

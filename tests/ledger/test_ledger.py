@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from app.domain_errors import DomainError
 from app.extensions import db
 from tests.ledger.conftest import DAY, HOUR, T0
 
@@ -169,7 +170,7 @@ def test_filters_combine(story):
 def test_bad_filters_are_refused(story, args, code):
     from app.ledger import services
 
-    with pytest.raises(services.LedgerError) as error:
+    with pytest.raises(DomainError) as error:
         services.parse_filters(MultiDict(args))
     assert error.value.code == code
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app.transactions import unit_of_work
 from app.certificates.models import Certificate
 from app.extensions import db
 from app.learning.models import Course, Enrolment
@@ -38,7 +39,7 @@ GAMMA_RULES = """tiers:
 
 def counts(app) -> tuple[int, int]:
     """(certificates, outbox rows not yet started)"""
-    with app.app_context():
+    with unit_of_work(app):
         result = (db.session.scalar(select(func.count()).select_from(Certificate)),
                   db.session.scalar(select(func.count()).select_from(OutboxMessage)
                                     .where(OutboxMessage.sent_at.is_(None))))
@@ -48,7 +49,7 @@ def counts(app) -> tuple[int, int]:
 
 def test_a_completion_commits_with_the_certificate_it_is_owed(app, client, quiz_learner):
     complete_gamma(quiz_learner)
-    with app.app_context():
+    with unit_of_work(app):
         row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.task == "certificates.issue"))
         assert row is not None and row.sent_at is not None and row.attempts == 1
         assert db.session.scalar(select(func.count()).select_from(Certificate)) == 1
@@ -59,7 +60,7 @@ def test_a_completion_commits_with_the_certificate_it_is_owed(app, client, quiz_
 
 def test_the_reconciler_repairs_a_hand_made_gap_and_says_what_it_did(app, make_user, imported):
     user_id = make_user("gap@example.com")
-    with app.app_context():
+    with unit_of_work(app):
         course_id = db.session.scalar(select(Course.id).where(Course.slug == "gamma"))
         db.session.add(Enrolment(user_id=user_id, course_id=course_id, completed_at=func.now()))
         db.session.commit()  # completed, no certificate, nothing on its way: the lost kind
@@ -77,7 +78,7 @@ def test_the_reconciler_leaves_revoked_and_on_their_way_alone(app, make_user, im
     from app.certificates.services import backfill
 
     waiting, revoked = make_user("waiting@example.com"), make_user("revoked@example.com")
-    with app.app_context():
+    with unit_of_work(app):
         course = db.session.scalar(select(Course).where(Course.slug == "gamma"))
         for user_id in (waiting, revoked):
             db.session.add(Enrolment(user_id=user_id, course_id=course.id, completed_at=func.now()))
@@ -144,7 +145,7 @@ def test_a_web_process_sends_what_another_process_left_due(database_url, importe
     app = make_app(database_url, OUTBOX_RELAY="thread", OUTBOX_POLL_SECONDS=0.2,
                    WEBHOOK_URL=slow_shop, WEBHOOK_SECRET="whsec_" + "c2VjcmV0" * 4)
     try:
-        with app.app_context():  # as `flask certificates revoke` leaves it: committed, due
+        with unit_of_work(app):  # as `flask certificates revoke` leaves it: committed, due
             delivery = WebhookDelivery(id=str(uuid.uuid4()), event="tier.changed", payload={})
             db.session.add(delivery)
             outbox.add("webhooks.deliver", delivery.id)
@@ -325,7 +326,7 @@ def test_a_row_that_cannot_start_is_parked_and_can_be_retried_or_discarded(app):
     def always_fails(n):
         raise RuntimeError(f"broken {n}")
 
-    with app.app_context():
+    with unit_of_work(app):
         outbox.add("no.such.task", 1)
         outbox.add("tests.always_fails", 2)
         db.session.commit()
@@ -340,7 +341,7 @@ def test_a_row_that_cannot_start_is_parked_and_can_be_retried_or_discarded(app):
     assert "2 parked row(s)" in listed.output
     assert "parked 2" in runner.invoke(args=["outbox", "status"]).output
     assert "0 started, 0 failed" in runner.invoke(args=["outbox", "drain"]).output  # left alone
-    with app.app_context():
+    with unit_of_work(app):
         unknown_id = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.task == "no.such.task"))
     assert "1 row(s) back in line" in runner.invoke(args=["outbox", "retry", str(failing_id)]).output
     assert "1 parked row(s) discarded" in runner.invoke(args=["outbox", "discard", str(unknown_id)]).output

@@ -3,6 +3,7 @@ import re
 
 import pytest
 
+from app.transactions import unit_of_work
 from app.extensions import db
 from tests.conftest import csrf_token
 
@@ -46,7 +47,7 @@ class Learner:
         from app.quizzes.models import Attempt
 
         app = self.client.application
-        with app.app_context():
+        with unit_of_work(app):
             attempt = db.session.get(Attempt, attempt_id)
             question = attempt.version.question(field.removeprefix("q-")) if attempt else None
             if question is None:
@@ -98,7 +99,7 @@ def set_quiz_settings(app, courses_dir, settings: str, module: str = "01-start",
         text = path.read_text(encoding="utf-8")
         body = text.split("\n---\n", 1)[1]
         path.write_text(f"---\n{settings.strip()}\n---\n{body}", encoding="utf-8")
-    with app.app_context():
+    with unit_of_work(app):
         import_curriculum(courses_dir)
 
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app.transactions import unit_of_work
 from app.content import ContentError
 from app.extensions import db
 from app.quizzes.grading import DEFAULT_COOLDOWN, cooldown_after
@@ -50,7 +51,7 @@ def test_a_question_names_the_lessons_to_review():
 
 
 def wait_out(app, hours=25):
-    with app.app_context():
+    with unit_of_work(app):
         for attempt in db.session.scalars(select(Attempt).where(Attempt.submitted_at.is_not(None))):
             attempt.submitted_at -= timedelta(hours=hours)
         db.session.commit()
@@ -78,7 +79,7 @@ def certify(app, user_id: int, slug: str = "gamma"):
     from app.certificates.models import Certificate
     from app.learning.models import Course
 
-    with app.app_context():
+    with unit_of_work(app):
         course = db.session.scalar(select(Course).where(Course.slug == slug))
         db.session.add(Certificate(code=f"CERT-{user_id}-{slug}", user_id=user_id,
                                    course_id=course.id, generation=1, learner_name="x",
@@ -96,7 +97,7 @@ def mentored(app, make_user, quiz_learner):
     make_user("mentor@example.com", name="王姐")
     make_user("stranger@example.com", name="路人")
     make_user("trainer@example.com", role="trainer", name="培训师")
-    with app.app_context():
+    with unit_of_work(app):
         users = {u.email: u for u in db.session.scalars(select(User))}
         for user in users.values():
             tree.ensure_node(user)
@@ -124,7 +125,7 @@ def signed_in(app, login):
 def test_a_mentor_gives_another_attempt_once_and_it_is_audited(client, quiz_learner, app, mentored):
     page = client.get(use_every_attempt(app, quiz_learner).headers["Location"]).get_data(as_text=True)
     assert "作答次数已经用完" in page and "王姐" in page
-    with app.app_context():
+    with unit_of_work(app):
         quiz_id = db.session.scalar(select(Attempt.quiz_id))
     learner_id = mentored["learner@example.com"]
     url = f"/learners/{learner_id}/quizzes/{quiz_id}/grant"
@@ -145,14 +146,14 @@ def test_a_mentor_gives_another_attempt_once_and_it_is_audited(client, quiz_lear
     again = mentor.post(url, data={"csrf_token": token, "reason": "再给一次"})
     assert again.status_code == 409  # she has an attempt now: nothing to give
     assert "她复习过了" in mentor.get(f"/learners/{learner_id}/quizzes").get_data(as_text=True)
-    with app.app_context():
+    with unit_of_work(app):
         grant = db.session.scalar(select(AttemptGrant))
         assert (grant.user_id, grant.granted_by_id, grant.after_attempts, grant.reason) == (
             learner_id, mentored["mentor@example.com"], 3, "她复习过了")
         assert db.session.scalar(select(func.count()).select_from(AttemptGrant)) == 1
     assert quiz_learner.start().status_code == 303  # she can try again, at once
     # The database refuses a second grant for the same point in her history.
-    with app.app_context():
+    with unit_of_work(app):
         db.session.add(AttemptGrant(quiz_id=quiz_id, user_id=learner_id, after_attempts=3,
                                     granted_by_id=mentored["stranger@example.com"], reason="twin"))
         with pytest.raises(IntegrityError):
@@ -165,12 +166,12 @@ def test_a_mentor_without_the_certificate_gives_no_attempts(client, quiz_learner
     the result page does not send her there."""
     from app.certificates.models import Certificate
 
-    with app.app_context():
+    with unit_of_work(app):
         db.session.execute(Certificate.__table__.delete())
         db.session.commit()
     page = client.get(use_every_attempt(app, quiz_learner).headers["Location"]).get_data(as_text=True)
     assert "作答次数已经用完" in page and "王姐" not in page
-    with app.app_context():
+    with unit_of_work(app):
         quiz_id = db.session.scalar(select(Attempt.quiz_id))
     learner_id = mentored["learner@example.com"]
     mentor = signed_in(app, "mentor@example.com")
@@ -181,7 +182,7 @@ def test_a_mentor_without_the_certificate_gives_no_attempts(client, quiz_learner
 
 def test_a_mentor_gives_at_most_two_attempts_per_quiz(client, quiz_learner, app, mentored):
     use_every_attempt(app, quiz_learner)
-    with app.app_context():
+    with unit_of_work(app):
         quiz_id = db.session.scalar(select(Attempt.quiz_id))
     learner_id = mentored["learner@example.com"]
     url = f"/learners/{learner_id}/quizzes/{quiz_id}/grant"
@@ -203,7 +204,7 @@ def test_the_course_trainer_and_an_admin_may_give_attempts(client, quiz_learner,
 
     use_every_attempt(app, quiz_learner)
     make_user("admin@example.com", role="admin", name="管理员")
-    with app.app_context():
+    with unit_of_work(app):
         grant(app, "gamma", "trainer@example.com")
         quiz_id = db.session.scalar(select(Attempt.quiz_id))
     learner_id = mentored["learner@example.com"]
@@ -215,7 +216,7 @@ def test_the_course_trainer_and_an_admin_may_give_attempts(client, quiz_learner,
         assert response.status_code == 303
         wait_out(app)
         quiz_learner.submit(quiz_learner.start_attempt_id(), WRONG)
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.scalar(select(func.count()).select_from(AttemptGrant)) == 2
 
 

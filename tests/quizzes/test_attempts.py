@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from app.transactions import unit_of_work
 from app.extensions import db
 from app.learning.models import Enrolment
 from app.quizzes.models import Attempt, AttemptAnswer, Quiz
@@ -81,7 +82,7 @@ def test_autosaved_answers_survive_a_lost_connection(client, quiz_learner, app):
     assert "已答 3 / 6 题" in page
     # Submitting the form with nothing else grades the autosaved answers.
     Learner(other).submit(attempt_id, {})
-    with app.app_context():
+    with unit_of_work(app):
         attempt = db.session.get(Attempt, attempt_id)
         assert attempt.state == "graded" and attempt.score == 5  # 2 + 2 + 1
 
@@ -100,7 +101,7 @@ def test_credits_grade_through_the_pages_and_show_only_after_passing(client, qui
     from app.authoring.services import import_curriculum
 
     weight_the_quiz(imported)
-    with app.app_context():
+    with unit_of_work(app):
         import_curriculum(imported)
     # Part answers: 沉默 25% of 2 points, both habits 50% + 50% of 2, 转化率 50%, 61 in
     # 60..70 for 50%: 0.5 + 2 + 1 + 0.5 + 0.5 + 1 = 5.5 of 8 points, over the 60% pass mark.
@@ -110,7 +111,7 @@ def test_credits_grade_through_the_pages_and_show_only_after_passing(client, qui
     questions = re.findall(r"<fieldset.*?</fieldset>", attempt_page, re.DOTALL)
     assert len(questions) == 6 and not any("%" in question for question in questions)
     response = quiz_learner.submit(attempt_id, answers)
-    with app.app_context():
+    with unit_of_work(app):
         attempt = db.session.get(Attempt, attempt_id)
         assert (attempt.score, attempt.max_score, attempt.passed) == (5.5, 8, True)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -122,7 +123,7 @@ def test_a_failed_weighted_attempt_shows_no_credit(client, quiz_learner, app, im
     from app.authoring.services import import_curriculum
 
     weight_the_quiz(imported)
-    with app.app_context():
+    with unit_of_work(app):
         import_curriculum(imported)
     attempt_id = quiz_learner.start_attempt_id()
     page = client.get(quiz_learner.submit(attempt_id, WRONG).headers["Location"]).get_data(as_text=True)
@@ -147,7 +148,7 @@ def test_double_submit_and_stale_replay_grade_once(client, quiz_learner, app):
     second = quiz_learner.start_attempt_id()
     assert second != attempt_id
     quiz_learner.submit(attempt_id, RIGHT, token)  # replay of attempt 1 while attempt 2 is open
-    with app.app_context():
+    with unit_of_work(app):
         first = db.session.get(Attempt, attempt_id)
         assert first.passed is False and first.percent < 60
         assert db.session.get(Attempt, second).state == "open"
@@ -171,7 +172,7 @@ def test_fifty_concurrent_submissions_grade_exactly_once(app, imported, make_use
     with ThreadPoolExecutor(max_workers=16) as pool:
         codes = list(pool.map(submit, clients))
     assert codes == [303] * 50
-    with app.app_context():
+    with unit_of_work(app):
         assert count(Attempt, Attempt.state == "graded") == 1
         assert db.session.get(Attempt, attempt_id).passed is True
         assert db.session.scalar(select(Enrolment.completed_at)) is None  # module 2 not done
@@ -182,7 +183,7 @@ def test_answers_after_the_time_limit_are_kept_but_not_marked(client, quiz_learn
     quiz_learner.submit(passed, RIGHT)
     quiz_learner.read("gamma", "more")
     attempt_id = quiz_learner.start_attempt_id(module="next")
-    with app.app_context():
+    with unit_of_work(app):
         attempt = db.session.get(Attempt, attempt_id)
         assert attempt.deadline_at - attempt.started_at == timedelta(minutes=1)
         db.session.execute(update(Attempt).where(Attempt.id == attempt_id).values(
@@ -194,7 +195,7 @@ def test_answers_after_the_time_limit_are_kept_but_not_marked(client, quiz_learn
     assert saved["saved"] is True and saved["late"] is True
     result = client.get(quiz_learner.submit(attempt_id, {"q-one": "a"}).headers["Location"])
     assert "超时后作答" in result.get_data(as_text=True)
-    with app.app_context():
+    with unit_of_work(app):
         attempt = db.session.get(Attempt, attempt_id)
         assert attempt.score == 0 and attempt.passed is False and attempt.result["late"]
         answer = db.session.get(AttemptAnswer, (attempt_id, "one"))
@@ -215,7 +216,7 @@ def test_cooldown_and_attempt_limit(client, quiz_learner, app):
 
 
 def wait_out_the_cooldown(app):
-    with app.app_context():
+    with unit_of_work(app):
         for attempt in db.session.scalars(select(Attempt).where(Attempt.submitted_at.is_not(None))):
             attempt.submitted_at -= timedelta(hours=1)
         db.session.commit()
@@ -234,7 +235,7 @@ def test_bad_answers_are_refused_and_nothing_is_recorded(quiz_learner, app, ques
     assert response.status_code == code and response.get_json()["message"]
     submit = quiz_learner.submit(attempt_id, {f"q-{question}": value})
     assert submit.status_code == 400
-    with app.app_context():
+    with unit_of_work(app):
         assert count(AttemptAnswer) == 0
         assert db.session.get(Attempt, attempt_id).state == "open"
 
@@ -249,7 +250,7 @@ def test_someone_elses_attempt_is_404_and_untouched(client, quiz_learner, app, m
     assert intruder.get(f"/attempts/{attempt_id}/result").status_code == 404
     assert intruder.post(f"/attempts/{attempt_id}/submit", data=dict(RIGHT, csrf_token=token)).status_code == 404
     assert Learner(intruder).autosave(attempt_id, "first", "b", token=token).status_code == 404
-    with app.app_context():
+    with unit_of_work(app):
         assert count(AttemptAnswer) == 0 and db.session.get(Attempt, attempt_id).state == "open"
 
 
@@ -269,17 +270,17 @@ def test_a_quiz_edited_during_an_attempt_keeps_the_started_version(client, quiz_
         path.write_text(path.read_text().replace("- [x] Welcome", "- [ ] Welcome")
                         .replace("- [ ] Silence", "- [x] Silence")
                         .replace("- [x] 欢迎", "- [ ] 欢迎").replace("- [ ] 沉默", "- [x] 沉默"))
-    with app.app_context():
+    with unit_of_work(app):
         assert import_curriculum(imported)["quiz versions new"] == 1
     quiz_learner.submit(attempt_id, RIGHT)
-    with app.app_context():
+    with unit_of_work(app):
         attempt = db.session.get(Attempt, attempt_id)
         assert attempt.percent == 100 and attempt.version.number == 1
         assert db.session.get(Quiz, attempt.quiz_id).current_version.number == 2
     person = reader_of_gamma(app, make_user, "late@example.com")
     later = person.start_attempt_id()
     person.submit(later, RIGHT)
-    with app.app_context():
+    with unit_of_work(app):
         attempt = db.session.get(Attempt, later)
         assert attempt.version.number == 2 and attempt.result["questions"]["first"]["points"] == 0
 
@@ -300,7 +301,7 @@ def test_course_completion_is_reported_once(client, quiz_learner, app):
         quiz_learner.submit(quiz_learner.start_attempt_id(module="next"), {"q-one": "a"})
         quiz_learner.read("gamma", "more")  # re-reading must not report again
         assert len(seen) == 1 and seen[0]["course_id"]
-        with app.app_context():
+        with unit_of_work(app):
             assert db.session.scalar(select(Enrolment.completed_at)) is not None
         assert "课程已完成" in client.get("/courses/gamma").get_data(as_text=True)
     finally:

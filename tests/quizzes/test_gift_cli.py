@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.transactions import unit_of_work
 from app.extensions import db
 from app.learning.models import Module
 from app.quizzes.models import Quiz
@@ -27,7 +28,7 @@ LOSSY = WEIGHTED + """
 
 
 def quiz_of(app, module_slug: str):
-    with app.app_context():
+    with unit_of_work(app):
         quiz = db.session.execute(select(Quiz).join(Module).where(Module.slug == module_slug)).scalar_one_or_none()
         return quiz.current_version.content if quiz else None
 
@@ -102,7 +103,7 @@ def test_gift_file_becomes_the_module_quiz(runner, app, imported):
     assert "skipped Q8" in result.output and "skipped Moodle activities" in result.output
     assert "questions.gift.txt:" in result.output  # every skip names its line
     assert (imported / "beta" / "01-only" / "quiz.en.md").exists()
-    with app.app_context():
+    with unit_of_work(app):
         quiz = db.session.execute(select(Quiz).join(Module).where(Module.slug == "only")).scalar_one()
         types = [q["type"] for q in quiz.current_version.content["questions"]]
         assert {"single", "multiple", "numeric", "text", "truefalse"} <= set(types)

@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import select
 
+from app.transactions import unit_of_work
 from app.extensions import db
 from app.quizzes import services
 from app.quizzes.grading import clean_response, question_fraction
@@ -138,7 +139,7 @@ def test_an_attacker_reading_only_the_page_scores_no_better_than_chance(
     # Typed answers are never sent, so the attacker cannot pass and can always try again.
     set_quiz_settings(app, imported, "pass_mark: 100\ncooldown_minutes: 0\nreveal: never")
     if weighted:
-        with app.app_context():
+        with unit_of_work(app):
             from app.quizzes.models import Quiz
             assert any("credit" in o for quiz in db.session.scalars(select(Quiz))
                        for q in quiz.current_version.content["questions"]
@@ -158,7 +159,7 @@ def test_an_attacker_reading_only_the_page_scores_no_better_than_chance(
             assert not any("%" in v or "credit" in v.lower() for v in seen["attributes"])
             assert not any("%" in text for text in seen["texts"].values())
         assert "credit" not in page.lower() and "[50%]" not in page
-        with app.app_context():
+        with unit_of_work(app):
             version = db.session.get(Attempt, attempt_id).version
             questions = {q["id"]: q for q in version.content["questions"]}
             scoring = version.settings["multiple_scoring"]
@@ -183,7 +184,7 @@ def test_an_attacker_reading_only_the_page_scores_no_better_than_chance(
                     expected += score * question["points"]
         response = person.submit(attempt_id, submitted, raw=True)
         assert response.status_code == 303, response.get_data(as_text=True)[:500]
-        with app.app_context():
+        with unit_of_work(app):
             graded = db.session.get(Attempt, attempt_id)
             # the judge agrees with the server (whose total never goes below 0)
             consistent += abs(graded.score - max(0.0, expected)) < 1e-6
@@ -221,7 +222,7 @@ def test_forged_and_borrowed_ids_get_a_clear_400_and_nothing_is_saved(client, qu
         page = quiz_learner.submit(attempt_id, {"q-first": value}, raw=True)
         assert page.status_code == 400 and "这个答案不在选项中" in page.get_data(as_text=True)
     assert quiz_learner.submit(attempt_id, {"q-sale": ["a", "b", "c", "d"]}, raw=True).status_code == 400
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.get(AttemptAnswer, (attempt_id, "first")) is None
         assert db.session.get(Attempt, attempt_id).state == "open"
     saved = quiz_learner.autosave(attempt_id, "first", "b").get_json()  # the page's own id
@@ -234,7 +235,7 @@ def test_an_attempt_opened_before_opaque_ids_still_saves_and_grades(client, quiz
     from tests.quizzes.conftest import RIGHT
 
     attempt_id = quiz_learner.start_attempt_id()
-    with app.app_context():
+    with unit_of_work(app):
         layout = dict(db.session.get(Attempt, attempt_id).layout)
         del layout["ids"]  # what attempts made before the change look like
         db.session.execute(update(Attempt).where(Attempt.id == attempt_id).values(layout=layout))
@@ -244,5 +245,5 @@ def test_an_attempt_opened_before_opaque_ids_still_saves_and_grades(client, quiz
     assert quiz_learner.autosave(attempt_id, "habits", ["", "a", "b"]).status_code == 200
     answers = {k: v for k, v in RIGHT.items() if k not in ("q-first", "q-habits")}
     assert quiz_learner.submit(attempt_id, answers, raw=True).status_code == 303
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.get(Attempt, attempt_id).percent == 100

@@ -2,6 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
+from app.transactions import unit_of_work
 from app.content import ContentError
 from app.extensions import db
 from app.quizzes.models import QuizVersion
@@ -91,19 +92,19 @@ def test_text_answers_from_every_language_are_accepted():
 def test_malformed_quiz_fails_the_import_and_changes_nothing(runner, app, imported):
     path = imported / "gamma" / "01-start" / "quiz.en.md"
     path.write_text(path.read_text().replace("- [x] Welcome", "- [ ] Welcome"))
-    with app.app_context():
+    with unit_of_work(app):
         before = db.session.scalar(select(func.count()).select_from(QuizVersion))
     result = runner.invoke(args=["courses", "import", str(imported)])
     assert result.exit_code != 0
     assert "gamma/01-start/quiz.en.md:" in result.output and "exactly one [x]" in result.output
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.scalar(select(func.count()).select_from(QuizVersion)) == before
 
 
 def test_reimporting_an_unchanged_quiz_makes_no_new_version(app, imported):
     from app.authoring.services import import_curriculum
 
-    with app.app_context():
+    with unit_of_work(app):
         assert "quiz versions new" not in import_curriculum(imported)
 
 

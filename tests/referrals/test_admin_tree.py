@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from app.transactions import unit_of_work
 from app.accounts.models import User
 from app.extensions import db
 from app.referrals import services as tree
@@ -14,7 +15,7 @@ from tests.conftest import Auth, csrf_token
 def build(app, make_user):
     ids = [make_user(f"u{i}@example.com", name=f"成员{i}") for i in range(4)]
     admin_id = make_user("admin@example.com", role="admin")
-    with app.app_context():
+    with unit_of_work(app):
         nodes = [tree.ensure_node(db.session.get(User, i)) for i in ids]
         tree.reassign_mentor(ids[1], ids[0], "setup", None)
         tree.reassign_mentor(ids[2], ids[1], "setup", None)
@@ -44,7 +45,7 @@ def test_reassign_is_audited_and_cycles_are_refused(app, make_user):
     assert refused.status_code == 400 and "循环" in refused.get_data(as_text=True)
     done = client.post(f"/admin/tree/{ids[3]}/mentor", data={"mentor": codes[0], "reason": "asked by shop", "csrf_token": token})
     assert done.status_code == 303
-    with app.app_context():
+    with unit_of_work(app):
         change = db.session.execute(select(MentorChange).where(MentorChange.user_id == ids[3])).scalar_one()
         assert (change.to_mentor_id, change.changed_by_id, change.reason) == (ids[0], admin_id, "asked by shop")
 
@@ -53,7 +54,7 @@ def test_reparent_in_one_action(app, make_user):
     ids, codes, client, _ = build(app, make_user)
     token = csrf_token(client, f"/admin/tree/{ids[1]}")
     assert client.post(f"/admin/tree/{ids[1]}/reparent", data={"reason": "left", "csrf_token": token}).status_code == 303
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.get(TreeNode, ids[2]).mentor_id == ids[0]
 
 
@@ -65,7 +66,7 @@ def test_burst_window():
 
 def test_burst_signups_are_flagged(app, make_user):
     ids, codes, client, _ = build(app, make_user)
-    with app.app_context():
+    with unit_of_work(app):
         mentor = db.session.get(TreeNode, ids[3])
         for n in range(21):
             user = User(email=f"burst{n}@example.com", display_name="b", password_hash="-")

@@ -3,6 +3,7 @@ import io
 
 from sqlalchemy import select
 
+from app.transactions import unit_of_work
 from app.accounts.models import User
 from app.extensions import db
 from app.referrals.models import TreeNode
@@ -13,7 +14,7 @@ def mentor_code(app, client, make_user) -> str:
     make_user("mentor@example.com", name="王姐")
     Auth(client).login("mentor@example.com")
     client.get("/invite")  # the mentor's node and code are made on first visit
-    with app.app_context():
+    with unit_of_work(app):
         return db.session.execute(select(TreeNode.invite_code)).scalar_one()
 
 
@@ -25,7 +26,7 @@ def test_the_invite_link_makes_the_inviter_the_mentor(app, client, make_user):
     form = newcomer.get(response.headers["Location"]).get_data(as_text=True)
     assert f'value="{code}"' in form
     Auth(newcomer).register("13700000001", name="小新", invite_code=code)
-    with app.app_context():
+    with unit_of_work(app):
         mentor = db.session.execute(select(User).where(User.email == "mentor@example.com")).scalar_one()
         mentee = db.session.execute(select(User).where(User.phone == "+8613700000001")).scalar_one()
         node = db.session.get(TreeNode, mentee.id)
@@ -40,12 +41,12 @@ def test_unknown_and_deactivated_codes_are_refused_clearly(app, client, make_use
             "invite_code": "ZZZZZZZZ", "csrf_token": token}
     response = newcomer.post("/register", data=data)
     assert response.status_code == 400 and "不认识这个邀请码" in response.get_data(as_text=True)
-    with app.app_context():
+    with unit_of_work(app):
         db.session.execute(db.update(User).where(User.email == "mentor@example.com").values(active=False))
         db.session.commit()
     response = newcomer.post("/register", data=dict(data, invite_code=code))
     assert response.status_code == 400 and "已经失效" in response.get_data(as_text=True)
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.execute(select(User).where(User.phone == "+8613700000002")).scalar_one_or_none() is None
 
 
@@ -58,7 +59,7 @@ def test_a_code_can_be_required(database_url, _schema, app):
 
 def test_without_a_code_a_newcomer_is_a_root_when_allowed(app, auth):
     auth.register("13700000004")
-    with app.app_context():
+    with unit_of_work(app):
         node = db.session.execute(select(TreeNode)).scalar_one()
         assert node.mentor_id is None and node.depth == 0
 
@@ -124,7 +125,7 @@ def test_an_account_made_on_the_command_line_has_its_place_in_the_tree(app, runn
     result = runner.invoke(args=["users", "create", "--login", "ops@example.com", "--name", "Ops",
                                  "--role", "admin", "--password", "long-enough-secret-9"])
     assert result.exit_code == 0, result.output
-    with app.app_context():
+    with unit_of_work(app):
         user = db.session.execute(select(User).where(User.email == "ops@example.com")).scalar_one()
         node = db.session.get(TreeNode, user.id)
         assert node is not None and node.mentor_id is None and node.path == f"/{user.id}/"
@@ -134,18 +135,18 @@ def test_an_account_made_on_the_command_line_has_its_place_in_the_tree(app, runn
 def test_a_sign_up_whose_placing_fails_leaves_no_account(app, client, make_user):
     """The placing runs inside the registration's transaction: when it refuses, nothing of the
     sign-up is committed, so nobody is ever left without a place in the tree."""
-    from app.accounts.services import AccountError
+    from app.accounts.errors import account_errors
     from app.accounts.signals import user_registered
 
     code = mentor_code(app, client, make_user)
 
     def refuse(_app, **_event):
-        raise AccountError("self_invite")
+        raise account_errors("self_invite")
 
     newcomer = app.test_client()
     with user_registered.connected_to(refuse):
         response = Auth(newcomer).register("13700000005", name="小新", invite_code=code)
     assert response.status_code == 400 and "不能邀请自己" in response.get_data(as_text=True)
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.execute(select(User).where(User.phone == "+8613700000005")).scalar_one_or_none() is None
         assert db.session.execute(select(db.func.count()).select_from(TreeNode)).scalar() == 1

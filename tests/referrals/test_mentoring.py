@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from app.transactions import unit_of_work
 from app.accounts.models import User
 from app.extensions import db
 from app.notifications.models import Notification
@@ -32,12 +33,12 @@ def test_dashboard_shows_progress_and_where_mentees_are_stuck(app, client, impor
     person.read("gamma", "intro")
     for _ in range(2):
         person.submit(person.start_attempt_id(), WRONG)
-        with app.app_context():
+        with unit_of_work(app):
             from app.quizzes.models import Attempt
             for attempt in db.session.scalars(select(Attempt)):
                 attempt.submitted_at -= timedelta(hours=1)
             db.session.commit()
-    with app.app_context():  # the second mentee joined long ago and never started
+    with unit_of_work(app):  # the second mentee joined long ago and never started
         db.session.execute(update(TreeNode).where(TreeNode.user_id == db.session.scalar(
             select(User.id).where(User.phone == "+8613600000002"))).values(
             joined_at=TreeNode.joined_at))
@@ -56,7 +57,7 @@ def test_mentors_see_only_their_own_direct_mentees(app, client, imported, make_u
     mentee_client = join_under(app, client, "13600000003", "小新")
     # The mentee invites someone: a grand-mentee, not the mentor's business.
     mentee_client.get("/invite")
-    with app.app_context():
+    with unit_of_work(app):
         code = db.session.execute(select(TreeNode.invite_code).where(
             TreeNode.mentor_id.is_not(None))).scalar_one()
     Auth(app.test_client()).register("13600000004", name="孙辈", invite_code=code)
@@ -69,7 +70,7 @@ def test_nudges_reach_the_mentee_at_most_daily(app, client, imported, make_user)
     make_user("mentor@example.com", name="王姐")
     Auth(client).login("mentor@example.com")
     mentee = join_under(app, client, "13600000005", "小新")
-    with app.app_context():
+    with unit_of_work(app):
         mentee_id = db.session.scalar(select(User.id).where(User.phone == "+8613600000005"))
     token = csrf_token(client, "/mentor")
     assert client.post(f"/mentor/nudge/{mentee_id}", data={"csrf_token": token}).status_code == 303
@@ -82,7 +83,7 @@ def test_nudges_reach_the_mentee_at_most_daily(app, client, imported, make_user)
     make_user("stranger@example.com")
     Auth(stranger).login("stranger@example.com")
     assert stranger.post(f"/mentor/nudge/{mentee_id}", data={"csrf_token": csrf_token(stranger, "/")}).status_code == 404
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.scalar(select(db.func.count()).select_from(Notification).where(
             Notification.kind == "nudge")) == 1
 
@@ -106,7 +107,7 @@ def mentor(app, client, imported, make_user, tmp_path):
 
 
 def user_id(app, phone: str) -> int:
-    with app.app_context():
+    with unit_of_work(app):
         return db.session.scalar(select(User.id).where(User.phone == "+86" + phone))
 
 
@@ -119,7 +120,7 @@ def age_attempts(app, hours: int = 2) -> None:
     """Time passes: every attempt was submitted `hours` earlier (cooldowns run out)."""
     from app.quizzes.models import Attempt
 
-    with app.app_context():
+    with unit_of_work(app):
         for attempt in db.session.scalars(select(Attempt)):
             attempt.submitted_at -= timedelta(hours=hours)
             attempt.started_at -= timedelta(hours=hours)
@@ -161,7 +162,7 @@ def test_two_failures_show_the_cooldown_and_used_up_attempts_offer_another(app, 
     assert "测验机会已经用完" in row and "正在等待" not in row
     # Only a mentor who holds the course's certificate may give another attempt.
     assert "再给一次机会" not in row
-    with app.app_context():
+    with unit_of_work(app):
         from app.certificates.models import Certificate
         from app.learning.models import Course
 
@@ -191,7 +192,7 @@ def test_inactive_days_are_counted_and_a_stale_page_cannot_send_the_wrong_remind
     mentee = Learner(join_under(app, mentor, "13600000014", "小新"))
     join_under(app, mentor, "13600000015", "小旧")
     mentee.read("gamma", "intro")
-    with app.app_context():
+    with unit_of_work(app):
         from app.learning.models import Enrolment
 
         for enrolment in db.session.scalars(select(Enrolment)):
@@ -207,11 +208,11 @@ def test_inactive_days_are_counted_and_a_stale_page_cannot_send_the_wrong_remind
     assert stale.status_code == 409 and "情况已经变了" in stale.get_data(as_text=True)
     assert "请求有误" not in stale.get_data(as_text=True)  # her list, not a "bad request" page
     assert send(mentor, user_id(app, "13600000015"), "<script>").status_code == 400
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.scalar(select(db.func.count()).select_from(Notification)) == 0
     assert send(mentor, user_id(app, "13600000015"), "start").status_code == 303
     assert send(mentor, user_id(app, "13600000014"), "keep_going").status_code == 303
-    with app.app_context():
+    with unit_of_work(app):
         reminders = sorted(n.payload["reminder"] for n in db.session.scalars(select(Notification)))
     assert reminders == ["keep_going", "start"]
 
@@ -250,7 +251,7 @@ def test_two_reminders_sent_at_once_make_one(app, mentor, make_user, monkeypatch
     for thread in threads:
         thread.join(30)
     assert sorted(codes) == [303, 429]
-    with app.app_context():
+    with unit_of_work(app):
         assert db.session.scalar(select(db.func.count()).select_from(Notification)) == 1
 
 
@@ -265,7 +266,7 @@ def test_mentors_behind_one_address_do_not_use_up_each_others_reminders(app, imp
         Auth(person).login(login)
     mentee = join_under(app, second, "13600000077", "小新")
     assert mentee is not None
-    with app.app_context():
+    with unit_of_work(app):
         mentee_id = db.session.scalar(select(User.id).where(User.phone == "+8613600000077"))
     # The first mentor spends her hour's allowance (a script sending 200 reminders).
     token = csrf_token(first, "/mentor")
@@ -287,7 +288,7 @@ def test_sorting_by_progress_orders_every_page_not_each_page(app, client, import
     Auth(client).login("mentor@example.com")
     for n in range(3):
         join_under(app, client, f"1360000009{n}", f"学员{n}")
-    with app.app_context():
+    with unit_of_work(app):
         mentor_id = db.session.scalar(select(User.id).where(User.email == "mentor@example.com"))
         lessons = db.session.scalars(select(Lesson.id).order_by(Lesson.id)).all()
         for n in range(3):  # the most recently joined reads least: activity order is not progress

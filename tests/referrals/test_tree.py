@@ -5,7 +5,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy import select
 
+from app.transactions import unit_of_work
 from app.accounts.models import User
+from app.domain_errors import DomainError
 from app.extensions import db
 from app.referrals import services as tree
 from app.referrals.models import MentorChange, TreeNode
@@ -21,7 +23,7 @@ def new_user(n: int) -> User:
 
 @pytest.fixture
 def ctx(app):
-    with app.app_context():
+    with unit_of_work(app):
         yield
 
 
@@ -48,11 +50,11 @@ def test_codes_are_checked(ctx):
     db.session.commit()
     assert tree.mentor_for_code(root.invite_code.lower(), required=True).user_id == root.user_id
     for raw, code in [("", "code_required"), ("ZZZZZZZZ", "unknown_code")]:
-        with pytest.raises(tree.ReferralError) as caught:
+        with pytest.raises(DomainError) as caught:
             tree.mentor_for_code(raw, required=True)
         assert caught.value.code == code
     db.session.get(User, root.user_id).active = False
-    with pytest.raises(tree.ReferralError, match="inactive_code"):
+    with pytest.raises(DomainError, match="inactive_code"):
         tree.mentor_for_code(root.invite_code, required=False)
 
 
@@ -74,10 +76,10 @@ def test_reassigning_into_ones_own_subtree_is_refused(ctx):
     c = tree.place_user(new_user(3), b)
     db.session.commit()
     for target, mentor, code in [(a.user_id, c.user_id, "cycle"), (a.user_id, a.user_id, "self_invite")]:
-        with pytest.raises(tree.ReferralError) as caught:
+        with pytest.raises(DomainError) as caught:
             tree.reassign_mentor(target, mentor, "bad", None)
         assert caught.value.code == code
-    with pytest.raises(tree.ReferralError, match="reason_required"):
+    with pytest.raises(DomainError, match="reason_required"):
         tree.reassign_mentor(b.user_id, None, " ", None)
     assert db.session.scalar(select(MentorChange.id)) is None
 
@@ -130,7 +132,7 @@ def test_random_signups_and_reassignments_never_make_a_cycle(app):
             try:
                 tree.reassign_mentor(user, mentor, "shuffle", None)
                 assert not expect_refusal
-            except tree.ReferralError as error:
+            except DomainError as error:
                 assert expect_refusal and error.code in ("cycle", "self_invite")
 
         @invariant()

@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
+from app.transactions import unit_of_work
 from app.extensions import db
 
 ONE_QUIZ = {
@@ -29,9 +30,9 @@ ONE_QUIZ = {
 
 
 def base_monday(app) -> datetime:
-    from app.statistics.services import local_today, week_start
+    from app.statistics.services.periods import local_today, week_start
 
-    with app.app_context():
+    with unit_of_work(app):
         return datetime.combine(week_start(local_today()) - timedelta(weeks=3), time())
 
 

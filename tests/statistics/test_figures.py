@@ -4,13 +4,21 @@ from datetime import timedelta
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from app.transactions import unit_of_work
 from app.extensions import db
-from app.statistics import services
+from app.statistics.services.dashboard import dashboard, live_dashboard, rollup_dashboard
+from app.statistics.services.filters import parse_filters
+from app.statistics.services.funnel import live_funnel
+from app.statistics.services.items import edit_link, live_item_analysis
+from app.statistics.services.mentors import (live_mentor_outcomes, live_tier_history,
+                                             mentor_ranking, ranking_payload)
+from app.statistics.services.periods import iso_week, offset_minutes
+from app.statistics.services.refresh import refresh_statistics
 
 
 def filters(app, **args):
     with app.test_request_context():
-        result, errors = services.parse_filters(MultiDict(args))
+        result, errors = parse_filters(MultiDict(args))
         assert errors == []
         return result
 
@@ -19,10 +27,10 @@ def figures(app, world, source="live", **args):
     args.setdefault("start", world.day(0).isoformat())
     args.setdefault("end", world.day(20).isoformat())
     chosen = filters(app, **args)
-    with app.app_context():
+    with unit_of_work(app):
         if source == "live":
-            return services.live_dashboard(chosen)
-        return services.rollup_dashboard(chosen, "now")
+            return live_dashboard(chosen)
+        return rollup_dashboard(chosen, "now")
 
 
 def course_row(data, slug):
@@ -36,8 +44,8 @@ def nonzero(pairs):
 @pytest.mark.parametrize("source", ["live", "rollup"])
 def test_dashboard_figures(app, world, source):
     if source == "rollup":
-        with app.app_context():
-            services.refresh_statistics()
+        with unit_of_work(app):
+            refresh_statistics()
     data = figures(app, world, source)
     alpha = course_row(data, "alpha-s")
     # Alpha: started by M, L1, L2, L3 (4); completed by M, L1, L2 (3).
@@ -63,15 +71,15 @@ def test_dashboard_figures(app, world, source):
 @pytest.mark.parametrize("source", ["live", "rollup"])
 def test_dashboard_filters(app, world, source):
     if source == "rollup":
-        with app.app_context():
-            services.refresh_statistics()
+        with unit_of_work(app):
+            refresh_statistics()
     # Tier certified: only L1 (alpha done in 2 days; beta started).
     data = figures(app, world, source, tier="certified")
     assert (course_row(data, "alpha-s")["enrolments"], course_row(data, "alpha-s")["completions"]) == (1, 1)
     assert course_row(data, "beta-s")["enrolments"] == 1
     assert dict(data["tiers"]) == {"certified": 1}
     # Sign-up week 1: L2 and L3.
-    week = services.iso_week(world.day(7))
+    week = iso_week(world.day(7))
     data = figures(app, world, source, cohort=week)
     assert (course_row(data, "alpha-s")["enrolments"], course_row(data, "alpha-s")["completions"]) == (2, 1)
     assert dict(data["tiers"]) == {"trainee": 2}
@@ -96,10 +104,10 @@ def test_mentor_subtree_filter(app, world):
         assert alpha["median_seconds"] == pytest.approx(97_200)
         assert sum(n for _, n in data["certificates_per_week"]) == 2
     # With roll-ups present, a team smaller than STATISTICS_TEAM_MINIMUM still answers live.
-    with app.app_context():
-        services.refresh_statistics()
+    with unit_of_work(app):
+        refresh_statistics()
         chosen = filters(app, mentor="CODEM", start=world.day(0).isoformat())
-        assert services.dashboard(chosen)["source"] == "live"
+        assert dashboard(chosen)["source"] == "live"
 
 
 def add_mentee_of_l1(app, world):
@@ -109,7 +117,7 @@ def add_mentee_of_l1(app, world):
     from app.learning.models import Enrolment, LessonProgress
     from app.referrals.models import TreeNode
 
-    with app.app_context():
+    with unit_of_work(app):
         user = User(email="n@stats.example.com", display_name="N", password_hash="-",
                     role="learner", created_at=world.at(12))
         db.session.add(user)
@@ -136,14 +144,14 @@ def test_big_teams_have_their_own_cube(app, world, minimum, sources):
     # are big and L1's cube nests in M's: M's figures must include N through it.
     add_mentee_of_l1(app, world)
     app.config["STATISTICS_TEAM_MINIMUM"] = minimum
-    with app.app_context():
-        services.refresh_statistics()
+    with unit_of_work(app):
+        refresh_statistics()
         for name in ("M", "L1"):
             chosen = filters(app, mentor=f"CODE{name}", start=world.day(0).isoformat(),
                              end=world.day(20).isoformat())
-            data = services.dashboard(chosen)
+            data = dashboard(chosen)
             assert data["source"] == sources[name]
-            live = services.live_dashboard(chosen)
+            live = live_dashboard(chosen)
             for key in ("tiers", "courses", "certificates_per_week", "active_per_day"):
                 assert data[key] == live[key], key
     m = figures(app, world, mentor="CODEM")
@@ -161,7 +169,7 @@ def test_big_teams_have_their_own_cube(app, world, minimum, sources):
 
 def test_bad_filters_are_reported_not_fatal(app, world):
     with app.test_request_context():
-        chosen, errors = services.parse_filters(MultiDict({
+        chosen, errors = parse_filters(MultiDict({
             "start": "2026-13-01", "course": "nope", "tier": "emperor", "mentor": "nobody",
             "cohort": "week 7"}))
     assert set(errors) == {"bad_date", "unknown_course", "unknown_tier", "unknown_mentor",
@@ -170,10 +178,10 @@ def test_bad_filters_are_reported_not_fatal(app, world):
 
 
 def test_funnel(app, world):
-    with app.app_context():
+    with unit_of_work(app):
         from app.learning.models import Course
 
-        data = services.live_funnel(db.session.get(Course, world.courses["alpha-s"]))
+        data = live_funnel(db.session.get(Course, world.courses["alpha-s"]))
     first, second = data["modules"]
     # Module 1: started by all four; read both lessons: M, L1, L2 (L2's second read came
     # late); read both and passed: only M (L1 scored 2 of 3 under an 80 % pass mark, L2
@@ -186,10 +194,10 @@ def test_funnel(app, world):
 
 
 def test_item_analysis_on_first_attempts(app, world):
-    with app.app_context():
+    with unit_of_work(app):
         from app.quizzes.models import QuizVersion
 
-        data = services.live_item_analysis(db.session.get(QuizVersion, world.version_id))
+        data = live_item_analysis(db.session.get(QuizVersion, world.version_id))
     # First attempts (L2's second is left out): scores L1 [1,1,0], L2 [1,0,0] (q3 blank),
     # L3 [0,0,1], M [1,1,1]. 27 % of 4 rounds to 1 per group: upper M (3 points), lower the
     # last of the two 1-pointers in attempt order, L3.
@@ -214,9 +222,9 @@ def test_item_analysis_on_first_attempts(app, world):
 
 
 def test_mentor_outcomes_and_tier_history(app, world):
-    with app.app_context():
-        outcomes = {o.mentor_id: o for o in services.live_mentor_outcomes()}
-        history = services.live_tier_history()
+    with unit_of_work(app):
+        outcomes = {o.mentor_id: o for o in live_mentor_outcomes()}
+        history = live_tier_history()
     m = outcomes[world.users["M"]]
     # L1: joined day 1 04:00, certificate day 4 05:00 -> 3 d 1 h; L2: day 8 04:00 -> day 9
     # 11:00 -> 1 d 7 h. Median of the two: (73 h + 31 h) / 2 = 52 h.
@@ -235,10 +243,10 @@ def test_mentor_outcomes_and_tier_history(app, world):
 
 
 def test_mentor_ranking_uses_the_minimum(app, world):
-    with app.app_context():
-        assert services.mentor_ranking(3)[0]["eligible"] == 0  # M has 2 direct mentees
-        outcomes = services.live_mentor_outcomes()
-        payload = services._ranking_payload(outcomes, 2)
+    with unit_of_work(app):
+        assert mentor_ranking(3)[0]["eligible"] == 0  # M has 2 direct mentees
+        outcomes = live_mentor_outcomes()
+        payload = ranking_payload(outcomes, 2)
     assert [m["mentor_id"] for m in payload["mentors"]] == [world.users["M"]]
     assert payload["mentors"][0]["rate"] == 1.0
 
@@ -248,13 +256,13 @@ def test_edit_link(app, world):
         from app.learning.models import Module
 
         module = db.session.get(Module, world.modules["first"])
-        assert services.edit_link("alpha-s", module, "zh") == \
+        assert edit_link("alpha-s", module, "zh") == \
             "/author/courses/alpha-s/files/01-first/quiz.zh.md"
 
 
 def test_days_follow_the_local_time_zone(app, world):
-    with app.app_context():
-        assert services.offset_minutes() == 8 * 60
+    with unit_of_work(app):
+        assert offset_minutes() == 8 * 60
         chosen = filters(app, start="2026-11-02", end="2026-11-02")
         lo, hi = chosen.utc_bounds()
     assert (hi - lo) == timedelta(days=1) and lo.hour == 16  # 00:00 in Shanghai
@@ -266,7 +274,7 @@ def test_item_analysis_of_drawn_quizzes_counts_only_questions_shown(app, world):
     from app.quizzes.models import Attempt, QuizVersion
     from tests.statistics.conftest import ONE_QUIZ
 
-    with app.app_context():
+    with unit_of_work(app):
         content = dict(ONE_QUIZ, settings=dict(ONE_QUIZ["settings"], draw=2))
         db.session.execute(update(QuizVersion).values(content=content))
         first_of_l2 = db.session.scalar(select(Attempt.id).where(
@@ -274,7 +282,7 @@ def test_item_analysis_of_drawn_quizzes_counts_only_questions_shown(app, world):
         db.session.execute(update(Attempt).where(Attempt.id == first_of_l2).values(
             layout={"questions": ["q1", "q2"], "options": {}}))
         db.session.commit()
-        data = services.live_item_analysis(db.session.get(QuizVersion, world.version_id))
+        data = live_item_analysis(db.session.get(QuizVersion, world.version_id))
     q3 = next(item for item in data["items"] if item["question_id"] == "q3")
     # L2 was never shown q3: L1 wrong (b), L3 and M right -> 2 of 3, and no blank counted.
     assert q3["answered"] == 3 and q3["facility"] == pytest.approx(2 / 3)
@@ -285,9 +293,9 @@ def test_item_analysis_of_drawn_quizzes_counts_only_questions_shown(app, world):
 def test_item_analysis_samples_the_latest_first_attempts(app, world, monkeypatch):
     from app.quizzes.models import QuizVersion
 
-    monkeypatch.setattr(services, "ITEM_SAMPLE", 2)
-    with app.app_context():
-        data = services.live_item_analysis(db.session.get(QuizVersion, world.version_id))
+    monkeypatch.setattr("app.statistics.services.items.ITEM_SAMPLE", 2)
+    with unit_of_work(app):
+        data = live_item_analysis(db.session.get(QuizVersion, world.version_id))
     # First attempts in id order: L1, L2, L3, M; the latest two are L3 [0,0,1] and M [1,1,1].
     assert (data["people"], data["first_attempts"]) == (2, 4)
     items = {item["question_id"]: item for item in data["items"]}

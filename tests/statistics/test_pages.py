@@ -3,8 +3,10 @@ import re
 
 import pytest
 
+from app.transactions import unit_of_work
 from app.extensions import db
-from app.statistics import services
+from app.statistics.services.dashboard import last_refresh
+from app.statistics.services.refresh import refresh_statistics
 from tests.conftest import Auth
 
 PAGES = ["/admin/", "/admin/statistics", "/admin/statistics/courses/alpha-s",
@@ -49,10 +51,8 @@ def test_dashboard_shows_the_figures(app, world, admin_client):
     assert "Figures as of the last refresh:" not in html and "数据截至上次刷新" not in html  # live
     # Once M's team counts as big, the page reads its team cube and says as of when.
     app.config["STATISTICS_TEAM_MINIMUM"] = 2
-    with app.app_context():
-        from app.statistics import services
-
-        services.refresh_statistics()
+    with unit_of_work(app):
+        refresh_statistics()
     html = admin_client.get(f"/admin/statistics?start={start}&end={end}&mentor=CODEM").get_data(as_text=True)
     assert "100%" in html
     assert "Figures as of the last refresh:" in html or "数据截至上次刷新" in html
@@ -75,8 +75,8 @@ def test_item_page_flags_and_links_to_the_editor(app, world, admin_client):
 def test_pages_read_the_roll_ups_once_refreshed(app, world, admin_client, runner):
     result = runner.invoke(args=["statistics", "refresh"])
     assert result.exit_code == 0, result.output
-    with app.app_context():
-        assert services.last_refresh() is not None
+    with unit_of_work(app):
+        assert last_refresh() is not None
     html = admin_client.get("/admin/statistics/courses/alpha-s").get_data(as_text=True)
     assert "Figures as of the last refresh" in html or "上次刷新" in html
     app.config["STATISTICS_ITEM_MINIMUM"] = 4
@@ -112,7 +112,7 @@ def test_get_pages_never_write(app, world, admin_client):
     from sqlalchemy import event
 
     writes = []
-    with app.app_context():
+    with unit_of_work(app):
         engine = db.engine
 
         def record(conn, cursor, statement, *args):

@@ -6,7 +6,12 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, text, update
 
 from app.extensions import db
-from app.statistics import services
+from app.statistics.services.dashboard import dashboard, live_dashboard, rollup_dashboard
+from app.statistics.services.filters import parse_filters
+from app.statistics.services.funnel import funnel, live_funnel
+from app.statistics.services.mentors import live_mentor_outcomes, mentor_ranking, ranking_payload
+from app.statistics.services.periods import iso_week, local_today
+from app.statistics.services.refresh import refresh_statistics
 from app.statistics.models import Team
 
 TIERS = ["trainee", "certified", "mentor"]
@@ -55,7 +60,7 @@ def build(people, events):
     from app.referrals.models import TreeNode
     from tests.statistics.conftest import ONE_QUIZ
 
-    base = datetime.combine(services.local_today() - timedelta(days=30), time())
+    base = datetime.combine(local_today() - timedelta(days=30), time())
     s = db.session
     courses, lessons, quizzes = [], [], []
     for n, slug in enumerate(["r-one", "r-two"]):
@@ -138,21 +143,21 @@ def test_roll_ups_agree_with_the_raw_tables(app, people, events, choices):
         wipe()
         try:
             base, ids = build(people, events)
-            services.refresh_statistics()
+            refresh_statistics()
             for choice in choices:
                 start = (base + timedelta(days=choice["start"])).date()
                 args = {"start": start.isoformat(),
                         "end": (start + timedelta(days=choice["length"])).isoformat(),
                         "course": choice["course"], "tier": choice["tier"]}
                 if choice["cohort"] != "":
-                    args["cohort"] = services.iso_week((base + timedelta(days=choice["cohort"])).date())
+                    args["cohort"] = iso_week((base + timedelta(days=choice["cohort"])).date())
                 if choice["mentor"] is not None and ids:
                     args["mentor"] = str(ids[choice["mentor"] % len(ids)])
-                filters, errors = services.parse_filters(MultiDict(args))
+                filters, errors = parse_filters(MultiDict(args))
                 assert errors == []
-                live = services.live_dashboard(filters)
-                rolled = (services.dashboard(filters) if filters.mentor_id
-                          else services.rollup_dashboard(filters, "x"))
+                live = live_dashboard(filters)
+                rolled = (dashboard(filters) if filters.mentor_id
+                          else rollup_dashboard(filters, "x"))
                 big = filters.mentor_id and db.session.get(Team, filters.mentor_id)
                 assert rolled["source"] == ("rollup" if big or not filters.mentor_id else "live")
                 for key in ("tiers", "courses", "certificates_per_week", "active_per_day"):
@@ -161,9 +166,9 @@ def test_roll_ups_agree_with_the_raw_tables(app, people, events, choices):
             from app.learning.models import Course
 
             for course in db.session.query(Course):
-                assert services.funnel(course)[0] == services.live_funnel(course)
-            assert services.mentor_ranking(3)[0] == services._ranking_payload(
-                services.live_mentor_outcomes(), 3)
+                assert funnel(course)[0] == live_funnel(course)
+            assert mentor_ranking(3)[0] == ranking_payload(
+                live_mentor_outcomes(), 3)
         finally:
             db.session.rollback()
             wipe()

@@ -3,8 +3,10 @@ STATISTICS_REFRESH_MINUTES rebuilds the roll-ups, big teams' cubes included."""
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from app.transactions import unit_of_work
 from app.extensions import db
-from app.statistics import services
+from app.statistics.services.dashboard import dashboard, last_refresh, live_dashboard
+from app.statistics.services.filters import parse_filters
 from app.statistics.models import Team
 from tests.certificates.test_worker import REDIS_URL, _redis_answers, broker_app, start_worker  # noqa: F401
 from tests.engines import wait_for
@@ -12,7 +14,7 @@ from tests.engines import wait_for
 pytestmark = pytest.mark.skipif(not _redis_answers(), reason=f"Redis does not answer at {REDIS_URL}")
 
 
-def test_a_real_worker_refreshes_the_statistics(app, world, broker_app, start_worker, monkeypatch):
+def test_a_real_worker_refreshes_the_statistics(app, world, broker_app, start_worker, monkeypatch):  # noqa: F811 (the fixtures imported above)
     from app.statistics.tasks import REFRESH_TASK, refresh_statistics_task
 
     schedule = broker_app.extensions["celery"].conf.beat_schedule["statistics-refresh"]
@@ -23,9 +25,9 @@ def test_a_real_worker_refreshes_the_statistics(app, world, broker_app, start_wo
         refresh_statistics_task.delay()
 
     def refreshed():
-        with app.app_context():
+        with unit_of_work(app):
             try:
-                return services.last_refresh() is not None
+                return last_refresh() is not None
             finally:
                 db.session.rollback()
 
@@ -33,12 +35,12 @@ def test_a_real_worker_refreshes_the_statistics(app, world, broker_app, start_wo
     with app.test_request_context():
         team = db.session.get(Team, world.users["M"])
         assert team is not None and team.members == 2
-        chosen, errors = services.parse_filters(MultiDict({
+        chosen, errors = parse_filters(MultiDict({
             "mentor": "CODEM", "start": world.day(0).isoformat(),
             "end": world.day(20).isoformat()}))
         assert errors == []
-        data = services.dashboard(chosen)
+        data = dashboard(chosen)
         assert data["source"] == "rollup"
-        live = services.live_dashboard(chosen)
+        live = live_dashboard(chosen)
         for key in ("tiers", "courses", "certificates_per_week", "active_per_day"):
             assert data[key] == live[key], key
