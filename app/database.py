@@ -130,13 +130,15 @@ def insert_ignoring_duplicates(model, **values):
     return db.session.execute(statement).first() is not None
 
 
-def upsert(model, keys: dict, values: dict) -> None:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE SET values, on SQLite and PostgreSQL."""
+def upsert(model, keys: dict, values: dict, insert_only: dict | None = None) -> None:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET values, on SQLite and PostgreSQL.
+
+    insert_only: columns written only when the row is new (a first-seen time)."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     from .extensions import db
 
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**keys, **values)
+    statement = insert(model).values(**keys, **values, **(insert_only or {}))
     db.session.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=values))

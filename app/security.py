@@ -1,6 +1,6 @@
 """Response headers every page gets: CSP without inline script, no sniffing, no framing, no
 powers the portal never uses, no window shared with another site."""
-from flask import request
+from flask import g, request
 from flask_login import current_user
 
 CSP = (
@@ -32,7 +32,10 @@ def add_security_headers(response):
         headers.setdefault("Content-Security-Policy", CSP)
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if current_user and current_user.is_authenticated and "Cache-Control" not in headers:
+    # The user this request already loaded, if any (asking current_user.is_authenticated
+    # after a commit would load her row again, one more query on every write).
+    user = g.get("_login_user") or current_user
+    if user and not user.is_anonymous and "Cache-Control" not in headers:
         # Personal pages must not be kept by shared phones' or proxies' caches.
         headers["Cache-Control"] = "no-store"
     return response

@@ -25,7 +25,6 @@ import http.cookiejar
 import os
 import re
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.common import Server, percentile  # noqa: E402
 TARGET_P99_S = 5.0
 WARM_UP = 10  # sign-ups before each burst (2 per worker), not timed
 
@@ -52,44 +52,6 @@ app = Flask(__name__)
 def hash_one():
     return {"length": len(hash_password(request.form["password"]))}
 '''
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
-
-
-class Server:
-    def __init__(self, argv: list[str], env: dict, home: Path, health: str):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.env = {**env, "BIND": f"127.0.0.1:{self.port}"}
-        self.log = (home / f"gunicorn-{self.port}.log").open("w")
-        self.process = subprocess.Popen([sys.executable, "-m", "gunicorn", *argv, "-c",
-                                         str(ROOT / "gunicorn.conf.py")], cwd=home if "bare" in argv[0] else ROOT,
-                                        env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(self.base + health, timeout=2):
-                    return
-            except urllib.error.HTTPError:
-                return  # it answers (405 on the baseline's POST-only route)
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError(f"gunicorn did not start: {self.log.name}") from None
-                time.sleep(0.3)
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        self.log.close()
 
 
 class Visitor:

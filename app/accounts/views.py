@@ -24,7 +24,7 @@ from . import resets, signins, throttle
 from .forms import (ForgotPasswordForm, LanguageForm, LoginForm, PasswordForm, ProfileForm,
                     RegisterForm, ResetPasswordForm)
 from .services import (INVITE_CODE_ERRORS, authenticate, change_password,
-                       load_session_user, normalize_code, parse_login_name, sign_up,
+                       normalize_code, parse_login_name, sign_up,
                        update_profile)
 
 bp = Blueprint("accounts", __name__)
@@ -41,12 +41,10 @@ BROWSER_NAMES = {"wechat": _l("WeChat"), "qq": _l("QQ Browser"), "uc": _l("UC Br
 @login_manager.user_loader
 def load_user(session_id: str):
     """The cookie's user, only while its sign-in session row is live (not ended, not timed out)."""
-    user = load_session_user(session_id)
-    if user is None:
+    found = signins.live_session_user(session_id, session.get(signins.SESSION_KEY))
+    if found is None:
         return None
-    signin = signins.live_session(user, session.get(signins.SESSION_KEY))
-    if signin is None:
-        return None
+    user, signin = found
     g.signin_id = signin.id
     signins.record_activity(signin)
     remember_user(request.environ, user.id)  # her id in the access log and the app's lines

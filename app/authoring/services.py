@@ -123,7 +123,14 @@ def publish_source(source: CourseSource, files: dict[str, str], user_id: int | N
     """
     for image in source.images.values():
         store_image(image)
+    written = sum(counter.values())
     course = _import_course(source, counter)
+    if sum(counter.values()) != written:
+        # Learner pages cache the outline per (course, revision): any publish that changed
+        # a learner-facing row (a re-render too) moves the key, so no process keeps showing
+        # the old rows; one that changed nothing leaves the course row as it was.
+        db.session.execute(update(Course).where(Course.id == course.id).values(
+            content_revision=Course.content_revision + 1))
     previous = latest_version(course.id)
     digest = files_digest(files, source.assets)
     if previous is not None and previous.digest == digest:

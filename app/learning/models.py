@@ -23,6 +23,9 @@ class Course(db.Model):
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
     # A course, module or lesson gone from the files is hidden, never deleted: progress stays.
     hidden: Mapped[bool] = mapped_column(default=False)
+    # Bumped by every publish in its transaction: the key of the in-process outline cache
+    # (learning/services.py), so a publish is seen by every process at its next request.
+    content_revision: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow,
                                                  server_default=func.now())

@@ -11,14 +11,16 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import transactions
 from ..accounts.models import User
 from ..clock import utcnow
 from ..database import upsert
-from ..domain_errors import DomainError
 from ..extensions import db
 from ..learning import hooks as learning_hooks
-from ..learning.models import Module
+from ..learning.models import Course, Module
 from . import hooks, ids
 from .errors import quiz_errors
 from .grading import ResponseError, clean_response, cooldown_after, draw_layout, grade
@@ -64,23 +66,27 @@ def quiz_by_id(quiz_id: int) -> Quiz:
 
 
 def module_of_quiz(quiz_id: int) -> Module:
+    """The quiz's module, its course loaded with it (one query)."""
     return db.session.execute(select(Module).join(Quiz, Quiz.module_id == Module.id)
+                              .options(joinedload(Module.course))
                               .where(Quiz.id == quiz_id)).scalar_one()
 
 
-@learning_hooks.quiz_facts.provide  # the course outline's gating asks it
-def quiz_facts(user_id: int | None, module_ids: list[int]) -> dict[int, bool]:
-    """For each module with a visible quiz: has the user passed it (any version)?"""
+@learning_hooks.visible_quizzes.provide  # the course outline (cached per course revision)
+def visible_quizzes(module_ids: list[int]) -> dict[int, int]:
+    """Module id -> its visible quiz's id, for the modules that have one."""
     if not module_ids:
         return {}
-    quizzes = dict(db.session.execute(select(Quiz.module_id, Quiz.id).where(
+    return dict(db.session.execute(select(Quiz.module_id, Quiz.id).where(
         Quiz.module_id.in_(module_ids), Quiz.hidden.is_(False))).all())
-    passed: set[int] = set()
-    if user_id is not None and quizzes:
-        passed = set(db.session.scalars(select(Attempt.quiz_id).where(
-            Attempt.user_id == user_id, Attempt.quiz_id.in_(quizzes.values()),
-            Attempt.passed.is_(True)).distinct()))
-    return {module_id: quiz_id in passed for module_id, quiz_id in quizzes.items()}
+
+
+@learning_hooks.passed_quizzes.provide  # the outline's one progress query embeds it
+def passed_quizzes(user_id: int, quiz_ids: list[int]):
+    """A SELECT of the quiz ids among `quiz_ids` the user has passed (any version)."""
+    return select(Attempt.quiz_id).where(Attempt.user_id == user_id,
+                                         Attempt.quiz_id.in_(quiz_ids),
+                                         Attempt.passed.is_(True)).distinct()
 
 
 def quiz_status(user: User, quiz: Quiz, now: datetime | None = None) -> QuizStatus:
@@ -111,20 +117,59 @@ def quiz_status(user: User, quiz: Quiz, now: datetime | None = None) -> QuizStat
                       granted=granted)
 
 
+def cached_version(version_id: int) -> QuizVersion:
+    """A quiz version, read once per process: versions are never edited once written.
+
+    The object is detached (no session): read its columns, never its relationships."""
+    cache = current_app.extensions.setdefault("quiz_versions", {})
+    version = cache.get(version_id)
+    if version is None:
+        version = db.session.get(QuizVersion, version_id)
+        if version is None:
+            return None
+        db.session.expunge(version)
+        if len(cache) >= 4096:
+            cache.clear()
+        cache[version_id] = version
+    return version
+
+
+def _with_cached_version(attempt: Attempt) -> Attempt:
+    """Give the attempt its version from the cache (a copy in this session), so
+    `attempt.version` costs no query."""
+    if "version" not in attempt.__dict__:
+        version = cached_version(attempt.version_id)
+        if version is not None:
+            set_committed_value(attempt, "version", db.session.merge(version, load=False))
+    return attempt
+
+
+def own_attempt_in_course(user: User, attempt_id: int):
+    """(attempt, its module, its course) in one query; quiz_errors("not_found") when it is not
+    the user's."""
+    row = db.session.execute(
+        select(Attempt, Module, Course).join(Quiz, Quiz.id == Attempt.quiz_id)
+        .join(Module, Module.id == Quiz.module_id).join(Course, Course.id == Module.course_id)
+        .where(Attempt.id == attempt_id)).first()
+    if row is None or row[0].user_id != user.id:
+        raise quiz_errors("not_found")
+    return _with_cached_version(row[0]), row[1], row[2]
+
+
 def _locked_attempt(user: User, attempt_id: int) -> Attempt:
     """The user's own attempt, row-locked until commit (PostgreSQL; SQLite locks the file)."""
     attempt = db.session.execute(
         select(Attempt).where(Attempt.id == attempt_id).with_for_update()).scalar_one_or_none()
     if attempt is None or attempt.user_id != user.id:
         raise quiz_errors("not_found")  # someone else's attempt looks like no attempt
-    return attempt
+    return _with_cached_version(attempt)
 
 
 def own_attempt(user: User, attempt_id: int) -> Attempt:
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None or attempt.user_id != user.id:
         raise quiz_errors("not_found")
-    return attempt
+    return _with_cached_version(attempt)
 
 
 def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attempt:
@@ -135,6 +180,7 @@ def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attemp
         if not _expired(status.open_attempt, now):
             return status.open_attempt
         submit_attempt(user, status.open_attempt.id, {}, now)
+        transactions.commit()  # the expired attempt is graded whatever happens next
         status = quiz_status(user, quiz, now)
     if status.passed:
         raise quiz_errors("already_passed")
@@ -165,8 +211,15 @@ def layout_rng() -> random.Random:
     return random.SystemRandom()
 
 
+_KEYS: dict[str, bytes] = {}
+
+
 def option_key() -> bytes:
-    return ids.derive_key(current_app.config["SECRET_KEY"])
+    secret = current_app.config["SECRET_KEY"]
+    key = _KEYS.get(secret)
+    if key is None:
+        key = _KEYS[secret] = ids.derive_key(secret)
+    return key
 
 
 def shown_ids(attempt: Attempt, question: dict) -> dict[str, str]:
@@ -176,67 +229,90 @@ def shown_ids(attempt: Attempt, question: dict) -> dict[str, str]:
 
 def author_ids(attempt: Attempt, question: dict, raw):
     """The page's opaque ids back to the author's (those the stored answers and the key use)."""
-    legacy = attempt.layout.get("ids") != ids.SCHEME
-    return ids.to_author_ids(option_key(), attempt.id, question, raw, legacy)
+    return _author_ids(attempt.id, attempt.layout, question, raw)
 
 
-def _expired(attempt: Attempt, now: datetime) -> bool:
+def _author_ids(attempt_id: int, layout: dict, question: dict, raw):
+    legacy = layout.get("ids") != ids.SCHEME
+    return ids.to_author_ids(option_key(), attempt_id, question, raw, legacy)
+
+
+def _expired(attempt, now: datetime) -> bool:
     return attempt.deadline_at is not None and now > attempt.deadline_at + GRACE
 
 
-def _write_answer(attempt: Attempt, question_id: str, raw, now: datetime) -> bool:
-    """Save one answer; returns True when it arrived too late to be marked."""
-    if question_id not in attempt.layout["questions"]:
+def _clean(attempt_id: int, layout: dict, version: QuizVersion, question_id: str, raw):
+    """The answer as stored (author's ids, checked against the question), or a DomainError."""
+    question = version.question(question_id) if question_id in layout["questions"] else None
+    if question is None:
         raise quiz_errors("unknown_question")
-    question = attempt.version.question(question_id)
+    if callable(raw):
+        raw = raw(question)  # the form's value, read the way this question type needs
     try:
-        response = clean_response(question, author_ids(attempt, question, raw))
+        return clean_response(question, _author_ids(attempt_id, layout, question, raw))
     except ResponseError as error:
         raise quiz_errors(error.code) from None
-    late = _expired(attempt, now)
-    keys = {"attempt_id": attempt.id, "question_id": question_id}
+
+
+def _upsert_answer(attempt_id: int, question_id: str, response, late: bool, now: datetime):
+    keys = {"attempt_id": attempt_id, "question_id": question_id}
     if late:  # kept for the record, never replaces an answer given in time
         upsert(AttemptAnswer, keys, {"late_response": response, "late_saved_at": now})
     else:
         upsert(AttemptAnswer, keys, {"response": response, "saved_at": now})
+
+
+def _write_answer(attempt: Attempt, question_id: str, raw, now: datetime) -> bool:
+    """Save one answer; returns True when it arrived too late to be marked."""
+    response = _clean(attempt.id, attempt.layout, attempt.version, question_id, raw)
+    late = _expired(attempt, now)
+    _upsert_answer(attempt.id, question_id, response, late, now)
     return late
 
 
 def save_answer(user: User, attempt_id: int, question_id: str, raw,
                 now: datetime | None = None) -> bool:
-    """Autosave one answer of an open attempt. Returns True if it was late (saved, not marked)."""
+    """Autosave one answer of an open attempt. Returns True if it was late (saved, not marked).
+
+    raw: the value, or a function of the question that reads it from the form. In the
+    caller's transaction, which the caller commits (the view: once, at the end of the
+    request); a DomainError means nothing was written and the caller rolls back. Two
+    statements in SQLAlchemy Core — the attempt's row locked (FOR UPDATE on PostgreSQL;
+    SQLite's write transaction began with BEGIN IMMEDIATE), then the answer's upsert — and
+    the version from the process's cache (versions are immutable).
+    """
     now = now or utcnow()
-    attempt = _locked_attempt(user, attempt_id)
-    if attempt.state != "open":
-        db.session.rollback()
+    row = db.session.execute(
+        select(Attempt.user_id, Attempt.state, Attempt.layout, Attempt.version_id,
+               Attempt.deadline_at).where(Attempt.id == attempt_id).with_for_update()).one_or_none()
+    if row is None or row.user_id != user.id:
+        raise quiz_errors("not_found")  # someone else's attempt looks like no attempt
+    if row.state != "open":
         raise quiz_errors("closed")
-    try:
-        late = _write_answer(attempt, question_id, raw, now)
-    except DomainError:
-        db.session.rollback()
-        raise
-    db.session.commit()
+    response = _clean(attempt_id, row.layout, cached_version(row.version_id), question_id, raw)
+    late = _expired(row, now)
+    _upsert_answer(attempt_id, question_id, response, late, now)
     return late
 
 
-def submit_attempt(user: User, attempt_id: int, raw_answers: dict,
+def submit_attempt(user: User, attempt_id: int, raw_answers,
                    now: datetime | None = None) -> Attempt:
     """Grade the attempt exactly once; replays and double clicks get the same graded attempt.
 
     raw_answers: question id -> raw value, the final state of the form (may be empty when
-    everything was autosaved).
+    everything was autosaved), or a function of the attempt that reads them from the form.
+    In the caller's unit of work, which commits once (a pass that completes the course
+    leaves the certificate in the outbox, started after the commit). A DomainError means the
+    caller rolls back: a bad field refuses the whole submission, nothing recorded.
     """
     now = now or utcnow()
     attempt = _locked_attempt(user, attempt_id)
     if attempt.state != "open":
-        db.session.rollback()
         return attempt
-    try:
-        for question_id, raw in raw_answers.items():
-            _write_answer(attempt, question_id, raw, now)
-    except DomainError:
-        db.session.rollback()  # a bad field refuses the whole submission, nothing recorded
-        raise
+    if callable(raw_answers):
+        raw_answers = raw_answers(attempt)
+    for question_id, raw in raw_answers.items():
+        _write_answer(attempt, question_id, raw, now)
     db.session.flush()
     rows = db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))
     responses, late = {}, set()
@@ -257,8 +333,6 @@ def submit_attempt(user: User, attempt_id: int, raw_answers: dict,
     if changed != 1:
         db.session.rollback()
         return db.session.get(Attempt, attempt_id)
-    db.session.commit()
-    db.session.refresh(attempt)
     if result.passed:
         from ..learning.services import record_completion_if_done  # learning owns completion
 

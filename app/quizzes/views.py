@@ -7,6 +7,7 @@ from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from .. import transactions
 from ..accounts.models import User
 from ..clock import utcnow
 from ..domain_errors import DomainError
@@ -66,11 +67,9 @@ def _refuse(error: DomainError, course, entry, quiz):
 
 def _attempt_context(attempt_id: int):
     try:
-        attempt = services.own_attempt(current_user, attempt_id)
+        return services.own_attempt_in_course(current_user, attempt_id)
     except DomainError:
         abort(404)
-    module = services.module_of_quiz(attempt.quiz_id)
-    return attempt, module, module.course
 
 
 @bp.route("/attempts/<int:attempt_id>")
@@ -116,23 +115,20 @@ def _raw_value(question: dict, field: str):
 def save_answer(attempt_id: int):
     question_id = request.form.get("question_id", "")
     try:
-        attempt = services.own_attempt(current_user, attempt_id)
-        question = attempt.version.question(question_id)
-        if question is None:
-            raise quiz_errors("unknown_question")
         late = services.save_answer(current_user, attempt_id, question_id,
-                                    _raw_value(question, f"q-{question_id}"))
+                                    lambda question: _raw_value(question, f"q-{question_id}"))
     except DomainError as error:
+        transactions.rollback()  # nothing of it written
         return jsonify(saved=False, error=error.code, message=_message(error)), error.status
     message = _l("Saved after the time limit: it is kept but will not be marked.") if late else _l("Saved")
+    # The unit of work commits when the view returns (transactions.Portal), before the 200.
     return jsonify(saved=True, late=late, message=str(message))
 
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
 @login_required
 def submit(attempt_id: int):
-    try:
-        attempt = services.own_attempt(current_user, attempt_id)
+    def form_answers(attempt):
         raw = {}
         for field in request.form:
             if not field.startswith("q-"):
@@ -141,12 +137,18 @@ def submit(attempt_id: int):
             if question is None or field[2:] not in attempt.layout["questions"]:
                 raise quiz_errors("unknown_question")
             raw[field[2:]] = _raw_value(question, field)
-        graded = services.submit_attempt(current_user, attempt_id, raw)
+        return raw
+
+    try:
+        graded = services.submit_attempt(current_user, attempt_id, form_answers)
     except DomainError as error:
+        transactions.rollback()  # a bad field refuses the whole submission, nothing recorded
         if error.code == "not_found":
             abort(404)
         return render_template("errors/error.html", code=400, title=_l("Bad request"),
                                message=_message(error)), 400
+    # One unit of work (answers, grade, completion, the certificate's outbox row), committed
+    # when the view returns (transactions.Portal).
     course = services.module_of_quiz(graded.quiz_id).course
     if graded.passed and learning.completed(current_user, course.id):
         # The course is done: her certificate and the way forward (the result is linked there).
