@@ -100,6 +100,11 @@ def server(tmp_path_factory):
               "--role", "trainer", "--password", "quiet-harbour-lamp-71")
     srv.flask("users", "create", "--login", "admin@example.com", "--name", "运营",
               "--role", "admin", "--password", "amber-meadow-kite-52")
+    yield from serve(srv, home, env)
+
+
+def serve(srv: "Server", home, env: dict):
+    """Run the portal under gunicorn (the production shape) until the generator is closed."""
     log = (home / "gunicorn.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "app:create_app()", "-c",
                                 "gunicorn.conf.py"], cwd=ROOT, env=env, stdout=log,
@@ -116,10 +121,12 @@ def server(tmp_path_factory):
             process.kill()
             raise RuntimeError("gunicorn did not start: " + (home / "gunicorn.log").read_text())
         time.sleep(0.3)
-    yield srv
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    try:
+        yield srv
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -2,14 +2,10 @@
 badly, then well, and sees her rubric profile. The portal is served by gunicorn on loopback
 (as in tests/e2e), on the port E2E_PRACTICE_PORT names."""
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM, ROOT, Server, sync_playwright
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, ROOT, Server, serve, sync_playwright
 
 pytestmark = pytest.mark.skipif(
     sync_playwright is None or not os.path.exists(CHROMIUM),
@@ -43,26 +39,7 @@ def server(tmp_path_factory):
     srv.flask("courses", "import")
     srv.flask("users", "create", "--login", "13800000311", "--name", "小周",
               "--password", PASSWORD)
-    log = (home / "gunicorn.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "app:create_app()", "-c",
-                                "gunicorn.conf.py"], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(srv.base_url + "/healthz", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            raise RuntimeError("gunicorn did not start: " + (home / "gunicorn.log").read_text())
-        time.sleep(0.3)
-    yield srv
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    yield from serve(srv, home, env)
 
 
 @pytest.fixture(scope="module")
