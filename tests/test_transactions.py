@@ -141,8 +141,6 @@ def test_on_commit_runs_after_the_commit_and_never_after_a_rollback(app, person)
 ALLOWED_COMMITS = {
     "transactions.py": "the boundary itself",
     "outbox/services.py": "the relay claims and stamps each row in a unit of its own",
-    # Not moved yet: these files are being reshaped; their commits move to the boundary next.
-    "quizzes/services.py": "pending", "learning/services.py": "pending",
 }
 
 
