@@ -293,6 +293,11 @@ def _between_tests(_bases):
     from app.accounts import throttle
 
     throttle._storage_down_until = 0.0  # a test's dead Redis is not the next test's
+    # The in-process content caches: a rolled-back test's rows may come back under the same
+    # ids (SQLite reuses them), which a cached outline or quiz version would not notice.
+    for base in _bases.values():
+        for cache in ("learning_cache", "quiz_versions"):
+            base.app.extensions.pop(cache, None)
     made_apps = bool(_APPS)
     while _APPS:
         made = _APPS.pop()

@@ -38,6 +38,7 @@ def test_codes_are_per_room_and_defined_once(scratch_registry):
         catalog("never-defined")
 
 
+@pytest.mark.own_app  # it adds routes
 def test_the_handler_answers_pages_and_scripts(app, scratch_registry):
     catalog = ErrorCatalog("handler-test", {"refused": ("Refused here.", 409)})
 

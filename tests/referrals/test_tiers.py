@@ -114,6 +114,7 @@ def tier_of(user_id: int) -> str:
     return db.session.get(TreeNode, user_id).tier
 
 
+@pytest.mark.real_db  # tasks in units of their own, as a worker runs them
 def test_events_raise_and_lower_tiers_up_the_chain(app, people):
     mentor, *mentees = people[:4]
     with unit_of_work(app):
