@@ -92,6 +92,8 @@ def _import_texts(lesson: Lesson, sources: dict, counter: Counter) -> None:
         if text is None:
             text = LessonText(lesson_id=lesson.id, locale=locale)
             db.session.add(text)
+            if texts:  # a translation added to a lesson learners already read: a change they see
+                counter["lesson texts new"] += 1
         _assign(text, counter, "lesson texts", title=source.title, minutes=source.minutes,
                 body_markdown=source.markdown, body_html=source.rendered.html,
                 toc=source.rendered.toc)

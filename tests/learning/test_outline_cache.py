@@ -93,3 +93,18 @@ def test_two_learners_never_see_each_others_progress(app, client, imported, lear
         assert f'data-user="{other_id}"' in theirs, url
         assert 'class="read"' not in theirs, url
     assert "/courses/alpha/second" not in other.get("/").get_data(as_text=True)
+
+
+def test_a_translation_added_to_a_read_lesson_reaches_the_cached_pages(client, imported, learner,
+                                                                       app):
+    client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/")})
+    english = imported / "alpha" / "01-basics" / "01-first.en.md"
+    kept = english.read_text(encoding="utf-8")
+    english.unlink()
+    republish(app, imported)
+    assert "第一课的中文正文" in client.get("/courses/alpha/first").get_data(as_text=True)
+    english.write_text(kept, encoding="utf-8")  # the translation comes (back): a new text row
+    republish(app, imported)
+    lesson = client.get("/courses/alpha/first").get_data(as_text=True)
+    assert "第一课的中文正文" not in lesson
+    assert "第一课" not in client.get("/courses/alpha").get_data(as_text=True).split("<main", 1)[1]
