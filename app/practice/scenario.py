@@ -285,14 +285,19 @@ def check_graph(nodes: list[Node], dimensions: dict[str, str]) -> list[tuple[int
             continue
         reached.add(current)
         todo += edges[current]
+    # Backwards from the endings over reversed edges: linear in the size of the graph (a
+    # fixed-point pass over every edge per node added was quadratic in a long chain).
+    comes_from: dict[str, list[str]] = {node_id: [] for node_id in edges}
+    for node_id, targets in edges.items():
+        for target in targets:
+            comes_from[target].append(node_id)
     leads_out = {node.id for node in by_id.values() if node.ending}
-    changed = True
-    while changed:
-        changed = False
-        for node_id, targets in edges.items():
-            if node_id not in leads_out and any(t in leads_out for t in targets):
-                leads_out.add(node_id)
-                changed = True
+    todo = list(leads_out)
+    while todo:
+        for source in comes_from[todo.pop()]:
+            if source not in leads_out:
+                leads_out.add(source)
+                todo.append(source)
     for node in by_id.values():
         if node.id not in reached:
             problems.append((node.line, Reason(N_(
