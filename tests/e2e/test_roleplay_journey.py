@@ -43,14 +43,13 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(server):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
-        page = context.new_page()
-        yield page
-        browser.close()
+def page(server, browser):
+    # The suite's one Chromium (tests/e2e/conftest.py): a second sync_playwright() in the
+    # same process is refused while the first is open.
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
 
 
 def _shot(page, name: str) -> None:
