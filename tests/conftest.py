@@ -36,6 +36,20 @@ from app.config import database_url_from_env  # noqa: E402
 from app.extensions import db, limiter  # noqa: E402
 from app.transactions import unit_of_work  # noqa: E402
 
+# Argon2id at the production cost is about 30 ms of a core per hash and per check, and most
+# tests sign someone up and in: the tests' own process hashes with the lightest parameters
+# instead (Django's test-hasher idea). Tests about the production parameters are marked
+# `real_password_hashing`; servers started as subprocesses (e2e) hash at the real cost.
+from argon2 import PasswordHasher, Type  # noqa: E402
+
+from app.accounts import passwords as _passwords  # noqa: E402
+
+_REAL_ARGON2 = _passwords.ARGON2
+_passwords.ARGON2 = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, hash_len=16,
+                                   salt_len=16, type=Type.ID)
+_REAL_DUMMY_HASH, _passwords._DUMMY_HASH = (_passwords._DUMMY_HASH,
+                                            _passwords.ARGON2.hash("timing-equaliser"))
+
 FIXTURES = Path(__file__).parent / "fixtures"
 PASSWORD = "quiet-river-lantern-42"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -281,6 +295,14 @@ def _empty_database(app) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _password_hashing(request, monkeypatch):
+    """The production Argon2id parameters for tests marked `real_password_hashing`."""
+    if request.node.get_closest_marker("real_password_hashing"):
+        monkeypatch.setattr(_passwords, "ARGON2", _REAL_ARGON2)
+        monkeypatch.setattr(_passwords, "_DUMMY_HASH", _REAL_DUMMY_HASH)
+
+
+@pytest.fixture(autouse=True)
 def _between_tests(_bases):
     """What lives outside the database is put back after every test: the outbox relay
     threads, the login throttle's memory of a dead Redis, the rate limiter (storage emptied,
@@ -396,6 +418,15 @@ def make_user(app):
                                  password=password)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def shipped_curriculum() -> tuple:
+    """The shipped courses/ folder read once per worker (a few seconds of parsing): the
+    content tests only read it."""
+    from app.authoring.curriculum import read_curriculum
+
+    return tuple(read_curriculum(Path(__file__).parents[1] / "courses"))
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 
 from app.authoring.cli import check_command
-from app.authoring.curriculum import read_curriculum
 from app.authoring.item_writing import _plain
 from app.quizzes.parser import parse_quiz_file
 
@@ -30,8 +29,8 @@ def name(folder: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def curriculum():
-    return read_curriculum(COURSES)
+def curriculum(shipped_curriculum):
+    return list(shipped_curriculum)
 
 
 def test_every_module_of_every_course_has_a_quiz_in_both_languages():

@@ -4,15 +4,14 @@ from pathlib import Path
 import pytest
 
 from app.transactions import unit_of_work
-from app.authoring.curriculum import read_curriculum
 
 COURSES = Path(__file__).parents[1] / "courses"
 CORE = {"group-building", "product-pitching", "customer-service", "rules-and-integrity"}
 
 
 @pytest.fixture(scope="module")
-def curriculum():
-    return {course.slug: course for course in read_curriculum(COURSES)}
+def curriculum(shipped_curriculum):
+    return {course.slug: course for course in shipped_curriculum}
 
 
 @pytest.mark.slow

@@ -29,6 +29,7 @@ def test_unusable_login_names_are_refused(raw):
     assert parse_login_name(raw) is None
 
 
+@pytest.mark.real_password_hashing
 def test_register_with_phone_logs_in_and_hashes_slowly(client, auth, app):
     response = auth.register("138 0013 8000", name="宝妈小林")
     assert response.status_code == 302
@@ -42,6 +43,7 @@ def test_register_with_phone_logs_in_and_hashes_slowly(client, auth, app):
 
 
 
+@pytest.mark.real_password_hashing
 def test_older_hashes_still_verify_and_become_argon2id_at_the_next_login(client, app, make_user):
     """Accounts made with the previous KDF (Werkzeug's scrypt) or weaker Argon2 parameters
     keep working; a successful login replaces the hash, a failed one changes nothing."""

@@ -9,7 +9,7 @@ serious violation and only the moderate ones accepted below (README, "Accessibil
 the page is no wider than the screen; every tap target is at least 24x24 CSS px (WCAG 2.2
 2.5.8; links inside a sentence are exempt, as the criterion says) and main actions 44 px tall.
 
-The figures (pages audited, violations by impact) go to test-artifacts/accessibility.json.
+The figures (pages audited, violations by impact) go to test-artifacts/accessibility-<language>.json.
 """
 from __future__ import annotations
 
@@ -26,8 +26,15 @@ from werkzeug.routing import RequestRedirect
 from tests.e2e.conftest import ARTIFACTS, MENTOR_PASSWORD, MENTORS, ROOT, VIEWPORTS, screenshot
 
 AXE = ROOT / "tests" / "e2e" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
-pytestmark = pytest.mark.skipif(
-    not AXE.exists(), reason="axe-core is not installed: run `npm ci` in tests/e2e/axe (needs Node)")
+# One audit per language, each its own xdist group: under `pytest -n N --dist loadgroup` the
+# two run on two workers (each with its own server) side by side instead of one after the other.
+pytestmark = [
+    pytest.mark.skipif(not AXE.exists(),
+                       reason="axe-core is not installed: run `npm ci` in tests/e2e/axe (needs Node)"),
+    pytest.mark.parametrize("language", [
+        pytest.param(language, marks=pytest.mark.xdist_group(f"accessibility-{language}"))
+        for language in ("en", "zh")]),
+]
 
 LANGUAGES = {"zh": "简体中文", "en": "English"}
 # Who audits a route, by its ACCESS kind.
@@ -272,8 +279,17 @@ def _crawl(page, base, start: list[str], audit, adapter, wanted: set[str], done:
         queue += [link for link in _links(page, base) if _endpoint(adapter, link) not in visited_endpoints]
 
 
-@pytest.fixture(scope="module")
-def audit(browser, server, tmp_path_factory):
+_AUDITS: dict[str, "Audit"] = {}  # per language, once per process
+
+
+@pytest.fixture
+def audit(language, browser, server, tmp_path_factory):
+    if language not in _AUDITS:
+        _AUDITS[language] = _audit(language, browser, server, tmp_path_factory)
+    return _AUDITS[language]
+
+
+def _audit(language, browser, server, tmp_path_factory):
     adapter = _url_map()
     pages = _pages_by_role()
     audit = Audit()
@@ -287,96 +303,96 @@ def audit(browser, server, tmp_path_factory):
     lesson = min(course.glob("01-*/01-*.zh.md"))
     lesson.write_text(lesson.read_text(encoding="utf-8") + "\n（无障碍检查加的一句。）\n", encoding="utf-8")
     server.flask("courses", "import", str(course))
-    # English first: switching the language is saved on the account, so the accounts other
-    # tests share end up in Chinese, as they started.
-    for language in ("en", "zh"):
-        for role in ("anonymous", "learner", "mentor", "trainer", "admin"):
-            context = browser.new_context(viewport=VIEWPORTS["phone"], has_touch=True,
-                                          locale="zh-CN", bypass_csp=True, accept_downloads=True)
-            page = context.new_page()
-            page.shot_prefix = f"audit-{language}-{role}"
-            done: set[str] = set()
-            try:
-                start = [base + "/"]
-                if role == "anonymous":
-                    start += [base + "/login", base + "/register", base + "/password/forgot",
-                              base + "/password/reset/not-a-real-key", base + f"/join/{mentor_code}",
-                              base + f"/verify/{certificate}"]
-                elif role == "learner":
-                    # Invited by the mentor, so the mentor has a mentee to look at.
-                    page.goto(base + f"/join/{mentor_code}")
-                    page.locator("#login").fill(f"audit-{language}@example.com")
-                    # A long name without spaces: every page showing it must still wrap.
-                    page.locator("#display_name").fill(f"审计{language}" + "Annabelle" * 6)
-                    page.locator("#password").fill(LEARNER_PASSWORD)
-                    page.get_by_role("button", name=re.compile("^(注册|Sign up)$")).click()
-                    page.wait_for_load_state()
-                elif role == "mentor":
-                    _sign_in(page, base, MENTORS["phone"], MENTOR_PASSWORD)
-                elif role == "trainer":
-                    _sign_in(page, base, *TRAINER)
-                    server.sql("INSERT OR IGNORE INTO course_grants (course_id, user_id, kind, granted_at) "
-                               "SELECT c.id, u.id, 'editor', '2026-01-01' FROM courses c, users u "
-                               "WHERE u.email = 'trainer@example.com'")
-                else:
-                    _sign_in(page, base, *ADMIN)
-                _switch_language(page, base, language)
-                if role == "learner":
-                    _learner_quiz_pages(page, base, audit, adapter, done, language)
-                    _learner_roleplay_pages(page, base, audit, adapter, done, language)
-                    start += [base + "/courses", base + "/certificates", base + "/tier",
-                              base + "/invite", base + "/mentor", base + "/account",
-                              base + "/notifications"]
-                if role == "mentor":
-                    # The mentor holds the first course's certificate: her course-end page
-                    # is the one a learner lands on after the last quiz, and her tier and
-                    # certificates pages show requirements met (the new learner has none).
-                    for url in ("/certificates/course/rules-and-integrity", "/tier", "/certificates"):
-                        page.goto(base + url)
-                        _audit_page(page, audit, _endpoint(adapter, page.url), role, language, 360)
-                    start += [base + "/mentor"]
-                if role == "trainer":
-                    zip_path = tmp_path_factory.mktemp("zip") / "course.zip"
-                    zip_path.write_bytes(page.request.get(
-                        base + "/author/courses/rules-and-integrity/export.zip").body())
-                    page.goto(base + "/author/import")
-                    page.locator("#archive").set_input_files(str(zip_path))
-                    page.get_by_role("button", name=re.compile("检查|Check the zip")).click()
-                    page.wait_for_load_state()
-                    _visit_audited(page, audit, adapter, done, role, language)
-                    start += [base + "/author/", base + "/author/courses/rules-and-integrity",
-                              base + "/author/courses/rules-and-integrity/files/"
-                                     + min(p.relative_to(course).as_posix()
-                                           for p in course.glob("01-*/quiz.zh.md")),
-                              base + "/author/courses/rules-and-integrity/versions"]
-                if role == "admin":
-                    start += [base + "/admin/", base + "/admin/users", base + "/admin/tree",
-                              base + "/admin/ledger", base + "/admin/webhooks",
-                              base + "/admin/statistics/mentors", base + f"/admin/certificates/{certificate}",
-                              base + "/author/courses/rules-and-integrity/access"]
-                _crawl(page, base, start, audit, adapter, pages.get(role, set()), done, role, language)
-                # Error pages are where a lost person lands: audited too.
-                for url, status in ERROR_PAGES.get(role, ()):
-                    response = page.goto(base + url)
-                    assert response.status == status, (url, response.status)
-                    _audit_page(page, audit, f"error {status}", role, language, 360)
-                if role == "admin" and language == "zh":
-                    screenshot(page, "last")
-            finally:
-                context.close()
+    for role in ("anonymous", "learner", "mentor", "trainer", "admin"):
+        context = browser.new_context(viewport=VIEWPORTS["phone"], has_touch=True,
+                                      locale="zh-CN", bypass_csp=True, accept_downloads=True)
+        page = context.new_page()
+        page.shot_prefix = f"audit-{language}-{role}"
+        done: set[str] = set()
+        try:
+            start = [base + "/"]
+            if role == "anonymous":
+                start += [base + "/login", base + "/register", base + "/password/forgot",
+                          base + "/password/reset/not-a-real-key", base + f"/join/{mentor_code}",
+                          base + f"/verify/{certificate}"]
+            elif role == "learner":
+                # Invited by the mentor, so the mentor has a mentee to look at.
+                page.goto(base + f"/join/{mentor_code}")
+                page.locator("#login").fill(f"audit-{language}@example.com")
+                # A long name without spaces: every page showing it must still wrap.
+                page.locator("#display_name").fill(f"审计{language}" + "Annabelle" * 6)
+                page.locator("#password").fill(LEARNER_PASSWORD)
+                page.get_by_role("button", name=re.compile("^(注册|Sign up)$")).click()
+                page.wait_for_load_state()
+            elif role == "mentor":
+                _sign_in(page, base, MENTORS["phone"], MENTOR_PASSWORD)
+            elif role == "trainer":
+                _sign_in(page, base, *TRAINER)
+                server.sql("INSERT OR IGNORE INTO course_grants (course_id, user_id, kind, granted_at) "
+                           "SELECT c.id, u.id, 'editor', '2026-01-01' FROM courses c, users u "
+                           "WHERE u.email = 'trainer@example.com'")
+            else:
+                _sign_in(page, base, *ADMIN)
+            _switch_language(page, base, language)
+            if role == "learner":
+                _learner_quiz_pages(page, base, audit, adapter, done, language)
+                _learner_roleplay_pages(page, base, audit, adapter, done, language)
+                start += [base + "/courses", base + "/certificates", base + "/tier",
+                          base + "/invite", base + "/mentor", base + "/account",
+                          base + "/notifications"]
+            if role == "mentor":
+                # The mentor holds the first course's certificate: her course-end page
+                # is the one a learner lands on after the last quiz, and her tier and
+                # certificates pages show requirements met (the new learner has none).
+                for url in ("/certificates/course/rules-and-integrity", "/tier", "/certificates"):
+                    page.goto(base + url)
+                    _audit_page(page, audit, _endpoint(adapter, page.url), role, language, 360)
+                start += [base + "/mentor"]
+            if role == "trainer":
+                zip_path = tmp_path_factory.mktemp("zip") / "course.zip"
+                zip_path.write_bytes(page.request.get(
+                    base + "/author/courses/rules-and-integrity/export.zip").body())
+                page.goto(base + "/author/import")
+                page.locator("#archive").set_input_files(str(zip_path))
+                page.get_by_role("button", name=re.compile("检查|Check the zip")).click()
+                page.wait_for_load_state()
+                _visit_audited(page, audit, adapter, done, role, language)
+                start += [base + "/author/", base + "/author/courses/rules-and-integrity",
+                          base + "/author/courses/rules-and-integrity/files/"
+                                 + min(p.relative_to(course).as_posix()
+                                       for p in course.glob("01-*/quiz.zh.md")),
+                          base + "/author/courses/rules-and-integrity/versions"]
+            if role == "admin":
+                start += [base + "/admin/", base + "/admin/users", base + "/admin/tree",
+                          base + "/admin/ledger", base + "/admin/webhooks",
+                          base + "/admin/statistics/mentors", base + f"/admin/certificates/{certificate}",
+                          base + "/author/courses/rules-and-integrity/access"]
+            _crawl(page, base, start, audit, adapter, pages.get(role, set()), done, role, language)
+            # Error pages are where a lost person lands: audited too.
+            for url, status in ERROR_PAGES.get(role, ()):
+                response = page.goto(base + url)
+                assert response.status == status, (url, response.status)
+                _audit_page(page, audit, f"error {status}", role, language, 360)
+            if role == "admin" and language == "zh":
+                screenshot(page, "last")
+            if role != "anonymous" and language != "zh":
+                # Switching the language is saved on the account: the accounts other
+                # tests share go back to Chinese, as they started.
+                _switch_language(page, base, "zh")
+        finally:
+            context.close()
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "accessibility.json").write_text(
+    (ARTIFACTS / f"accessibility-{language}.json").write_text(
         json.dumps({"figures": audit.figures(), "pages": audit.pages}, ensure_ascii=False, indent=1),
         encoding="utf-8")
-    audit.expected = pages
+    audit.expected, audit.language = pages, language
     return audit
 
 
-def test_every_page_is_audited_in_both_languages(audit):
-    for language in LANGUAGES:
-        audited = {p["endpoint"] for p in audit.pages if p["language"] == language}
-        expected = set().union(*audit.expected.values())
-        assert sorted(expected - audited) == [], f"pages not reached in {language}"
+def test_every_page_is_audited_in_each_language(audit):
+    audited = {p["endpoint"] for p in audit.pages}
+    expected = set().union(*audit.expected.values())
+    assert sorted(expected - audited) == [], f"pages not reached in {audit.language}"
 
 
 def test_no_critical_or_serious_violations(audit):

@@ -232,11 +232,8 @@ def test_scoring_the_worst_and_the_boundary():
     assert middle_path
 
 
-def test_the_shipped_scenarios():
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2] / "courses"
-    shipped = [(course.slug, module.slug, s) for course in read_curriculum(root)
+def test_the_shipped_scenarios(shipped_curriculum):
+    shipped = [(course.slug, module.slug, s) for course in shipped_curriculum
                for module in course.modules for s in module.scenarios]
     assert len(shipped) >= 8
     for _course, _module, entry in shipped:

@@ -15,7 +15,7 @@ from app.quizzes.grading import DEFAULT_COOLDOWN, cooldown_after
 from app.quizzes.models import Attempt, AttemptGrant
 from app.quizzes.parser import SETTINGS_DEFAULTS, parse_quiz_file
 from tests.conftest import Auth, csrf_token
-from tests.quizzes.conftest import CANARIES, RIGHT, WRONG, Learner, set_quiz_settings
+from tests.quizzes.conftest import CANARIES, RIGHT, WRONG, set_quiz_settings
 
 QUESTION = "## Q {#q type=single}\n- [x] yes\n- [ ] no\n"
 
@@ -44,7 +44,7 @@ def test_a_bad_schedule_is_refused_with_its_line(value):
 
 
 def test_a_question_names_the_lessons_to_review():
-    quiz = parse_quiz_file(f"---\n---\n## Q {{#q type=single lesson=intro,more}}\n- [x] a\n- [ ] b\n", "q.en.md")
+    quiz = parse_quiz_file("---\n---\n## Q {#q type=single lesson=intro,more}\n- [x] a\n- [ ] b\n", "q.en.md")
     assert quiz.questions[0].lessons == ["intro", "more"]
     with pytest.raises(ContentError, match="lesson="):
         parse_quiz_file("---\n---\n## Q {#q type=single lesson=Not/A/Slug}\n- [x] a\n- [ ] b\n", "q.en.md")

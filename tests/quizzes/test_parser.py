@@ -109,12 +109,8 @@ def test_reimporting_an_unchanged_quiz_makes_no_new_version(app, imported):
 
 
 @pytest.mark.slow
-def test_shipped_quizzes_have_at_least_5_questions_in_both_languages():
-    from pathlib import Path
-
-    from app.authoring.curriculum import read_curriculum
-
-    for course in read_curriculum(Path(__file__).parents[2] / "courses"):
+def test_shipped_quizzes_have_at_least_5_questions_in_both_languages(shipped_curriculum):
+    for course in shipped_curriculum:
         for module in course.modules:
             assert module.quiz is not None, f"{course.slug}/{module.slug} has no quiz"
             assert len(module.quiz["questions"]) >= 5
