@@ -15,6 +15,12 @@ passed_quizzes = Hook("learning.passed_quizzes")
 # None. Provided by referrals (referrals.tiers.course_locked_for).
 course_locked_for = Hook("learning.course_locked_for")
 
-# (user_id or None, module ids) -> {module id: [ScenarioFact, ...]} for every module with a
-# visible role-play scenario. Provided by practice (practice.services.scenario_facts).
-scenario_facts = Hook("learning.scenario_facts")
+# (module ids) -> {module id: (fact, ...)} for every module with a visible role-play scenario:
+# its content (id, slug, title, required, pass mark; passed False), cached with the course's
+# outline like the quizzes. Provided by practice (practice.services.visible_scenarios).
+visible_scenarios = Hook("learning.visible_scenarios")
+
+# (user id, scenario ids) -> {scenario id: (passed, best percent)} from her finished plays:
+# one query, asked only for a course that has role-plays. Provided by practice
+# (practice.services.scenario_results).
+scenario_results = Hook("learning.scenario_results")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import current_app, has_request_context
 from flask_login import current_user
@@ -56,6 +56,7 @@ class CourseShape:
     modules: tuple  # ((ModuleRow, (LessonRow, ...)), ...)
     quizzes: dict  # module id -> quiz id
     lessons_by_slug: dict
+    scenarios: dict = field(default_factory=dict)  # module id -> (role-play fact, ...)
 
     @property
     def lesson_ids(self) -> list[int]:
@@ -119,6 +120,7 @@ def course_shape(course: Course) -> CourseShape:
     shape = CourseShape(
         key=key, modules=tuple((module, tuple(lessons)) for module, lessons in modules.values()),
         quizzes=hooks.visible_quizzes(list(modules)),  # quizzes answer: content, cached too
+        scenarios=hooks.visible_scenarios(list(modules)),  # practice answers: content too
         lessons_by_slug={lesson.slug: lesson for _m, lessons in modules.values()
                          for lesson in lessons})
     if len(cache) >= _CACHE_LIMIT:
@@ -298,9 +300,20 @@ def course_outline(course: Course, user: User | None, language: str,
     shape = course_shape(course)
     ticks = (course.slug, ticks_of.slug) if ticks_of is not None and ticks_of.checklist else None
     progress = read_progress(user, shape.lesson_ids, list(shape.quizzes.values()), ticks)
-    # Role-plays a module may require: practice answers (one query when the course has none).
-    scenarios = hooks.scenario_facts(user.id if user else None, [m.id for m, _ in shape.modules])
-    return _outline(course, shape, progress, language, scenarios)
+    return _outline(course, shape, progress, language, _scenarios(shape, user))
+
+
+def _scenarios(shape: CourseShape, user: User | None) -> dict:
+    """The course's role-plays with her results: no query for a course without any."""
+    if not shape.scenarios:
+        return {}
+    results = {}
+    if user is not None:  # practice answers, from her finished plays
+        results = hooks.scenario_results(user.id, [fact.id for facts in shape.scenarios.values()
+                                                   for fact in facts])
+    return {module_id: [replace(fact, passed=results[fact.id][0], best_percent=results[fact.id][1])
+                        if fact.id in results else fact for fact in facts]
+            for module_id, facts in shape.scenarios.items()}
 
 
 def _outline(course: Course, shape: CourseShape, progress: Progress, language: str,

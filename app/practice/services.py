@@ -9,7 +9,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
@@ -35,9 +35,9 @@ class ScenarioFact:
     best_percent: int | None
 
 
-@learning_hooks.scenario_facts.provide  # the course outline's gating asks it
-def scenario_facts(user_id: int | None, module_ids: list[int]) -> dict[int, list[ScenarioFact]]:
-    """For each module with visible scenarios: each one, and whether the user passed it."""
+@learning_hooks.visible_scenarios.provide  # content: the course outline caches it
+def visible_scenarios(module_ids: list[int]) -> dict[int, tuple[ScenarioFact, ...]]:
+    """For each module with visible scenarios: each one as its current version has it."""
     if not module_ids:
         return {}
     scenarios = list(db.session.scalars(select(Scenario).where(
@@ -51,25 +51,27 @@ def scenario_facts(user_id: int | None, module_ids: list[int]) -> dict[int, list
             select(ScenarioVersion.scenario_id, ScenarioVersion.content).join(
                 newest, (newest.c.scenario_id == ScenarioVersion.scenario_id)
                 & (newest.c.n == ScenarioVersion.number))).all())
-    rows = [s for s in scenarios if s.id in latest]
-    best: dict[int, tuple[bool, int | None]] = {}
-    if user_id is not None and rows:
-        for scenario_id, passed, percent in db.session.execute(
-                select(ScenarioPlay.scenario_id, ScenarioPlay.passed, ScenarioPlay.percent)
-                .where(ScenarioPlay.user_id == user_id,
-                       ScenarioPlay.scenario_id.in_([row.id for row in rows]),
-                       ScenarioPlay.state == "finished")):
-            was_passed, was_best = best.get(scenario_id, (False, None))
-            best[scenario_id] = (was_passed or bool(passed),
-                                 max(p for p in (was_best, percent) if p is not None)
-                                 if (was_best, percent) != (None, None) else None)
     facts: dict[int, list[ScenarioFact]] = {}
-    for row in rows:
-        passed, percent = best.get(row.id, (False, None))
-        facts.setdefault(row.module_id, []).append(ScenarioFact(
-            id=row.id, slug=row.slug, title=latest[row.id]["title"], required=row.required,
-            pass_mark=latest[row.id]["pass_mark"], passed=passed, best_percent=percent))
-    return facts
+    for row in scenarios:
+        if row.id in latest:
+            facts.setdefault(row.module_id, []).append(ScenarioFact(
+                id=row.id, slug=row.slug, title=latest[row.id]["title"], required=row.required,
+                pass_mark=latest[row.id]["pass_mark"], passed=False, best_percent=None))
+    return {module_id: tuple(items) for module_id, items in facts.items()}
+
+
+@learning_hooks.scenario_results.provide  # the learner's part of the outline, per request
+def scenario_results(user_id: int, scenario_ids: list[int]) -> dict[int, tuple[bool, int | None]]:
+    """Whether she passed each scenario, and her best percent, from her finished plays."""
+    if not scenario_ids:
+        return {}
+    rows = db.session.execute(
+        select(ScenarioPlay.scenario_id, func.max(case((ScenarioPlay.passed, 1), else_=0)),
+               func.max(ScenarioPlay.percent))
+        .where(ScenarioPlay.user_id == user_id, ScenarioPlay.scenario_id.in_(scenario_ids),
+               ScenarioPlay.state == "finished")
+        .group_by(ScenarioPlay.scenario_id))
+    return {scenario_id: (bool(passed), best) for scenario_id, passed, best in rows}
 
 
 def import_scenarios(module_id: int, sources: list[dict], counter: Counter) -> None:

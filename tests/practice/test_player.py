@@ -1,6 +1,8 @@
 """The player through the pages: badly, then well; resume; double posts; try again; gating."""
 import re
 
+import pytest
+
 from app.transactions import unit_of_work
 from app.extensions import db
 from app.practice.models import ScenarioPlay
@@ -109,3 +111,19 @@ def test_the_chinese_page(client, delta, make_user, auth):
     page = client.get(SCENARIO).get_data(as_text=True)
     assert "别家更便宜" in page and "刘女士" in page
     assert "开始对话" in page
+
+
+@pytest.mark.parametrize("url", ["/courses/delta/read", "/courses/delta"])
+def test_a_course_with_role_plays_keeps_its_pages_within_budget(player, client, app, url):
+    """The scenarios' content is cached with the outline (read once per publish); her
+    results are one query, and only for a course that has role-plays."""
+    from tests.learning.test_hot_path_queries import PAGE_BUDGET, statements_of
+
+    player.play(BEST)  # a finished, passed play: the page shows it
+    client.get(url)  # the first request after a publish fills the process's cache
+    statements = statements_of(app, lambda: client.get(url))
+    assert len(statements) <= PAGE_BUDGET, "\n".join(statements)
+    assert not any("scenario_versions" in s for s in statements), "content read per request"
+    assert sum("scenario_plays" in s for s in statements) == 1
+    if url == "/courses/delta":
+        assert re.search(r"passed \(best \d+%\)", client.get(url).get_data(as_text=True))
