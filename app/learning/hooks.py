@@ -20,7 +20,8 @@ course_locked_for = Hook("learning.course_locked_for")
 # outline like the quizzes. Provided by practice (practice.services.visible_scenarios).
 visible_scenarios = Hook("learning.visible_scenarios")
 
-# (user id, scenario ids) -> {scenario id: (passed, best percent)} from her finished plays:
-# one query, asked only for a course that has role-plays. Provided by practice
+# (user id, scenario ids) -> a SELECT of one text column, a row per scenario she finished:
+# "id:passed:best" (passed 1 or 0, her best percent or empty). A query, not rows, so the
+# outline reads it in its one progress statement. Provided by practice
 # (practice.services.scenario_results).
 scenario_results = Hook("learning.scenario_results")

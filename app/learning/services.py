@@ -136,11 +136,12 @@ class Progress:
     passed: frozenset  # quiz ids
     ticked: frozenset = frozenset()  # checklist item ids of one lesson
     last_course: int | None = None  # the course she was active in last (with_last_course)
+    scenarios: dict = field(default_factory=dict)  # scenario id -> (passed, best percent)
 
 
 def read_progress(user: User | None, lesson_ids: list[int], quiz_ids: list[int],
                   ticks_of: tuple[str, str] | None = None,
-                  with_last_course: bool = False) -> Progress:
+                  with_last_course: bool = False, scenario_ids: list[int] = ()) -> Progress:
     """Everything of one learner an outline needs, in one statement: lessons read, quizzes
     passed and (ticks_of = (course slug, lesson slug)) one lesson's checklist ticks. Each part
     reads an index that starts with the user's id, so it costs her rows, never anyone else's."""
@@ -154,25 +155,32 @@ def read_progress(user: User | None, lesson_ids: list[int], quiz_ids: list[int],
         params["quiz_ids"] = list(quiz_ids)
     if ticks_of is not None:
         params["course_slug"], params["lesson_slug"] = ticks_of
+    if scenario_ids:
+        params["scenario_ids"] = list(scenario_ids)
     statement = _progress_statement(bool(lesson_ids), bool(quiz_ids), ticks_of is not None,
-                                    with_last_course, badge)
-    found: dict[str, set] = {"l": set(), "q": set(), "t": set(), "e": set(), "n": set()}
+                                    with_last_course, badge, bool(scenario_ids))
+    found: dict[str, set] = {"l": set(), "q": set(), "t": set(), "e": set(), "n": set(),
+                             "s": set()}
     for kind, value in db.session.execute(statement, params):
-        found[kind].add(value if kind == "t" else int(value))
+        found[kind].add(value if kind in "ts" else int(value))
+    scenarios = {}
+    for row in found["s"]:  # "id:passed:best" (practice's hook)
+        scenario_id, passed, best = row.split(":")
+        scenarios[int(scenario_id)] = (passed == "1", int(best) if best else None)
     if badge:
         notifications.remember_unread(user.id, next(iter(found["n"]), 0))
     return Progress(frozenset(found["l"]), frozenset(found["q"]), frozenset(found["t"]),
-                    next(iter(found["e"]), None))
+                    next(iter(found["e"]), None), scenarios)
 
 
 _PROGRESS_STATEMENTS: dict[tuple, object] = {}  # one per shape of the question, built once
 
 
 def _progress_statement(lessons: bool, quizzes: bool, ticks: bool, last_course: bool,
-                        badge: bool):
+                        badge: bool, scenarios: bool):
     """read_progress's UNION with its values as bound parameters. Built once per shape and
     kept: building and coercing the union took a tenth of a lesson page."""
-    key = (lessons, quizzes, ticks, last_course, badge)
+    key = (lessons, quizzes, ticks, last_course, badge, scenarios)
     statement = _PROGRESS_STATEMENTS.get(key)
     if statement is not None:
         return statement
@@ -198,6 +206,10 @@ def _progress_statement(lessons: bool, quizzes: bool, ticks: bool, last_course: 
     if badge:  # the header's unread badge of the page she is reading, in the same statement
         unread = notifications.unread_count_select(user_id).subquery()
         parts.append(select(literal_column("'n'"), cast(unread.c[0], String)))
+    if scenarios:  # practice answers
+        results = hooks.scenario_results(
+            user_id, bindparam("scenario_ids", expanding=True)).subquery()
+        parts.append(select(literal_column("'s'"), results.c[0]))
     statement = union_all(*parts) if len(parts) > 1 else parts[0]
     _PROGRESS_STATEMENTS[key] = statement
     return statement
@@ -327,18 +339,15 @@ def course_outline(course: Course, user: User | None, language: str,
     progress from one query (and, with ticks_of, that lesson's checklist ticks with it)."""
     shape = course_shape(course)
     ticks = (course.slug, ticks_of.slug) if ticks_of is not None and ticks_of.checklist else None
-    progress = read_progress(user, shape.lesson_ids, list(shape.quizzes.values()), ticks)
-    return _outline(course, shape, progress, language, _scenarios(shape, user))
+    progress = read_progress(user, shape.lesson_ids, list(shape.quizzes.values()), ticks,
+                             scenario_ids=[fact.id for facts in shape.scenarios.values()
+                                           for fact in facts])
+    return _outline(course, shape, progress, language, _scenarios(shape, progress))
 
 
-def _scenarios(shape: CourseShape, user: User | None) -> dict:
-    """The course's role-plays with her results: no query for a course without any."""
-    if not shape.scenarios:
-        return {}
-    results = {}
-    if user is not None:  # practice answers, from her finished plays
-        results = hooks.scenario_results(user.id, [fact.id for facts in shape.scenarios.values()
-                                                   for fact in facts])
+def _scenarios(shape: CourseShape, progress: Progress) -> dict:
+    """The course's role-plays (cached content) with her results (from her progress)."""
+    results = progress.scenarios
     return {module_id: [replace(fact, passed=results[fact.id][0], best_percent=results[fact.id][1])
                         if fact.id in results else fact for fact in facts]
             for module_id, facts in shape.scenarios.items()}
