@@ -189,7 +189,16 @@ class ModuleEntry:
     quiz_passed: bool = False
     unlocked: bool = True
     quiz_unlocked: bool = False
-    scenarios: list = field(default_factory=list)  # role-plays (practice answers the hook)
+    # Role-plays and assignments (practice answers the hook): each fact has a `kind`.
+    scenarios: list = field(default_factory=list)
+
+    @property
+    def roleplays(self) -> list:
+        return [s for s in self.scenarios if s.kind == "roleplay"]
+
+    @property
+    def assignments(self) -> list:
+        return [s for s in self.scenarios if s.kind == "assignment"]
 
     @property
     def facts(self) -> gating.ModuleFacts:

@@ -9,7 +9,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal_column, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
@@ -17,9 +17,10 @@ from ..clock import utcnow
 from ..extensions import db
 from ..learning import hooks as learning_hooks
 from ..learning.models import Course, Module
+from . import assignments
 from . import scenario as rules
 from .errors import practice_errors
-from .models import Scenario, ScenarioPlay, ScenarioVersion
+from .models import Assignment, Scenario, ScenarioPlay, ScenarioVersion
 
 
 @dataclass(frozen=True)
@@ -33,15 +34,28 @@ class ScenarioFact:
     pass_mark: int
     passed: bool
     best_percent: int | None
+    kind: str = "roleplay"
 
 
 @learning_hooks.scenario_facts.provide  # the course outline's gating asks it
-def scenario_facts(user_id: int | None, module_ids: list[int]) -> dict[int, list[ScenarioFact]]:
-    """For each module with visible scenarios: each one, and whether the user passed it."""
+def scenario_facts(user_id: int | None, module_ids: list[int]) -> dict[int, list]:
+    """For each module with visible role-plays or assignments: each one (ScenarioFact, then
+    AssignmentFact), and whether the user passed it (an assignment: had it approved).
+
+    One query for a course that has neither: which scenarios and assignments exist."""
     if not module_ids:
         return {}
+    present = db.session.execute(union_all(
+        select(literal_column("'s'").label("kind"), Scenario.id).where(
+            Scenario.module_id.in_(module_ids), Scenario.hidden.is_(False)),
+        select(literal_column("'a'"), Assignment.id).where(
+            Assignment.module_id.in_(module_ids), Assignment.hidden.is_(False)))).all()
+    scenario_ids = [row_id for kind, row_id in present if kind == "s"]
+    assignment_ids = [row_id for kind, row_id in present if kind == "a"]
     scenarios = list(db.session.scalars(select(Scenario).where(
-        Scenario.module_id.in_(module_ids), Scenario.hidden.is_(False)).order_by(Scenario.slug)))
+        Scenario.id.in_(scenario_ids)).order_by(Scenario.slug))) if scenario_ids else []
+    handed = list(db.session.scalars(select(Assignment).where(
+        Assignment.id.in_(assignment_ids)).order_by(Assignment.slug))) if assignment_ids else []
     latest: dict[int, dict] = {}
     if scenarios:
         newest = (select(ScenarioVersion.scenario_id, func.max(ScenarioVersion.number).label("n"))
@@ -69,6 +83,8 @@ def scenario_facts(user_id: int | None, module_ids: list[int]) -> dict[int, list
         facts.setdefault(row.module_id, []).append(ScenarioFact(
             id=row.id, slug=row.slug, title=latest[row.id]["title"], required=row.required,
             pass_mark=latest[row.id]["pass_mark"], passed=passed, best_percent=percent))
+    for fact in assignments.assignment_facts(user_id, handed):
+        facts.setdefault(fact.module_id, []).append(fact)
     return facts
 
 
