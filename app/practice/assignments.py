@@ -136,11 +136,11 @@ def open_submission(user_id: int, assignment_id: int) -> Submission | None:
 
 def versions_of(submission: Submission) -> list[tuple[SubmissionVersion, SubmissionReview | None]]:
     """Every hand-in of the submission with its review (None while waiting), oldest first."""
-    return list(db.session.execute(
+    return [(version, review) for version, review in db.session.execute(
         select(SubmissionVersion, SubmissionReview)
         .outerjoin(SubmissionReview, SubmissionReview.version_id == SubmissionVersion.id)
         .where(SubmissionVersion.submission_id == submission.id)
-        .order_by(SubmissionVersion.number)).tuples())
+        .order_by(SubmissionVersion.number))]
 
 
 def draft_images(submission: Submission | None) -> list[SubmissionImage]:

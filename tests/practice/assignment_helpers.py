@@ -29,6 +29,7 @@ class Writer:
 
     def __init__(self, client):
         self.client = client
+        self.known_submission = None
 
     def page(self) -> str:
         response = self.client.get(PAGE)
@@ -47,7 +48,10 @@ class Writer:
         return response
 
     def submission_id(self) -> int:
-        return int(re.search(r"/submissions/(\d+)/images", self.page()).group(1))
+        found = re.search(r"/submissions/(\d+)/images", self.page())
+        if found:
+            self.known_submission = int(found.group(1))
+        return self.known_submission  # the form is gone when the pictures are all there
 
     def attach(self, data: bytes, name: str = "photo.png"):
         submission_id = self.submission_id()
