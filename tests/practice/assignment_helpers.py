@@ -66,3 +66,12 @@ def review_form(client, version_id: int, decision: str, scores: dict, comment: s
     data = {"csrf_token": token, "decision": decision, "comment": comment}
     data.update({f"score-{key}": str(value) for key, value in scores.items()})
     return client.post(f"/reviews/{version_id}", data=data)
+
+
+def epsilon_assignment_content(lesson: str) -> dict:
+    """The epsilon assignment as stored, for tests that place it in another course."""
+    from app.authoring.curriculum import read_curriculum
+
+    content = dict(read_curriculum(EPSILON)[0].modules[0].assignments[0]["content"])
+    content["lesson"] = lesson
+    return content
