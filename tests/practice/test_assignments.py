@@ -311,3 +311,27 @@ def test_review_times_are_the_raw_figures(crew, app):
     with unit_of_work(app):
         [row] = assignments.review_times()
         assert row["decision"] == "approved" and 5.9 < row["hours"] < 6.1
+
+
+def test_the_demo_mentor_has_the_demo_learners_welcome_message_to_review(app, make_user):
+    from pathlib import Path
+
+    from app.accounts.models import User
+    from app.authoring.services import import_curriculum
+    from app.referrals import services as tree
+    from app.setup import DEMO_HAND_IN, _demo_hand_in
+
+    shipped = Path(__file__).parents[2] / "courses" / "group-building"
+    mentor_id = make_user("mentor@example.com", name="陈姐")
+    learner_id = make_user("learner@example.com")
+    with unit_of_work(app):
+        import_curriculum(shipped)
+        tree.reassign_mentor(learner_id, mentor_id, "demo", None)
+        db.session.commit()
+    set_tier(app, mentor_id, "mentor")
+    with unit_of_work(app):
+        _demo_hand_in(db.session.get(User, learner_id))
+        version = db.session.scalar(select(SubmissionVersion))
+        assert version.text == DEMO_HAND_IN and version.reviewer_id == mentor_id
+        mentor = db.session.get(User, mentor_id)
+        assert [row.version.id for row in assignments.waiting_for_mentor(mentor.id)] == [version.id]
