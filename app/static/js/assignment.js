@@ -8,6 +8,8 @@
   var box = form.querySelector("textarea[name=text]");
   var status = form.querySelector(".save-status");
   var key = form.dataset.store;
+  // The buttons are named "action", which hides form.action: read the attribute.
+  var url = form.getAttribute("action");
   var timer = null, sent = null, busy = false;
 
   function keep(value) {
@@ -34,7 +36,7 @@
     var value = box.value;
     busy = true;
     say(form.dataset.savingLabel);
-    fetch(form.action, {method: "POST", body: data, credentials: "same-origin",
+    fetch(url, {method: "POST", body: data, credentials: "same-origin",
                         headers: {"Accept": "application/json"}})
       .then(function (response) {
         return response.json().then(function (body) { return [response, body]; });
