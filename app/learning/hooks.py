@@ -15,6 +15,8 @@ passed_quizzes = Hook("learning.passed_quizzes")
 # None. Provided by referrals (referrals.tiers.course_locked_for).
 course_locked_for = Hook("learning.course_locked_for")
 
-# (user_id or None, module ids) -> {module id: [ScenarioFact, ...]} for every module with a
-# visible role-play scenario. Provided by practice (practice.services.scenario_facts).
+# (user_id or None, module ids) -> {module id: [ScenarioFact | AssignmentFact, ...]} for
+# every module with a visible role-play scenario or assignment (each fact has a `kind`,
+# `required` and `passed`: an assignment passes when approved). Provided by practice
+# (practice.services.scenario_facts).
 scenario_facts = Hook("learning.scenario_facts")
