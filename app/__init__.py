@@ -88,6 +88,7 @@ def _init_background(app: Flask) -> None:
     from .api import webhooks  # noqa: F401
     from .certificates import tasks as certificate_tasks
     from .outbox import tasks as outbox_tasks
+    from .practice import tasks as practice_tasks
     from .referrals import tasks as referral_tasks  # noqa: F401
     from .statistics import tasks as statistics_tasks
 
@@ -97,18 +98,20 @@ def _init_background(app: Flask) -> None:
 
     start_relay_with_requests(app)
     certificate_tasks.schedule_backfill(app)
+    practice_tasks.schedule_reminders(app)
 
 
 def _connect_rooms() -> None:
     """The modules that answer a lower room's questions (its hooks.py) and receive its signals.
     Rooms depend one way (docs/architecture.md): the higher room connects itself when it is
     imported, and this is where every one of them is."""
-    from .authoring import grants  # noqa: F401  (quizzes: who may edit a course)
+    from .authoring import grants  # noqa: F401  (quizzes: who may edit a course; practice: trainers)
+    from .authoring import uploads  # noqa: F401  (practice: a learner's pictures cleaned)
     from .certificates import services  # noqa: F401  (quizzes: who holds a certificate)
     from .quizzes import services as quizzes  # noqa: F401  (learning: quiz facts)
     from .practice import services as practice  # noqa: F401  (learning: scenario facts)
     from .referrals import receivers  # noqa: F401  (accounts: a newcomer's place, admin search)
-    from .referrals import next_step, tiers  # noqa: F401  (certificates, learning)
+    from .referrals import next_step, tiers  # noqa: F401  (certificates, learning, practice)
     from .referrals import services as referrals  # noqa: F401  (quizzes: her mentor)
 
 
@@ -132,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
     from .referrals.views import bp as referrals_bp
     from .quizzes.views import bp as quizzes_bp
     from .practice.views import bp as practice_bp
+    from .practice import assignment_views  # noqa: F401  (its routes, on practice's blueprint)
     from .statistics.views import bp as statistics_bp
 
     for blueprint in (accounts_bp, learning_bp, quizzes_bp, practice_bp, certificates_bp, notifications_bp,
@@ -152,10 +156,11 @@ def _register_cli(app: Flask) -> None:
     from .referrals.cli import tiers_cli
     from .demo.cli import demo_cli
     from .statistics.cli import statistics_cli
+    from .practice.cli import assignments_cli
 
     from .transactions import commit_each_command
 
     for group in (users_cli, courses_cli, quizzes_cli, certificates_cli, tiers_cli, api_cli,
-                  statistics_cli, demo_cli, outbox_cli, backup_cli):
+                  statistics_cli, demo_cli, outbox_cli, backup_cli, assignments_cli):
         app.cli.add_command(commit_each_command(group))
     warn_about_keys_kept_only_here(app)

@@ -224,6 +224,8 @@ def load_config(app, overrides: dict | None = None) -> None:
     # Statistics roll-ups: how often celery beat rebuilds them, and from how many people
     # below a mentor their team gets its own cube (smaller teams are computed live).
     cfg["STATISTICS_REFRESH_MINUTES"] = _positive_int(env, "STATISTICS_REFRESH_MINUTES", 15)
+    # An assignment's reviewers are reminded once per this many days it waits for review.
+    cfg["REVIEW_REMINDER_DAYS"] = _positive_int(env, "REVIEW_REMINDER_DAYS", 2)
     cfg["STATISTICS_TEAM_MINIMUM"] = _positive_int(env, "STATISTICS_TEAM_MINIMUM", 2000)
     # Item analysis judges a question only from this many first attempts on: with a handful
     # of learners facility and discrimination are mostly chance.

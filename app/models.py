@@ -2,7 +2,9 @@
 from .accounts.models import AccountAudit, User  # noqa: F401
 from .learning.models import Course, Enrolment, Lesson, LessonProgress, LessonText, Module  # noqa: F401
 from .quizzes.models import Attempt, AttemptAnswer, Quiz, QuizVersion  # noqa: F401
-from .practice.models import Scenario, ScenarioPlay, ScenarioVersion  # noqa: F401
+from .practice.models import (Assignment, AssignmentVersion, KeptTemplate,  # noqa: F401
+                              ReviewReminder, Scenario, ScenarioPlay, ScenarioVersion,
+                              Submission, SubmissionImage, SubmissionReview, SubmissionVersion)
 from .certificates.models import Certificate  # noqa: F401
 from .notifications.models import Notification  # noqa: F401
 from .outbox.models import OutboxMessage  # noqa: F401

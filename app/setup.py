@@ -12,7 +12,11 @@ DEMO_ACCOUNTS = (
     ("learner", "learner@demo.example.com", "小林 Xiao Lin"),
     ("trainer", "trainer@demo.example.com", "王老师 Trainer Wang"),
     ("admin", "admin@demo.example.com", "运营 Admin"),
+    # A learner account at the mentor tier, the demo learner's mentor: she reviews her work.
+    ("mentor", "mentor@demo.example.com", "陈姐 Mentor Chen"),
 )
+DEMO_HAND_IN = ("欢迎@小美 ～小美是我们小区的邻居，孩子和我家同班。咱们群专聊宝宝辅食和好用的母婴用品，"
+                "群规在群公告里，不发广告哦。小美，你家宝宝现在爱吃什么？")
 
 
 def set_up_embedded_default(app: Flask) -> None:
@@ -28,6 +32,7 @@ def set_up_embedded_default(app: Flask) -> None:
     from .extensions import db
     from .learning.models import Course
     from .referrals.services import place_user
+    from .referrals.tiers import current_rules
 
     with app.app_context():
         upgrade(directory=app.config["MIGRATIONS_PATH"])
@@ -53,10 +58,15 @@ def set_up_embedded_default(app: Flask) -> None:
             lines, people = [], {}
             for role, email, name in DEMO_ACCOUNTS:
                 password = secrets.token_urlsafe(12)
-                people[role] = register_user(email, name, password, locale="zh", role=role)
-                place_user(people[role], None)
+                people[role] = register_user(email, name, password, locale="zh",
+                                             role="learner" if role == "mentor" else role)
                 lines.append(f"  {role:8} {email:28} password: {password}")
+            mentor = place_user(people["mentor"], None)
+            mentor.tier, mentor.tier_rank = "mentor", current_rules().rank("mentor")
+            for role in ("learner", "trainer", "admin"):
+                place_user(people[role], mentor if role == "learner" else None)
             db.session.flush()
+            _demo_hand_in(people["learner"])
             # The demo trainer can open and edit every shipped course at once (a real trainer
             # is given courses by an admin on the course's access page).
             for course in db.session.scalars(select(Course)):
@@ -67,3 +77,18 @@ def set_up_embedded_default(app: Flask) -> None:
             credentials.chmod(0o600)
             print(f"SmallB Academy demo accounts (also saved in {credentials}):")
             print("\n".join(lines), flush=True)
+
+
+def _demo_hand_in(learner) -> None:
+    """The demo learner's welcome message, handed in and waiting for the demo mentor (when
+    the curriculum has the welcome-message assignment)."""
+    from sqlalchemy import select as select_
+
+    from .extensions import db
+    from .practice import assignments
+    from .practice.models import Assignment
+
+    item = db.session.scalar(select_(Assignment).where(Assignment.slug == "welcome-message",
+                                                       Assignment.hidden.is_(False)))
+    if item is not None and item.current_version is not None:
+        assignments.hand_in(learner, item, DEMO_HAND_IN)

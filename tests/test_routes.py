@@ -16,7 +16,9 @@ ROLES = ["anonymous", "learner", "other_learner", "mentor", "trainer", "other_tr
 # who: public (anyone), user (signed in), owner (the learner whose attempt it is), admin,
 # author (a trainer granted the course, or an admin; other_trainer is a trainer who wasn't),
 # writer (any trainer or admin: pages not about one course), uploader (who uploaded a zip),
-# coach (the learner's direct mentor, a trainer granted her quiz's course, or an admin).
+# coach (the learner's direct mentor, a trainer granted her quiz's course, or an admin),
+# reviewer (who reviews her hand-in: her mentor when the mentor's tier reviews, else a
+# trainer granted the course; and admins), submission (the learner, her reviewer, admins).
 ACCESS = {
     ("learning.home", "GET"): "public",
     ("accounts.login", "GET"): "public",
@@ -43,6 +45,18 @@ ACCESS = {
     ("practice.start", "POST"): "user",
     ("practice.play", "GET"): "owner",
     ("practice.choose", "POST"): "owner",
+    ("practice.assignment", "GET"): "user",
+    ("practice.save_assignment", "POST"): "user",
+    ("practice.add_image", "POST"): "owner",  # her open submission's pictures
+    ("practice.remove_image", "POST"): "owner",
+    ("practice.submission", "GET"): "owner",
+    ("practice.submission_image", "GET"): "submission",
+    ("practice.review_queue", "GET"): "user",  # her own queue (empty unless she reviews)
+    ("practice.review", "GET"): "reviewer",
+    ("practice.record_review", "POST"): "reviewer",
+    ("practice.my_templates", "GET"): "user",
+    ("practice.keep_template", "POST"): "user",
+    ("practice.forget_template", "POST"): "owner",
     ("quizzes.start", "POST"): "user",
     ("quizzes.attempt", "GET"): "owner",
     ("quizzes.result", "GET"): "owner",
@@ -136,6 +150,9 @@ def allowed(rule: str, role: str) -> bool:
             "mentor": role == "mentor", "admin": role == "admin",
             # another attempt: the learner's direct mentor, the course's trainer, admins
             "coach": role in ("mentor", "trainer", "admin"),
+            # the world's mentor is a trainee: her mentee's work goes to gamma's trainer
+            "reviewer": role in ("trainer", "admin"),
+            "submission": role in ("learner", "trainer", "admin"),
             # authoring: trainers granted the course, and admins; an upload is its uploader's
             "author": role in ("trainer", "admin"), "uploader": role == "trainer",
             "writer": role in ("trainer", "other_trainer", "admin"),
@@ -214,6 +231,25 @@ def world(app, client, imported, make_user):
                                    practice.find_scenario(start_id, "price"))
         db.session.commit()
 
+        # An assignment in gamma's first module, her picture and her hand-in waiting for
+        # gamma's trainer, and a lesson template she kept.
+        from app.practice import assignments
+        from app.practice.models import KeptTemplate
+        from tests.practice.assignment_helpers import epsilon_assignment_content, png as photo
+
+        learner = users["learner@example.com"]
+        assignments.import_assignments(start_id, [{
+            "slug": "welcome", "content": epsilon_assignment_content("intro"),
+            "required": False}], Counter())
+        work = assignments.find_assignment(start_id, "welcome")
+        draft = assignments.save_draft(learner, work, "欢迎新朋友！")
+        picture = assignments.add_image(learner, draft.id, photo())
+        hand_in = assignments.hand_in(learner, work, "欢迎新朋友！群规在群公告里。")
+        kept = KeptTemplate(user_id=learner.id, course_slug="gamma", lesson_slug="intro",
+                            position=1, text="欢迎")
+        db.session.add(kept)
+        db.session.commit()
+
         with app.test_request_context():
             digest = asset_url("css/app.css").split("/")[2]
         values = {"slug": "gamma", "lesson_slug": "intro", "module_slug": "start",
@@ -228,6 +264,9 @@ def world(app, client, imported, make_user):
                   "delivery_id": "00000000-0000-0000-0000-000000000000", "course_id": gamma.id,
                   "path": "01-start/quiz.zh.md", "number": 1, "token": staged.id,
                   "scenario_slug": "price", "play_id": play.id,
+                  "assignment_slug": "welcome", "submission_id": draft.id,
+                  "image_id": picture.id, "version_id": hand_in.id, "position": 1,
+                  "kept_id": kept.id,
                   "name": f"{image}.png", "key": "not-a-reset-link",
                   "session_id": db.session.scalar(select(SignInSession.id).where(
                       SignInSession.user_id == users["learner@example.com"].id)

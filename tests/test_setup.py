@@ -76,7 +76,7 @@ def test_embedded_default_sets_itself_up_once(bare_env, monkeypatch, capsys):
     monkeypatch.setenv("SMALLB_ENV", "development")
     app = create_app()
     printed = capsys.readouterr().out
-    for role in ("learner", "trainer", "admin"):
+    for role in ("learner", "trainer", "admin", "mentor"):
         assert f"{role}@demo.example.com" in printed
     password = next(line.split("password: ")[1] for line in printed.splitlines()
                     if "learner@demo" in line)
@@ -84,7 +84,7 @@ def test_embedded_default_sets_itself_up_once(bare_env, monkeypatch, capsys):
     with sqlite3.connect(database) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("SELECT count(*) FROM courses").fetchone()[0] == 3
-        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 3
+        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 4  # and the mentor
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone()
         # The demo trainer is given every shipped course, so the editor opens on them.
         assert conn.execute("SELECT count(*) FROM course_grants g JOIN users u ON u.id = g.user_id "
@@ -111,7 +111,7 @@ def test_embedded_default_sets_itself_up_once(bare_env, monkeypatch, capsys):
     create_app()  # second start: nothing duplicated, nothing printed
     assert "demo.example.com" not in capsys.readouterr().out
     with sqlite3.connect(database) as conn:
-        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 3
+        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 4  # and the mentor
     assert (bare_env / "secret_key").read_text() == key
 
 

@@ -26,6 +26,7 @@ NUMBERED_DIR = re.compile(r"^(\d+)-(.+)$")
 LESSON_FILE = re.compile(r"^(\d+)-(.+)\.([a-z]{2})\.md$")
 QUIZ_FILE = re.compile(r"^quiz\.([a-z]{2})\.md$")
 ROLEPLAY_FILE = re.compile(r"^roleplay-(.+)\.([a-z]{2})\.md$")
+ASSIGNMENT_FILE = re.compile(r"^assignment-(.+)\.([a-z]{2})\.md$")
 COURSE_KEYS = {"slug", "order", "certificate", "gating", "title", "summary"}
 MODULE_KEYS = {"title", "summary", "requires"}
 LESSON_KEYS = {"title", "minutes"}
@@ -76,6 +77,8 @@ class ModuleSource:
     quiz: dict | None = None  # merged quiz content (quizzes.parser), key included
     # Role-play scenarios: {"slug", "content" (practice.parser), "required"} in slug order.
     scenarios: list[dict] = field(default_factory=list)
+    # Assignments: {"slug", "content" (practice.parser.merge_assignment), "required"}.
+    assignments: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -405,9 +408,22 @@ class _Reader:
         lessons: dict[str, LessonSource] = {}
         quiz_files: dict[str, Path] = {}
         roleplay_files: dict[str, dict[str, Path]] = {}
+        assignment_files: dict[str, dict[str, Path]] = {}
         for child in sorted(folder.iterdir()):
             if child.name == "module.md" or child.suffix != ".md":
                 continue  # images and other assets live beside the lessons
+            handed_in = ASSIGNMENT_FILE.match(child.name)
+            if handed_in:
+                slug, language = handed_in.groups()
+                if not SLUG.match(slug):
+                    self.fail(child, 1, N_("assignment files are named assignment-slug.LANG.md "
+                                           "(e.g. assignment-welcome-message.zh.md)"))
+                elif language not in LANGUAGES:
+                    self.fail(child, 1, N_("unknown language '%(language)s' (use zh or en)"),
+                              language=language)
+                else:
+                    assignment_files.setdefault(slug, {})[language] = child
+                continue
             roleplay = ROLEPLAY_FILE.match(child.name)
             if roleplay:
                 slug, language = roleplay.groups()
@@ -474,8 +490,51 @@ class _Reader:
                           N_("the quiz has no %(language)s version yet (add %(file)s)"),
                           language=missing[0], file=f"quiz.{missing[0]}.md")
         self.scenarios(module, roleplay_files, index)
-        self.requirements(path, fm, module, set(roleplay_files))
+        self.assignments(module, assignment_files, index)
+        self.requirements(path, fm, module, set(roleplay_files), set(assignment_files))
         return module
+
+    def assignments(self, module: ModuleSource, files: dict[str, dict[str, Path]],
+                    index: CourseIndex) -> None:
+        """Each assignment of the module, every language checked and merged; its lesson
+        must be one of this module's lessons."""
+        lessons = {lesson.slug for lesson in module.lessons}
+        for slug, by_language in sorted(files.items()):
+            parsed, count = {}, len(self.errors)
+            for language, path in by_language.items():
+                text = self.read_text(path)
+                if text is not None:
+                    parsed[language] = scenarios.parse_assignment_file(text, self.name(path),
+                                                                       self.errors)
+            for item in parsed.values():
+                if item is not None and item.settings.lesson is not None \
+                        and item.settings.lesson not in lessons:
+                    self.errors.append(ContentError(
+                        item.path, item.line_of("lesson"),
+                        N_("lesson '%(slug)s' is not a lesson of this module (one of: "
+                           "%(lessons)s)"), slug=item.settings.lesson,
+                        lessons=", ".join(sorted(lessons)) or "-"))
+            if len(self.errors) > count or len(parsed) != len(by_language):
+                continue
+            paths = {self.name(path): path for path in by_language.values()}
+
+            def render(markdown: str, line: int, name: str) -> str:
+                path = paths[name]
+                rendered = render_markdown(markdown, self.resolver(
+                    path, path.parent.parent, markdown, index, line))
+                for at, problem in rendered.problems:
+                    self.fail(path, line + at - 1, problem)
+                return rendered.html
+
+            content = scenarios.merge_assignment(parsed, self.errors, render)
+            if content is None:
+                continue
+            missing = [language for language in LANGUAGES if language not in by_language]
+            if missing:
+                self.warn(next(iter(by_language.values())), 1,
+                          N_("the assignment has no %(language)s version yet (add %(file)s)"),
+                          language=missing[0], file=f"assignment-{slug}.{missing[0]}.md")
+            module.assignments.append({"slug": slug, "content": content, "required": False})
 
     def scenarios(self, module: ModuleSource, files: dict[str, dict[str, Path]],
                   index: CourseIndex) -> None:
@@ -509,8 +568,10 @@ class _Reader:
                           language=missing[0], file=f"roleplay-{slug}.{missing[0]}.md")
             module.scenarios.append({"slug": slug, "content": content, "required": False})
 
-    def requirements(self, path: Path, fm, module: ModuleSource, files: set[str]) -> None:
-        """`requires: [roleplay-slug]`: the module is done when she passed a play of each."""
+    def requirements(self, path: Path, fm, module: ModuleSource, files: set[str],
+                     assignment_files: set[str] = frozenset()) -> None:
+        """`requires: [roleplay-slug, assignment-slug]`: the module is done when she passed a
+        play of each role-play and had each assignment approved."""
         requires = fm.data.get("requires")
         if requires is None:
             return
@@ -518,15 +579,22 @@ class _Reader:
         if isinstance(requires, str):
             requires = [requires]
         if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
-            self.fail(path, line, N_("'requires' lists role-plays of this module, e.g. "
-                                     "requires: [roleplay-cheaper-elsewhere]"))
+            self.fail(path, line, N_("'requires' lists role-plays and assignments of this "
+                                     "module, e.g. requires: [roleplay-cheaper-elsewhere, "
+                                     "assignment-welcome-message]"))
             return
         known = {f"roleplay-{entry['slug']}": entry for entry in module.scenarios}
+        known.update({f"assignment-{entry['slug']}": entry for entry in module.assignments})
         for name in requires:
             entry = known.get(name)
             if entry is not None:
                 entry["required"] = True
-            elif not name.startswith("roleplay-") or name[len("roleplay-"):] not in files:
+            elif name.startswith("roleplay-") and name[len("roleplay-"):] in files:
+                continue  # the file has problems of its own, reported above
+            elif name.startswith("assignment-") and \
+                    name[len("assignment-"):] in assignment_files:
+                continue
+            else:
                 self.fail(path, line, N_("requires %(name)s: this module has no file "
                                          "%(name)s.LANG.md"), name=name)
 

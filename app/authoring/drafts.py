@@ -102,7 +102,8 @@ def outline(course: Course) -> Outline:
         if not folder:
             continue
         module = folders.setdefault(folder, {"folder": folder, "file": None, "title": None,
-                                             "lessons": {}, "quiz": [], "roleplays": {}})
+                                             "lessons": {}, "quiz": [], "roleplays": {},
+                                             "assignments": {}})
         lesson = LESSON_FILE.match(name)
         if name == "module.md":
             module["file"] = path
@@ -113,6 +114,8 @@ def outline(course: Course) -> Outline:
             module["quiz"].append(path)
         elif name.startswith("roleplay-"):
             module["roleplays"].setdefault(name.split(".", 1)[0], []).append(path)
+        elif name.startswith("assignment-"):
+            module["assignments"].setdefault(name.split(".", 1)[0], []).append(path)
     for folder in sorted(folders):
         module = folders[folder]
         lessons = []
@@ -128,6 +131,8 @@ def outline(course: Course) -> Outline:
         module["lessons"] = lessons
         module["roleplays"] = [{"name": name, "files": sorted(paths)}
                                for name, paths in sorted(module["roleplays"].items())]
+        module["assignments"] = [{"name": name, "files": sorted(paths)}
+                                 for name, paths in sorted(module["assignments"].items())]
         result.modules.append(module)
     return result
 
@@ -138,7 +143,7 @@ def check_path(path: str) -> str:
     ok = path == "course.md" or (
         len(parts) == 2 and NUMBERED_DIR.match(parts[0]) and SLUG.match(
             NUMBERED_DIR.match(parts[0]).group(2))
-        and (parts[1] == "module.md" or re.match(r"^(quiz|roleplay-[a-z0-9-]+)\.(zh|en)\.md$", parts[1])
+        and (parts[1] == "module.md" or re.match(r"^(quiz|(roleplay|assignment)-[a-z0-9-]+)\.(zh|en)\.md$", parts[1])
              or (LESSON_FILE.match(parts[1]) and LESSON_FILE.match(parts[1]).group(3) in ("zh", "en"))))
     if not ok:
         raise authoring_errors("not_a_course_file", path=path)

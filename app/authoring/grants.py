@@ -6,6 +6,7 @@ from sqlalchemy import delete, select
 from ..accounts.models import User
 from ..extensions import db
 from ..learning.models import Course
+from ..practice import hooks as practice_hooks
 from ..quizzes import hooks as quizzes_hooks
 from .errors import authoring_errors
 from .models import CourseGrant
@@ -46,3 +47,11 @@ def grant(course: Course, trainer: User, by: User, kind: str = "editor") -> None
 def revoke(course: Course, user_id: int) -> None:
     db.session.execute(delete(CourseGrant).where(CourseGrant.course_id == course.id,
                                                  CourseGrant.user_id == user_id))
+
+
+@practice_hooks.course_trainers.provide  # an assignment's review queue asks it
+def course_trainer_ids(course_id: int) -> list[int]:
+    return list(db.session.scalars(
+        select(CourseGrant.user_id).join(User, User.id == CourseGrant.user_id)
+        .where(CourseGrant.course_id == course_id, User.role.in_(("trainer", "admin")))
+        .order_by(CourseGrant.user_id)))

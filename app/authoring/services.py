@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from ..database import insert_ignoring_duplicates
 from ..extensions import db
 from ..learning.models import Course, Lesson, LessonText, Module
+from ..practice.assignments import import_assignments
 from ..practice.services import import_scenarios
 from ..quizzes.services import import_quiz
 from .curriculum import CourseSource, read_curriculum
@@ -57,6 +58,7 @@ def _import_course(source: CourseSource, counter: Counter) -> Course:
         seen_modules.add(module.slug)
         import_quiz(module.id, module_source.quiz, counter)
         import_scenarios(module.id, module_source.scenarios, counter)
+        import_assignments(module.id, module_source.assignments, counter)
         for lesson_source in module_source.lessons:
             lesson = lessons.get(lesson_source.slug)
             if lesson is None:
@@ -76,6 +78,7 @@ def _import_course(source: CourseSource, counter: Counter) -> Course:
             module.hidden = True
             import_quiz(module.id, None, counter)
             import_scenarios(module.id, [], counter)
+            import_assignments(module.id, [], counter)
             counter["modules hidden"] += 1
     for slug, lesson in lessons.items():
         if slug not in seen_lessons and not lesson.hidden:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ..practice import hooks as practice_hooks
 from .svg import SvgRejected, check_svg, looks_like_svg
 
 FORMATS = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg"),
@@ -111,3 +112,13 @@ def _encode(image: Image.Image, kind: str) -> CleanImage:
         image.save(out, "PNG", optimize=True)
     content_type, extension = FORMATS[kind]
     return CleanImage(out.getvalue(), content_type, extension, image.width, image.height)
+
+
+@practice_hooks.clean_photo.provide  # a learner's assignment pictures go through here too
+def clean_photo(data: bytes) -> tuple[bytes, str, int, int]:
+    """A learner's picture: PNG, JPEG, GIF or WebP only (no SVG: it is a document), always
+    re-encoded. Raises ImageRejected (a ValueError) with the reason."""
+    if looks_like_svg(data):
+        raise ImageRejected(_("Only PNG, JPEG, GIF and WebP images can be used."))
+    image = clean_image(data, reencode=True)
+    return image.data, image.content_type, image.width, image.height

@@ -15,9 +15,10 @@ passed_quizzes = Hook("learning.passed_quizzes")
 # None. Provided by referrals (referrals.tiers.course_locked_for).
 course_locked_for = Hook("learning.course_locked_for")
 
-# (module ids) -> {module id: (fact, ...)} for every module with a visible role-play scenario:
-# its content (id, slug, title, required, pass mark; passed False), cached with the course's
-# outline like the quizzes. Provided by practice (practice.services.visible_scenarios).
+# (module ids) -> {module id: (fact, ...)} for every module with a visible role-play scenario
+# or assignment: its content (each fact has a `kind`, `required` and `passed`, False here),
+# cached with the course's outline like the quizzes. Provided by practice
+# (practice.services.visible_scenarios).
 visible_scenarios = Hook("learning.visible_scenarios")
 
 # (user id, scenario ids) -> a SELECT of one text column, a row per scenario she finished:
@@ -25,3 +26,8 @@ visible_scenarios = Hook("learning.visible_scenarios")
 # outline reads it in its one progress statement. Provided by practice
 # (practice.services.scenario_results).
 scenario_results = Hook("learning.scenario_results")
+
+# (user id, assignment ids) -> a SELECT of one text column, a row per assignment she has
+# work for: "id:state" ("approved" once any of it was approved, else her open work's state).
+# In the same progress statement. Provided by practice (practice.services.assignment_results).
+assignment_results = Hook("learning.assignment_results")

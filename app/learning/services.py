@@ -137,11 +137,13 @@ class Progress:
     ticked: frozenset = frozenset()  # checklist item ids of one lesson
     last_course: int | None = None  # the course she was active in last (with_last_course)
     scenarios: dict = field(default_factory=dict)  # scenario id -> (passed, best percent)
+    assignments: dict = field(default_factory=dict)  # assignment id -> state of her work
 
 
 def read_progress(user: User | None, lesson_ids: list[int], quiz_ids: list[int],
                   ticks_of: tuple[str, str] | None = None,
-                  with_last_course: bool = False, scenario_ids: list[int] = ()) -> Progress:
+                  with_last_course: bool = False, scenario_ids: list[int] = (),
+                  assignment_ids: list[int] = ()) -> Progress:
     """Everything of one learner an outline needs, in one statement: lessons read, quizzes
     passed and (ticks_of = (course slug, lesson slug)) one lesson's checklist ticks. Each part
     reads an index that starts with the user's id, so it costs her rows, never anyone else's."""
@@ -157,30 +159,34 @@ def read_progress(user: User | None, lesson_ids: list[int], quiz_ids: list[int],
         params["course_slug"], params["lesson_slug"] = ticks_of
     if scenario_ids:
         params["scenario_ids"] = list(scenario_ids)
+    if assignment_ids:
+        params["assignment_ids"] = list(assignment_ids)
     statement = _progress_statement(bool(lesson_ids), bool(quiz_ids), ticks_of is not None,
-                                    with_last_course, badge, bool(scenario_ids))
+                                    with_last_course, badge, bool(scenario_ids),
+                                    bool(assignment_ids))
     found: dict[str, set] = {"l": set(), "q": set(), "t": set(), "e": set(), "n": set(),
-                             "s": set()}
+                             "s": set(), "a": set()}
     for kind, value in db.session.execute(statement, params):
-        found[kind].add(value if kind in "ts" else int(value))
+        found[kind].add(value if kind in "tsa" else int(value))
     scenarios = {}
     for row in found["s"]:  # "id:passed:best" (practice's hook)
         scenario_id, passed, best = row.split(":")
         scenarios[int(scenario_id)] = (passed == "1", int(best) if best else None)
+    assignments = {int(row.split(":")[0]): row.split(":")[1] for row in found["a"]}
     if badge:
         notifications.remember_unread(user.id, next(iter(found["n"]), 0))
     return Progress(frozenset(found["l"]), frozenset(found["q"]), frozenset(found["t"]),
-                    next(iter(found["e"]), None), scenarios)
+                    next(iter(found["e"]), None), scenarios, assignments)
 
 
 _PROGRESS_STATEMENTS: dict[tuple, object] = {}  # one per shape of the question, built once
 
 
 def _progress_statement(lessons: bool, quizzes: bool, ticks: bool, last_course: bool,
-                        badge: bool, scenarios: bool):
+                        badge: bool, scenarios: bool, assignments: bool):
     """read_progress's UNION with its values as bound parameters. Built once per shape and
     kept: building and coercing the union took a tenth of a lesson page."""
-    key = (lessons, quizzes, ticks, last_course, badge, scenarios)
+    key = (lessons, quizzes, ticks, last_course, badge, scenarios, assignments)
     statement = _PROGRESS_STATEMENTS.get(key)
     if statement is not None:
         return statement
@@ -210,6 +216,10 @@ def _progress_statement(lessons: bool, quizzes: bool, ticks: bool, last_course: 
         results = hooks.scenario_results(
             user_id, bindparam("scenario_ids", expanding=True)).subquery()
         parts.append(select(literal_column("'s'"), results.c[0]))
+    if assignments:  # practice answers
+        work = hooks.assignment_results(
+            user_id, bindparam("assignment_ids", expanding=True)).subquery()
+        parts.append(select(literal_column("'a'"), work.c[0]))
     statement = union_all(*parts) if len(parts) > 1 else parts[0]
     _PROGRESS_STATEMENTS[key] = statement
     return statement
@@ -231,7 +241,16 @@ class ModuleEntry:
     quiz_passed: bool = False
     unlocked: bool = True
     quiz_unlocked: bool = False
-    scenarios: list = field(default_factory=list)  # role-plays (practice answers the hook)
+    # Role-plays and assignments (practice answers the hook): each fact has a `kind`.
+    scenarios: list = field(default_factory=list)
+
+    @property
+    def roleplays(self) -> list:
+        return [s for s in self.scenarios if s.kind == "roleplay"]
+
+    @property
+    def assignments(self) -> list:
+        return [s for s in self.scenarios if s.kind == "assignment"]
 
     @property
     def facts(self) -> gating.ModuleFacts:
@@ -339,17 +358,25 @@ def course_outline(course: Course, user: User | None, language: str,
     progress from one query (and, with ticks_of, that lesson's checklist ticks with it)."""
     shape = course_shape(course)
     ticks = (course.slug, ticks_of.slug) if ticks_of is not None and ticks_of.checklist else None
-    progress = read_progress(user, shape.lesson_ids, list(shape.quizzes.values()), ticks,
-                             scenario_ids=[fact.id for facts in shape.scenarios.values()
-                                           for fact in facts])
+    practice = [fact for facts in shape.scenarios.values() for fact in facts]
+    progress = read_progress(
+        user, shape.lesson_ids, list(shape.quizzes.values()), ticks,
+        scenario_ids=[fact.id for fact in practice if fact.kind == "roleplay"],
+        assignment_ids=[fact.id for fact in practice if fact.kind == "assignment"])
     return _outline(course, shape, progress, language, _scenarios(shape, progress))
 
 
 def _scenarios(shape: CourseShape, progress: Progress) -> dict:
-    """The course's role-plays (cached content) with her results (from her progress)."""
-    results = progress.scenarios
-    return {module_id: [replace(fact, passed=results[fact.id][0], best_percent=results[fact.id][1])
-                        if fact.id in results else fact for fact in facts]
+    """The course's role-plays and assignments (cached content) with her results (from her
+    progress)."""
+    def hers(fact):
+        if fact.kind == "assignment":
+            state = progress.assignments.get(fact.id)
+            return replace(fact, passed=state == "approved", state=state) if state else fact
+        result = progress.scenarios.get(fact.id)
+        return replace(fact, passed=result[0], best_percent=result[1]) if result else fact
+
+    return {module_id: [hers(fact) for fact in facts]
             for module_id, facts in shape.scenarios.items()}
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import Index
 
 from ..certificates.models import Certificate
 from ..learning.models import LessonProgress
+from ..practice.models import SubmissionReview
 from ..quizzes.models import Attempt
 
 # (time, key...) matches the ledger's ORDER BY and the row-value keyset condition exactly.
@@ -17,3 +18,5 @@ attempt_submitted_order = Index("ix_quiz_attempts_submitted_at", Attempt.submitt
 certificate_issued_order = Index("ix_certificates_issued_at", Certificate.issued_at, Certificate.id)
 certificate_revoked_order = Index("ix_certificates_revoked_at", Certificate.revoked_at,
                                   Certificate.id)
+assignment_review_order = Index("ix_submission_reviews_reviewed_at", SubmissionReview.reviewed_at,
+                                SubmissionReview.id)

@@ -21,13 +21,16 @@ from ..accounts.models import User
 from ..certificates.models import Certificate
 from ..extensions import db
 from ..learning.models import Course, Lesson, LessonProgress, LessonText, Module
+from ..practice.models import Assignment, Submission, SubmissionReview, SubmissionVersion
 from ..quizzes.models import Attempt, Quiz
 from ..referrals.models import TreeNode
 from ..referrals.services import find_by_code, subtree_range
 from .errors import ledger_errors
 
 # Kind and its rank in the sort order (ties in time: higher rank first).
-KINDS = {"lesson": 1, "quiz": 2, "certificate_issued": 3, "certificate_revoked": 4}
+# Ranks order ties; 6 for assignment reviews leaves 5 to the scenario plays.
+KINDS = {"lesson": 1, "quiz": 2, "certificate_issued": 3, "certificate_revoked": 4,
+         "assignment_review": 6}
 KIND_OF_RANK = {rank: kind for kind, rank in KINDS.items()}
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -241,6 +244,25 @@ def _sources(filters: Filters, cursor: Cursor | None) -> list[tuple[Select, tupl
         if filters.course_id:
             statement = statement.where(Certificate.course_id == filters.course_id)
         sources.append((statement, at, keys, KINDS[kind], Certificate.user_id))
+    if "assignment_review" in filters.kinds:
+        at, keys = SubmissionReview.reviewed_at, (SubmissionReview.id,)
+        statement = select(
+            at.label("at"), literal(KINDS["assignment_review"]).label("kind"),
+            SubmissionReview.id.label("a"), literal(0).label("b"),
+            Submission.user_id.label("user_id"), Module.course_id.label("course_id"),
+            Assignment.module_id.label("item_id"), SubmissionVersion.number.label("number"),
+            cast(SubmissionReview.points, Float).label("score"),
+            cast(SubmissionReview.max_points, Float).label("max_score"),
+            (cast(SubmissionReview.points, Float) * 100 / SubmissionReview.max_points)
+            .label("percent"), (SubmissionReview.decision == "approved").label("passed"),
+            _none(String, "code"),
+        ).join(SubmissionVersion, SubmissionVersion.id == SubmissionReview.version_id) \
+            .join(Submission, Submission.id == SubmissionVersion.submission_id) \
+            .join(Assignment, Assignment.id == Submission.assignment_id) \
+            .join(Module, Module.id == Assignment.module_id)
+        if filters.course_id:
+            statement = statement.where(Module.course_id == filters.course_id)
+        sources.append((statement, at, keys, KINDS["assignment_review"], Submission.user_id))
     shaped = []
     people = _resolved(_people_ids(filters))
     for statement, at, keys, rank, user_column in sources:
@@ -347,7 +369,7 @@ class Titles:
     def item(self, entry: Entry) -> str:
         if entry.kind == "lesson":
             return self.lessons.get(entry.item_id, "")
-        if entry.kind == "quiz":
+        if entry.kind in ("quiz", "assignment_review"):
             return self.modules.get(entry.item_id, "")
         return self.courses.get(entry.course_id, "")
 

@@ -18,7 +18,8 @@ bp = Blueprint("ledger", __name__)
 
 KIND_NAMES = {"lesson": _l("Lesson read"), "quiz": _l("Quiz attempt"),
               "certificate_issued": _l("Certificate issued"),
-              "certificate_revoked": _l("Certificate revoked")}
+              "certificate_revoked": _l("Certificate revoked"),
+              "assignment_review": _l("Assignment reviewed")}
 
 
 def _page_size() -> int:

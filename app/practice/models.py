@@ -1,9 +1,11 @@
-"""Role-play scenarios, their immutable versions, and the learners' plays."""
+"""Role-play scenarios and assignments, their immutable versions, and the learners' plays,
+submissions and reviews."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint,
+from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text,
+                        UniqueConstraint,
                         func, select, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -78,3 +80,161 @@ class ScenarioPlay(db.Model):
 
     version: Mapped[ScenarioVersion] = relationship()
     scenario: Mapped[Scenario] = relationship()
+
+
+class Assignment(db.Model):
+    """An assignment of a module (assignment-<slug>.LANG.md); its content lives in versions."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("module_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(80))
+    lesson_slug: Mapped[str] = mapped_column(String(80))  # whose "Try it today" it hands in
+    # module.md `requires: [assignment-<slug>]`: the module is done when her work is approved.
+    required: Mapped[bool] = mapped_column(default=False)
+    hidden: Mapped[bool] = mapped_column(default=False)
+
+    @property
+    def current_version(self) -> AssignmentVersion | None:
+        return db.session.scalars(select(AssignmentVersion).where(
+            AssignmentVersion.assignment_id == self.id)
+            .order_by(AssignmentVersion.number.desc()).limit(1)).first()
+
+
+class AssignmentVersion(db.Model):
+    """Never edited once written: a submission keeps the rubric it was written for."""
+
+    __tablename__ = "assignment_versions"
+    __table_args__ = (UniqueConstraint("assignment_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), index=True)
+    number: Mapped[int]
+    content: Mapped[dict] = mapped_column(JSON)  # practice.parser.merge_assignment
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+
+class Submission(db.Model):
+    """Her work on one assignment: the text she is writing (autosaved), then each handed-in
+    version and each review. `state`: draft (writing, before the first hand-in or after a
+    revision was asked), waiting (a version waits for review), approved (done; closed)."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        UniqueConstraint("user_id", "assignment_id", "number"),
+        CheckConstraint("state IN ('draft', 'waiting', 'approved')", name="known_state"),
+        # One open submission per learner and assignment, whatever races happen.
+        Index("uq_submissions_one_open", "user_id", "assignment_id", unique=True,
+              sqlite_where=text("state <> 'approved'"),
+              postgresql_where=text("state <> 'approved'")),
+        Index("ix_submissions_user_state", "user_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("assignment_versions.id"))
+    number: Mapped[int]
+    state: Mapped[str] = mapped_column(String(8), default="draft")
+    text: Mapped[str] = mapped_column(Text, default="")  # the draft, plain text
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column()
+
+    assignment: Mapped[Assignment] = relationship()
+    version: Mapped[AssignmentVersion] = relationship()
+
+
+class SubmissionImage(db.Model):
+    """A picture she attached, re-encoded by the image pipeline (EXIF gone). Removing it from
+    the draft stamps removed_at; versions that showed it keep it."""
+
+    __tablename__ = "submission_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    content_type: Mapped[str] = mapped_column(String(20))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int]
+    height: Mapped[int]
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column()
+
+
+class SubmissionVersion(db.Model):
+    """One hand-in: the text and pictures as they were, and who is to review it (her mentor,
+    or nobody named: the course's trainers and the admins). Never edited."""
+
+    __tablename__ = "submission_versions"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "number"),
+        CheckConstraint("route IN ('mentor', 'trainers')", name="known_route"),
+        Index("ix_submission_versions_waiting", "reviewed", "submitted_at"),
+        Index("ix_submission_versions_reviewer", "reviewer_id", "reviewed", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    number: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    image_ids: Mapped[list] = mapped_column(JSON, default=list)
+    route: Mapped[str] = mapped_column(String(8))
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Set in the review's transaction; the queue reads it through its index.
+    reviewed: Mapped[bool] = mapped_column(default=False)
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission] = relationship()
+
+
+class SubmissionReview(db.Model):
+    """A reviewer's verdict on one version. The unique version id is the race guard: of two
+    reviewers saving at once, one row goes in; the other is told it was already reviewed."""
+
+    __tablename__ = "submission_reviews"
+    __table_args__ = (
+        CheckConstraint("decision IN ('approved', 'revise')", name="known_decision"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("submission_versions.id"), unique=True)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision: Mapped[str] = mapped_column(String(8))
+    scores: Mapped[dict] = mapped_column(JSON)  # {criterion id: points}
+    points: Mapped[int]
+    max_points: Mapped[int]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    reviewed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    version: Mapped[SubmissionVersion] = relationship()
+
+
+class ReviewReminder(db.Model):
+    """One reminder per waiting version and period of REVIEW_REMINDER_DAYS: the unique pair
+    makes a second run (or two schedulers) send nothing more."""
+
+    __tablename__ = "review_reminders"
+    __table_args__ = (UniqueConstraint("version_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("submission_versions.id"))
+    period: Mapped[int]
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class KeptTemplate(db.Model):
+    """A lesson's message template she kept for My templates (the text as the lesson had it
+    when she kept it)."""
+
+    __tablename__ = "kept_templates"
+    __table_args__ = (UniqueConstraint("user_id", "course_slug", "lesson_slug", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    course_slug: Mapped[str] = mapped_column(String(80))
+    lesson_slug: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int]  # the template's place in the lesson, from 1
+    text: Mapped[str] = mapped_column(Text)
+    kept_at: Mapped[datetime] = mapped_column(default=utcnow)

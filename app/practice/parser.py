@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..content import ContentError, render_markdown, split_front_matter
-from . import scenario
+from . import assignment, scenario
 
 # (markdown, line of its first line in the file, file path) -> sanitised HTML
 Render = Callable[[str, int, str], str]
@@ -92,4 +92,69 @@ def merge_languages(parsed: dict[str, ParsedScenario], errors: list[ContentError
         "pass_mark": first.settings.pass_mark,
         "start": first.nodes[0].id,
         "nodes": nodes,
+    }
+
+
+@dataclass
+class ParsedAssignment:
+    path: str
+    settings: assignment.Settings
+    prompt: str
+    prompt_line: int
+    criteria: list[assignment.Criterion]
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, 1)
+
+
+def parse_assignment_file(text: str, path: str,
+                          errors: list[ContentError]) -> ParsedAssignment | None:
+    """One language's assignment file; its problems are added to `errors`."""
+    try:
+        fm = split_front_matter(text, path, assignment.FRONT_MATTER_KEYS,
+                                assignment.REQUIRED_KEYS, errors)
+    except ContentError as error:
+        errors.append(error)
+        return None
+    settings, problems = assignment.check_settings(fm.data, fm.line_of)
+    prompt, prompt_line, criteria, shape = assignment.parse_body(fm.body, fm.body_line)
+    problems += shape + assignment.check_min_points(settings, criteria, fm.line_of)
+    errors += [ContentError(path, line, reason) for line, reason in problems]
+    return ParsedAssignment(path, settings, prompt, prompt_line, criteria, fm.key_lines)
+
+
+def merge_assignment(parsed: dict[str, ParsedAssignment], errors: list[ContentError],
+                     render: Render = default_render) -> dict | None:
+    """One content structure for every language; None when the languages disagree."""
+    order = sorted(parsed, key=lambda language: (language != "zh", language))
+    first = parsed[order[0]]
+    count = len(errors)
+    for language in order[1:]:
+        other = parsed[language]
+        errors += [ContentError(other.path, line, reason) for line, reason in
+                   assignment.compare_languages((first.settings, first.criteria),
+                                                (other.settings, other.criteria), first.path,
+                                                other.line_of)]
+    if len(errors) > count:
+        return None
+    criteria = []
+    for index, criterion in enumerate(first.criteria):
+        per = {language: parsed[language].criteria[index] for language in order}
+        criteria.append({
+            "id": criterion.id,
+            "label": {language: c.label for language, c in per.items()},
+            "levels": [{"points": level.points,
+                        "text": {language: c.levels[number].text for language, c in per.items()}}
+                       for number, level in enumerate(criterion.levels)],
+        })
+    settings = first.settings
+    return {
+        "title": {language: parsed[language].settings.title for language in order},
+        "prompt": {language: render(parsed[language].prompt, parsed[language].prompt_line,
+                                    parsed[language].path) for language in order},
+        "lesson": settings.lesson, "max_chars": settings.max_chars,
+        "max_images": settings.max_images, "pass": settings.pass_rule,
+        "min_points": settings.min_points, "criteria": criteria,
+        "max_points": assignment.max_points(criteria),
     }

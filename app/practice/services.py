@@ -17,9 +17,10 @@ from ..clock import utcnow
 from ..extensions import db
 from ..learning import hooks as learning_hooks
 from ..learning.models import Course, Module
+from . import assignments
 from . import scenario as rules
 from .errors import practice_errors
-from .models import Scenario, ScenarioPlay, ScenarioVersion
+from .models import Assignment, Scenario, ScenarioPlay, ScenarioVersion, Submission
 
 
 @dataclass(frozen=True)
@@ -33,15 +34,20 @@ class ScenarioFact:
     pass_mark: int
     passed: bool
     best_percent: int | None
+    kind: str = "roleplay"
 
 
 @learning_hooks.visible_scenarios.provide  # content: the course outline caches it
-def visible_scenarios(module_ids: list[int]) -> dict[int, tuple[ScenarioFact, ...]]:
-    """For each module with visible scenarios: each one as its current version has it."""
+def visible_scenarios(module_ids: list[int]) -> dict[int, tuple]:
+    """For each module with visible role-plays or assignments: each one as its current
+    version has it (ScenarioFact, then AssignmentFact), nobody's results in it."""
     if not module_ids:
         return {}
     scenarios = list(db.session.scalars(select(Scenario).where(
         Scenario.module_id.in_(module_ids), Scenario.hidden.is_(False)).order_by(Scenario.slug)))
+    handed = list(db.session.scalars(select(Assignment).where(
+        Assignment.module_id.in_(module_ids), Assignment.hidden.is_(False))
+        .order_by(Assignment.slug)))
     latest: dict[int, dict] = {}
     if scenarios:
         newest = (select(ScenarioVersion.scenario_id, func.max(ScenarioVersion.number).label("n"))
@@ -51,12 +57,14 @@ def visible_scenarios(module_ids: list[int]) -> dict[int, tuple[ScenarioFact, ..
             select(ScenarioVersion.scenario_id, ScenarioVersion.content).join(
                 newest, (newest.c.scenario_id == ScenarioVersion.scenario_id)
                 & (newest.c.n == ScenarioVersion.number))).all())
-    facts: dict[int, list[ScenarioFact]] = {}
+    facts: dict[int, list] = {}
     for row in scenarios:
         if row.id in latest:
             facts.setdefault(row.module_id, []).append(ScenarioFact(
                 id=row.id, slug=row.slug, title=latest[row.id]["title"], required=row.required,
                 pass_mark=latest[row.id]["pass_mark"], passed=False, best_percent=None))
+    for fact in assignments.assignment_facts(None, handed):
+        facts.setdefault(fact.module_id, []).append(fact)
     return {module_id: tuple(items) for module_id, items in facts.items()}
 
 
@@ -69,6 +77,16 @@ def scenario_results(user_id, scenario_ids):
             .where(ScenarioPlay.user_id == user_id, ScenarioPlay.scenario_id.in_(scenario_ids),
                    ScenarioPlay.state == "finished")
             .group_by(ScenarioPlay.scenario_id))
+
+
+@learning_hooks.assignment_results.provide  # the outline's one progress query embeds it
+def assignment_results(user_id, assignment_ids):
+    """A SELECT of "id:state" per assignment she has work for (see learning's hook). States
+    sort approved < draft < waiting, and she has at most one open piece of work: the least is
+    "approved" once any was approved, else that open work's state."""
+    return (select(cast(Submission.assignment_id, String) + ":" + func.min(Submission.state))
+            .where(Submission.user_id == user_id, Submission.assignment_id.in_(assignment_ids))
+            .group_by(Submission.assignment_id))
 
 
 def import_scenarios(module_id: int, sources: list[dict], counter: Counter) -> None:

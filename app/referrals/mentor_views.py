@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from .. import transactions
 from ..domain_errors import DomainError
 from ..extensions import db, limiter
+from ..practice import assignments
 from . import mentoring
 from .errors import mentoring_errors
 
@@ -18,7 +19,9 @@ def dashboard():
     sort = request.args.get("sort", "activity")
     page = max(1, request.args.get("page", 1, type=int))
     rows, total = mentoring.mentee_rows(current_user.id, sort=sort, page=page)
-    return render_template("referrals/mentor.html", rows=rows, total=total, sort=sort, page=page)
+    waiting = assignments.waiting_for_mentor(current_user.id)  # her mentees' hand-ins
+    return render_template("referrals/mentor.html", rows=rows, total=total, sort=sort, page=page,
+                           waiting=waiting)
 
 
 @bp.route("/mentor/mentees/<int:mentee_id>/reset-link", methods=["POST"])

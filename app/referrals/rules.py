@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import yaml
 
 LAW = "禁止传销条例 (Regulations on Prohibition of Pyramid Selling)"
-TIER_KEYS = {"key", "name", "requires", "benefits"}
+TIER_KEYS = {"key", "name", "requires", "benefits", "reviews_assignments"}
 BENEFIT_KEYS = {"commission", "terms", "unlocks_courses"}
 MENTEE_KEYS = {"count", "min_tier"}
 # Words that betray a requirement the law forbids, and why each one is refused.
@@ -76,6 +76,8 @@ class Tier:
     certificates: tuple[str, ...] = ()
     mentees: tuple[MenteeRequirement, ...] = ()
     benefits: dict = field(default_factory=dict)
+    # A mentor at this tier reviews her mentees' assignments (else the course's trainers do).
+    reviews_assignments: bool = False
 
     @property
     def unlocks_courses(self) -> tuple[str, ...]:
@@ -150,6 +152,10 @@ def parse_rules(source: str) -> Rules:
             if str(req).lower() not in FORBIDDEN:  # forbidden ones are already explained
                 problems.append(f"{where}: unknown requirement '{req}' (allowed: certificates, "
                                 "direct_mentees)")
+        reviews = raw.get("reviews_assignments", False)
+        if not isinstance(reviews, bool):
+            problems.append(f"{where}: 'reviews_assignments' is true or false")
+            reviews = False
         if rank == 0 and requires:
             problems.append(f"{where}: the first tier is everyone's and requires nothing")
         certificates = requires.get("certificates", [])
@@ -177,7 +183,7 @@ def parse_rules(source: str) -> Rules:
         keys.append(key)
         tiers.append(Tier(key=key, rank=rank, name=name if isinstance(name, dict) else {},
                           certificates=tuple(certificates), mentees=tuple(mentees),
-                          benefits=benefits))
+                          benefits=benefits, reviews_assignments=reviews))
     if problems:
         raise RulesError(problems)
     return Rules(tiers=tuple(tiers), digest=hashlib.sha256(source.encode()).hexdigest(),

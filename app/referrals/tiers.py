@@ -18,6 +18,7 @@ from .. import transactions
 from ..extensions import db
 from ..learning import hooks as learning_hooks
 from ..learning.models import Course
+from ..practice import hooks as practice_hooks
 from .models import RulesVersion, TierChange, TreeNode
 from .rules import Facts, Rules, RulesError, evaluate_tier, parse_rules, requirement_progress
 from .services import ensure_node, shown_node
@@ -200,6 +201,21 @@ def course_locked_for(user: User, course_slug: str) -> object | None:
     node = db.session.get(TreeNode, user.id)
     rank = node.tier_rank if node else 0
     return needed if rank < needed.rank else None
+
+
+@practice_hooks.assignment_reviewer.provide  # an assignment handed in asks who reviews it
+def assignment_reviewer(learner_id: int) -> int | None:
+    """Her direct mentor, when the mentor's tier reviews assignments (the rules file says)."""
+    node = db.session.get(TreeNode, learner_id)
+    if node is None or node.mentor_id is None:
+        return None
+    mentor = db.session.get(TreeNode, node.mentor_id)
+    if mentor is None:
+        return None
+    active = db.session.get(User, node.mentor_id)
+    if active is None or not getattr(active, "is_active", True):
+        return None
+    return node.mentor_id if current_rules().tier(mentor.tier).reviews_assignments else None
 
 
 def reset_cache() -> None:

@@ -47,7 +47,9 @@ NOT_PAGES = {"certificates.credential", "certificates.pdf", "certificates.poster
              "api.openapi", "ops.healthz", "ops.liveness", "ops.asset", "static",
              "certificates.status_list", "certificates.achievement_json",  # JSON-LD only
              "certificates.issuer_json",
-             "referrals.join"}  # /join/<code> only redirects to the sign-up page (audited)
+             "referrals.join",  # /join/<code> only redirects to the sign-up page (audited)
+             "practice.submission",  # only redirects to the assignment page (audited)
+             "practice.submission_image"}
 # The pages people use most, audited at the laptop width too.
 MAIN = {"learning.home", "learning.catalog", "learning.course", "learning.lesson",
         "quizzes.attempt", "quizzes.result", "certificates.mine", "certificates.course", "tiers.mine",
@@ -339,7 +341,9 @@ def _audit(language, browser, server, tmp_path_factory):
                 _learner_roleplay_pages(page, base, audit, adapter, done, language)
                 start += [base + "/courses", base + "/certificates", base + "/tier",
                           base + "/invite", base + "/mentor", base + "/account",
-                          base + "/notifications"]
+                          base + "/notifications", base + "/reviews", base + "/my/templates",
+                          base + "/courses/group-building/positioning-and-rules"
+                                 "/assignment/welcome-message"]
             if role == "mentor":
                 # The mentor holds the first course's certificate: her course-end page
                 # is the one a learner lands on after the last quiz, and her tier and

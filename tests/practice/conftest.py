@@ -84,3 +84,56 @@ def player(client, delta, make_user, auth):
     make_user("player@example.com", locale="en")
     assert auth.login("player@example.com").status_code == 302
     return Player(client)
+
+
+# --- Assignments ------------------------------------------------------------------------
+
+@pytest.fixture
+def epsilon(app, tmp_path):
+    """The epsilon course (a required assignment in its first module), imported."""
+    from app.authoring.services import import_curriculum
+    from tests.practice.assignment_helpers import EPSILON
+
+    target = tmp_path / "courses" / "epsilon"
+    shutil.copytree(EPSILON, target)
+    with unit_of_work(app):
+        import_curriculum(target)
+    return target
+
+
+def set_tier(app, user_id: int, tier: str) -> None:
+    from app.extensions import db
+    from app.referrals.models import TreeNode
+    from app.referrals.tiers import current_rules
+
+    with unit_of_work(app):
+        node = db.session.get(TreeNode, user_id)
+        node.tier, node.tier_rank = tier, current_rules().rank(tier)
+        db.session.commit()
+
+
+@pytest.fixture
+def crew(app, epsilon, make_user):
+    """A mentee (English pages) under a mentor, a trainer granted epsilon, another trainer, an
+    admin; each with a signed-in client. The mentor's tier reviews nothing yet."""
+    from app.extensions import db
+    from app.referrals import services as tree
+    from tests.authoring.conftest import grant
+    from tests.conftest import Auth
+
+    ids = {}
+    for role, account_role, name in (("mentee", "learner", "Lin"), ("mentor", "learner", "Wang"),
+                                     ("trainer", "trainer", "Teacher Zhou"),
+                                     ("other_trainer", "trainer", "Teacher Qian"),
+                                     ("admin", "admin", "Admin Sun"),
+                                     ("stranger", "learner", "Stranger")):
+        ids[role] = make_user(f"{role}@example.com", role=account_role, name=name, locale="en")
+    with unit_of_work(app):
+        tree.reassign_mentor(ids["mentee"], ids["mentor"], "test crew", None)
+        db.session.commit()
+    grant(app, "epsilon", "trainer@example.com")
+    clients = {}
+    for role in ids:
+        clients[role] = app.test_client()
+        assert Auth(clients[role]).login(f"{role}@example.com").status_code == 302
+    return ids, clients

@@ -27,7 +27,15 @@
     button.resetTimer = setTimeout(function () { button.textContent = labels.copyLabel; }, 2500);
   }
 
-  Array.prototype.forEach.call(body.querySelectorAll(".template-block"), function (block) {
+  // Copying a template also keeps it in My templates (the page's own keep form, sent quietly).
+  function keep(position) {
+    var form = document.querySelector('form.keep-template[data-position="' + position + '"]');
+    if (!form || !window.fetch || !window.FormData) return;
+    fetch(form.action, {method: "POST", body: new FormData(form), credentials: "same-origin",
+                        headers: {"Accept": "application/json"}}).catch(function () {});
+  }
+
+  Array.prototype.forEach.call(body.querySelectorAll(".template-block"), function (block, index) {
     var text = block.querySelector("pre") || block;
     var button = document.createElement("button");
     button.type = "button";
@@ -36,6 +44,7 @@
     button.setAttribute("aria-live", "polite");
     button.addEventListener("click", function () {
       var value = text.textContent;
+      keep(index + 1);
       var fallback = function () {
         say(button, copyBySelecting(text) ? labels.copiedLabel : labels.copyFailedLabel);
       };
