@@ -277,6 +277,10 @@ def _course_id(submission: Submission) -> int:
 
 
 def may_review(user: User, version: SubmissionVersion) -> bool:
+    """Her mentor (when the version was routed to her), the course's trainers or an admin;
+    never the author herself, whatever her role."""
+    if version.submission.user_id == user.id:
+        return False
     if user.has_role("admin"):
         return True
     if version.route == "mentor":
@@ -321,7 +325,7 @@ def review_queue(user: User, limit: int = 200) -> list[Waiting]:
              .join(Assignment, Assignment.id == Submission.assignment_id)
              .join(Module, Module.id == Assignment.module_id)
              .join(Course, Course.id == Module.course_id)
-             .where(SubmissionVersion.reviewed.is_(False))
+             .where(SubmissionVersion.reviewed.is_(False), Submission.user_id != user.id)
              .order_by(SubmissionVersion.submitted_at, SubmissionVersion.id))
     if not user.has_role("admin"):
         mine = SubmissionVersion.reviewer_id == user.id

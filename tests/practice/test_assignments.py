@@ -336,3 +336,20 @@ def test_the_demo_mentor_has_the_demo_learners_welcome_message_to_review(app, ma
         assert version.text == DEMO_HAND_IN and version.reviewer_id == mentor_id
         mentor = db.session.get(User, mentor_id)
         assert [row.version.id for row in assignments.waiting_for_mentor(mentor.id)] == [version.id]
+
+
+def test_nobody_reviews_her_own_work_whatever_her_role(crew, app):
+    """A trainer's and an admin's own hand-ins go to the others: never to their own queue,
+    and a review posted of their own work is refused like any not theirs to review."""
+    ids, clients = crew
+    for author, other in (("trainer", "admin"), ("admin", "trainer")):
+        Writer(clients[author]).hand_in(WELCOME + f" ({author})")
+        version_id = _version_id(app)
+        assert f"/reviews/{version_id}" not in clients[author].get("/reviews").get_data(
+            as_text=True)
+        assert clients[author].get(f"/reviews/{version_id}").status_code == 404
+        own = review_form(clients[author], version_id, "approved", {"personal": 2, "rules": 2})
+        assert own.status_code == 404
+        assert f"/reviews/{version_id}" in clients[other].get("/reviews").get_data(as_text=True)
+    with unit_of_work(app):
+        assert db.session.scalar(select(func.count()).select_from(SubmissionReview)) == 0
