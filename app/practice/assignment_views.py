@@ -86,7 +86,7 @@ def save_assignment(slug: str, module_slug: str, assignment_slug: str):
     if not entry.unlocked:
         error = assignment_errors("locked")
         if wants_json:
-            return {"saved": False, "error": error.message}, error.status
+            return {"saved": False, "error": error.code, "message": error.message}, error.status
         return _page(course, entry, item, error, text)
     action = request.form.get("action", "save")
     try:
@@ -99,7 +99,7 @@ def save_assignment(slug: str, module_slug: str, assignment_slug: str):
             raise
         transactions.rollback()
         if wants_json:
-            return {"saved": False, "error": error.message}, error.status
+            return {"saved": False, "error": error.code, "message": error.message}, error.status
         return _page(course, entry, item, error, text)
     if wants_json:
         return {"saved": True, "at": submission.saved_at.isoformat() + "Z",

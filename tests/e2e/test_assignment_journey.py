@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(
     reason=f"needs the playwright package and Chromium at {CHROMIUM}")
 
 PASSWORD = "lantern-meadow-quiet-58"
-MENTEE, MENTOR = "13800000411", "13800000412"
+MENTEE, MENTOR, LATE = "13800000411", "13800000412", "13800000413"
 LESSON = "/courses/group-building/the-welcome-message"
 TITLE = "作业：给你自己的群写一条欢迎语"
 FIRST = "欢迎新朋友！"
@@ -44,6 +44,7 @@ def server(tmp_path_factory):
     srv.flask("courses", "import")
     srv.flask("users", "create", "--login", MENTEE, "--name", "小周", "--password", PASSWORD)
     srv.flask("users", "create", "--login", MENTOR, "--name", "陈姐", "--password", PASSWORD)
+    srv.flask("users", "create", "--login", LATE, "--name", "小丽", "--password", PASSWORD)
     # 陈姐 holds the mentor tier (whose rules say it reviews assignments); 小周 is her mentee.
     [(mentor_id, mentor_path)] = srv.sql(
         "SELECT t.user_id, t.path FROM tree_nodes t JOIN users u ON u.id = t.user_id "
@@ -149,3 +150,40 @@ def test_hand_in_revise_approve_and_keep(server, browser):
     finally:
         mentee.context.close()
         mentor.context.close()
+
+
+def test_a_hand_in_after_the_session_ended_keeps_her_text(server, browser):
+    """Her session ends while she writes (the cookie is gone); she hands in, signs in again
+    and finds her text in the box: the phone keeps it until a page says the server has it."""
+    base = server.base_url
+    mentee = _phone(browser)
+    text = "欢迎@小丽 ～这条是在登录过期以后写的，不能丢。群规在群公告里。"
+    try:
+        _sign_in(mentee, base, LATE)
+        mentee.goto(base + "/courses/group-building")
+        mentee.get_by_role("link", name=TITLE).first.click()
+        mentee.wait_for_load_state()
+        mentee.context.clear_cookies()
+        box = mentee.get_by_label("在这里写你的作业")
+        box.fill(text)
+        mentee.get_by_role("button", name="交给导师批改").click()
+        mentee.wait_for_load_state()
+        assert "/login" in mentee.url
+        mentee.get_by_label("手机号或邮箱").fill(LATE)
+        mentee.get_by_label("密码").fill(PASSWORD)
+        mentee.get_by_role("button", name="登录").click()
+        mentee.wait_for_load_state()
+        if "/assignment/" not in mentee.url:
+            mentee.goto(base + "/courses/group-building")
+            mentee.get_by_role("link", name=TITLE).first.click()
+            mentee.wait_for_load_state()
+        assert mentee.get_by_label("在这里写你的作业").input_value() == text
+        mentee.get_by_role("button", name="交给导师批改").click()
+        mentee.wait_for_load_state()
+        assert mentee.get_by_role("heading", name="等待批改").is_visible()
+        # Handed in: the phone's copy is gone, so the box never comes back with it.
+        kept = mentee.evaluate("Object.keys(window.localStorage)"
+                               ".filter(k => k.startsWith('assignment-'))")
+        assert kept == []
+    finally:
+        mentee.context.close()

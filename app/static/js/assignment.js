@@ -3,6 +3,13 @@
 // connection loses nothing. Without this file the Save button posts the form.
 (function () {
   "use strict";
+  // A page that shows her work handed in (or approved) says so: the server has it, so the
+  // copy kept on the phone can go. Only then, never on submit: a hand-in that fails (signed
+  // out, the database away) must find her text still here.
+  var done = document.querySelector("[data-store-done]");
+  if (done) {
+    try { window.localStorage.removeItem(done.dataset.storeDone); } catch (e) { /* none kept */ }
+  }
   var form = document.getElementById("assignment-form");
   if (!form || !window.fetch || !window.FormData) return;
   var box = form.querySelector("textarea[name=text]");
@@ -28,6 +35,7 @@
 
   var unsent = kept();
   if (unsent !== null && unsent !== box.value) { box.value = unsent; schedule(); }
+  else if (unsent !== null) keep(null);  // the server's text is the same: nothing to keep
 
   function save() {
     if (busy) { schedule(); return; }
@@ -48,7 +56,8 @@
           if (box.value === value) keep(null);
           say(form.dataset.savedLabel);
         } else {
-          say(pair[1].error || form.dataset.failedLabel, true);
+          // Her language, never a code; a server that is away gets the phone's promise.
+          say(pair[0].status < 500 && pair[1].message || form.dataset.failedLabel, true);
         }
       })
       .catch(function () { busy = false; say(form.dataset.failedLabel, true); });
@@ -61,5 +70,5 @@
     keep(box.value);
     schedule();
   });
-  form.addEventListener("submit", function () { keep(null); clearTimeout(timer); });
+  form.addEventListener("submit", function () { keep(box.value); clearTimeout(timer); });
 })();
