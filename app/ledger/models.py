@@ -8,6 +8,7 @@ from sqlalchemy import Index
 
 from ..certificates.models import Certificate
 from ..learning.models import LessonProgress
+from ..practice.models import ScenarioPlay
 from ..quizzes.models import Attempt
 
 # (time, key...) matches the ledger's ORDER BY and the row-value keyset condition exactly.
@@ -17,3 +18,5 @@ attempt_submitted_order = Index("ix_quiz_attempts_submitted_at", Attempt.submitt
 certificate_issued_order = Index("ix_certificates_issued_at", Certificate.issued_at, Certificate.id)
 certificate_revoked_order = Index("ix_certificates_revoked_at", Certificate.revoked_at,
                                   Certificate.id)
+scenario_play_finished_order = Index("ix_scenario_plays_finished_at", ScenarioPlay.finished_at,
+                                    ScenarioPlay.id)
