@@ -42,7 +42,7 @@ def test_follow_the_replies_from_the_start_to_an_ending(app, trainer):  # noqa: 
     won = re.search(r'<a href="#walk-([a-z-]+)">Theirs has 36 pods', following).group(1)
     ending = _section(page, won)
     assert "A good ending" in ending and "doing the maths" in ending
-    assert 'href="#walk-start">Back to the start' in ending
+    assert 'href="#walk-start">Back to the first message' in ending
     # Every node and whether it is reachable; the missing photo is named beside it by line.
     table = _text(page[page.index("Every node"):])
     assert "#start yes, after 0 choices yes" in table
