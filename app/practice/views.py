@@ -113,6 +113,7 @@ def choose(play_id: int):
     try:
         step, option = int(request.form["step"]), int(request.form["option"])
     except (KeyError, ValueError):
+        services.own_play(current_user, play_id)  # someone else's play is a 404 first
         abort(400)
     result = take_step(current_user.id, play_id, step, option)
     if not result.recorded:
