@@ -82,6 +82,11 @@ def test_figures_per_scenario_per_dimension_and_per_decision(app, world):
     # 7 plays by 5 learners; 5 finished (A twice, B, C, D): 5/7; 2 passed (A's BEST, B): 2/5.
     assert (s["started"], s["finished"], s["passed"], s["learners"]) == (7, 5, 2, 5)
     assert s["completion_rate"] == pytest.approx(5 / 7) and s["pass_rate"] == 0.4
+    # Per course: delta's scenarios added up (the "extra" scenario of its second module has
+    # no plays): 7 started, 5 finished, 2 passed.
+    (course,) = data["courses"]
+    assert (course["slug"], course["scenarios"], course["started"], course["finished"],
+            course["passed"]) == ("delta", 2, 7, 5, 2)
     # Best finished plays: A BEST, B MIDDLE, C LONG, D BAD -> 4 learners, judged (>= 3).
     assert s["best_plays"] == 4 and s["judged"]
     empathy, honesty = s["dimensions"]
@@ -121,6 +126,8 @@ def test_the_page_shows_the_figures_flags_the_decision_and_filters(app, world):
     text = _text(html)
     assert "Cheaper elsewhere" in text and "Plays started 7" in text
     assert "Finished 5 (71%)" in text and "Passed 2 (40% of finished)" in text
+    assert re.search(r'<th scope="row">Delta[^<]*</th><td class="num">2</td>\s*<td class="num">7</td>'
+                     r'<td class="num">5</td>\s*<td class="num">71%</td><td class="num">2</td>', html)
     assert "The reply most learners pick is not the best one" in text
     assert "50% " in text and "Theirs are fakes." in text
     assert re.search(r"Empathy</th>\s*<td class=\"num\">4</td>\s*<td class=\"num\">0</td>"

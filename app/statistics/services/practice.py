@@ -116,11 +116,22 @@ def live_roleplay_figures(filters: Filters | None, minimum: int, dated: bool = T
             "learners": learners, "completion_rate": measures.rate(finished, started),
             "pass_rate": measures.rate(passed, finished), "best_plays": people,
             "judged": people >= minimum, "dimensions": dimensions, "decisions": decisions})
+    courses: dict[str, dict] = {}
+    for row in rows:  # per course: its scenarios' counts added up (a few rows, not plays)
+        course = courses.setdefault(row["course_slug"], {
+            "slug": row["course_slug"], "title": row["course_title"], "scenarios": 0,
+            "started": 0, "finished": 0, "passed": 0})
+        course["scenarios"] += 1
+        for key in ("started", "finished", "passed"):
+            course[key] += row[key]
+    for course in courses.values():
+        course["completion_rate"] = measures.rate(course["finished"], course["started"])
+        course["pass_rate"] = measures.rate(course["passed"], course["finished"])
     labels = {}
     for _v, _n, content in versions.values():
         for dimension in content["dimensions"]:
             labels.setdefault(dimension["id"], dimension["label"])
-    return {"minimum": minimum, "scenarios": rows,
+    return {"minimum": minimum, "scenarios": rows, "courses": list(courses.values()),
             "mentors": _mentor_means(best, dimension_ids, labels) if ids else
             {"minimum": MENTOR_MINIMUM, "dimensions": [], "rows": []}}
 
