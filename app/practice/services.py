@@ -9,7 +9,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
@@ -38,38 +38,35 @@ class ScenarioFact:
 
 @learning_hooks.scenario_facts.provide  # the course outline's gating asks it
 def scenario_facts(user_id: int | None, module_ids: list[int]) -> dict[int, list[ScenarioFact]]:
-    """For each module with visible scenarios: each one, and whether the user passed it."""
+    """For each module with visible scenarios: each one, and whether the user passed it.
+
+    One statement (every course page asks): the scenarios, each with its newest version and
+    her best finished play (passed at least once, highest percent)."""
     if not module_ids:
         return {}
-    scenarios = list(db.session.scalars(select(Scenario).where(
-        Scenario.module_id.in_(module_ids), Scenario.hidden.is_(False)).order_by(Scenario.slug)))
-    latest: dict[int, dict] = {}
-    if scenarios:
-        newest = (select(ScenarioVersion.scenario_id, func.max(ScenarioVersion.number).label("n"))
-                  .where(ScenarioVersion.scenario_id.in_([s.id for s in scenarios]))
-                  .group_by(ScenarioVersion.scenario_id).subquery())
-        latest = dict(db.session.execute(
-            select(ScenarioVersion.scenario_id, ScenarioVersion.content).join(
-                newest, (newest.c.scenario_id == ScenarioVersion.scenario_id)
-                & (newest.c.n == ScenarioVersion.number))).all())
-    rows = [s for s in scenarios if s.id in latest]
-    best: dict[int, tuple[bool, int | None]] = {}
-    if user_id is not None and rows:
-        for scenario_id, passed, percent in db.session.execute(
-                select(ScenarioPlay.scenario_id, ScenarioPlay.passed, ScenarioPlay.percent)
-                .where(ScenarioPlay.user_id == user_id,
-                       ScenarioPlay.scenario_id.in_([row.id for row in rows]),
-                       ScenarioPlay.state == "finished")):
-            was_passed, was_best = best.get(scenario_id, (False, None))
-            best[scenario_id] = (was_passed or bool(passed),
-                                 max(p for p in (was_best, percent) if p is not None)
-                                 if (was_best, percent) != (None, None) else None)
+    newest = (select(func.max(ScenarioVersion.number))
+              .where(ScenarioVersion.scenario_id == Scenario.id)
+              .correlate(Scenario).scalar_subquery())
+    statement = (select(Scenario.id, Scenario.slug, Scenario.module_id, Scenario.required,
+                        ScenarioVersion.content)
+                 .join(ScenarioVersion, (ScenarioVersion.scenario_id == Scenario.id)
+                       & (ScenarioVersion.number == newest))
+                 .where(Scenario.module_id.in_(module_ids), Scenario.hidden.is_(False))
+                 .order_by(Scenario.slug))
+    if user_id is not None:
+        mine = (select(ScenarioPlay.scenario_id,
+                       func.max(case((ScenarioPlay.passed.is_(True), 1), else_=0)).label("passed"),
+                       func.max(ScenarioPlay.percent).label("best"))
+                .where(ScenarioPlay.user_id == user_id, ScenarioPlay.state == "finished")
+                .group_by(ScenarioPlay.scenario_id).subquery())
+        statement = statement.add_columns(mine.c.passed, mine.c.best).outerjoin(
+            mine, mine.c.scenario_id == Scenario.id)
     facts: dict[int, list[ScenarioFact]] = {}
-    for row in rows:
-        passed, percent = best.get(row.id, (False, None))
+    for row in db.session.execute(statement):
+        passed, best = (bool(row.passed), row.best) if user_id is not None else (False, None)
         facts.setdefault(row.module_id, []).append(ScenarioFact(
-            id=row.id, slug=row.slug, title=latest[row.id]["title"], required=row.required,
-            pass_mark=latest[row.id]["pass_mark"], passed=passed, best_percent=percent))
+            id=row.id, slug=row.slug, title=row.content["title"], required=row.required,
+            pass_mark=row.content["pass_mark"], passed=passed, best_percent=best))
     return facts
 
 

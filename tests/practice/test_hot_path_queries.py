@@ -10,10 +10,11 @@ from tests.learning.test_hot_path_queries import statements_of
 from tests.practice.conftest import SCENARIO
 
 STEP_BUDGET = 4
-# The learner pages' budget is 4 (tests/learning/test_hot_path_queries.py); the scenario page is at 8 for now: the
-# signed-in user, the course, her progress, the outline's role-play facts (3: scenarios,
-# their newest versions, her plays), the scenario with its version, her plays of it.
-SCENARIO_PAGE_BUDGET = 8
+# The learner pages' budget is 4 (tests/learning/test_hot_path_queries.py); the scenario page
+# is at 6 for now: the signed-in user, the course, her progress, the outline's role-play facts
+# (one statement), the scenario with its version, her plays of it.
+PAGE_BUDGET = 4
+SCENARIO_PAGE_BUDGET = 6
 
 
 def _choose(player, play_id):
@@ -53,3 +54,10 @@ def test_the_scenario_page_stays_within_its_budget(app, player):
     player.client.get(SCENARIO)
     statements = statements_of(app, lambda: player.client.get(SCENARIO))
     assert len(statements) <= SCENARIO_PAGE_BUDGET, "\n".join(statements)
+
+
+def test_a_course_page_with_role_plays_stays_within_four_queries(app, player):
+    player.play(["Theirs are fakes."])  # a finished play: her best is in the outline
+    player.client.get("/courses/delta")
+    statements = statements_of(app, lambda: player.client.get("/courses/delta"))
+    assert len(statements) <= PAGE_BUDGET, "\n".join(statements)
