@@ -230,6 +230,8 @@ def load_config(app, overrides: dict | None = None) -> None:
     # Item analysis judges a question only from this many first attempts on: with a handful
     # of learners facility and discrimination are mostly chance.
     cfg["STATISTICS_ITEM_MINIMUM"] = _positive_int(env, "STATISTICS_ITEM_MINIMUM", 30)
+    # Learners' best plays (and first plays at a decision) before role-play figures are judged.
+    cfg["STATISTICS_ROLEPLAY_MINIMUM"] = _positive_int(env, "STATISTICS_ROLEPLAY_MINIMUM", 30)
     # pre_ping: a connection that died with a database restart is replaced before use, so
     # the first request after the restart does not fail on it. connect_timeout: with the
     # database unreachable a request gives up in seconds (and gets the 503 page).

@@ -13,7 +13,8 @@ other way round in the next round), so the machine's mood hits both:
   learners), set up with `flask db upgrade` and `flask courses import`; one learner signed in
   (her cookie and CSRF token), who has read the first module of a course and has an open
   attempt at its quiz; and --submitters more learners with an open attempt each, so every
-  timed quiz submission grades a fresh attempt (they are reopened between rounds);
+  timed quiz submission grades a fresh attempt, and an open play of a role-play scenario
+  each, so every timed scenario step records a fresh reply (both reopened between rounds);
 - the baseline: a bare Flask app with a 20 KB Jinja template view (for pages) and `/hello`
   (for small POSTs).
 
@@ -50,6 +51,8 @@ from bench.common import Server, percentile  # noqa: E402
 
 USER_AGENT = "hot-paths-bench/1"
 COURSE = "group-building"
+# A scenario in the first module of its course (open to a new learner under sequential gating).
+ROLEPLAY = ("rules-and-integrity", "honest-claims", "cures-colds")
 LEARNER = "hot-learner@example.com"
 PASSWORD = "amber-meadow-kite-52"
 
@@ -84,6 +87,7 @@ AUTOSAVE_TARGET = 0.35
 WRITE_TARGET = 0.25
 PAGE_QUERIES = 4
 AUTOSAVE_STATEMENTS = 3
+STEP_STATEMENTS = 4  # the scenario step: a reply recorded in an open play
 
 POST_LUA = '''
 wrk.method = "POST"
@@ -120,7 +124,7 @@ end
 @dataclass
 class Path_:
     name: str
-    kind: str  # page | autosave | write
+    kind: str  # page | autosave | step | write
     method: str
     path: str
     body: str = ""
@@ -284,10 +288,18 @@ def prepare(app, submitters: int) -> dict:
         db.session.commit()
         submit_attempts = [quizzes.start_attempt(other, quiz).id for other in people]
         db.session.commit()  # services only flush: this set-up is the unit of work
+        from app.practice import services as practice
+
+        scenario_course = learning.find_course(ROLEPLAY[0])
+        scenario_module = next(m.module for m in learning.course_outline(
+            scenario_course, user, "zh").modules if m.module.slug == ROLEPLAY[1])
+        scenario = practice.find_scenario(scenario_module.id, ROLEPLAY[2])
+        plays = [practice.start_play(other, scenario).id for other in people]
+        db.session.commit()
         ids = {"user": user.id, "attempt": attempt.id, "question": question_id,
                "answer": answer, "quiz": quiz.id, "module": first.module.slug,
                "lesson": first.lessons[0].lesson.slug, "submitters": [p.id for p in people],
-               "submit_attempts": submit_attempts}
+               "submit_attempts": submit_attempts, "plays": plays}
 
     def cookie_for(user_id: int) -> tuple[str, str]:
         client = app.test_client()
@@ -309,12 +321,34 @@ def prepare(app, submitters: int) -> dict:
         return f"{app.config['SESSION_COOKIE_NAME']}={value}", token
 
     ids["cookie"], ids["token"] = cookie_for(ids["user"])
-    ids["people"] = []
-    for person_id, attempt_id in zip(ids["submitters"], ids["submit_attempts"]):
+    ids["people"], ids["players"] = [], []
+    for person_id, attempt_id, play_id in zip(ids["submitters"], ids["submit_attempts"],
+                                              ids["plays"]):
         cookie, token = cookie_for(person_id)
         ids["people"].append((f"/attempts/{attempt_id}/submit", cookie,
                               urllib.parse.urlencode({"csrf_token": token})))
+        ids["players"].append((f"/roleplays/{play_id}/choose", cookie, urllib.parse.urlencode(
+            {"csrf_token": token, "step": 0, "option": 0})))
     return ids
+
+
+def reopen_plays(app, play_ids: list[int]) -> None:
+    """Between rounds: the players' plays back at the start, no reply chosen."""
+    from sqlalchemy import select, update
+
+    from app.extensions import db
+    from app.practice.models import ScenarioPlay, ScenarioVersion
+
+    with app.app_context():
+        starts = dict(db.session.execute(
+            select(ScenarioPlay.id, ScenarioVersion.content).join(
+                ScenarioVersion, ScenarioVersion.id == ScenarioPlay.version_id)
+            .where(ScenarioPlay.id.in_(play_ids[:1]))).all())
+        start = next(iter(starts.values()))["start"]
+        db.session.execute(update(ScenarioPlay).where(ScenarioPlay.id.in_(play_ids)).values(
+            state="open", step=0, node=start, path=[], scores=None, percent=None, passed=None,
+            ending=None, finished_at=None))
+        db.session.commit()
 
 
 def reopen_submit_attempts(app, attempt_ids: list[int]) -> None:
@@ -348,8 +382,9 @@ def count_queries(app, target: Path_, ids: dict) -> int:
                   "environ_base": {"REMOTE_ADDR": "127.0.0.1"}}
         if target.method == "POST":
             path, body = target.path, target.body
-            if target.name == "quiz submit":
-                path, _cookie, body = ids["people"][0]
+            if target.name in ("quiz submit", "scenario step"):
+                path, _cookie, body = ids["people" if target.name == "quiz submit"
+                                          else "players"][0]
                 name2, _, value2 = _cookie.partition("=")
                 client.set_cookie(name2, value2)
             return client.post(path, data=body, content_type="application/x-www-form-urlencoded",
@@ -364,6 +399,8 @@ def count_queries(app, target: Path_, ids: dict) -> int:
     request()
     if target.name == "quiz submit":
         reopen_submit_attempts(app, ids["submit_attempts"][:1])
+    if target.name == "scenario step":
+        reopen_plays(app, ids["plays"][:1])
     event.listen(engine, "before_cursor_execute", listen)
     try:
         response = request()
@@ -371,9 +408,12 @@ def count_queries(app, target: Path_, ids: dict) -> int:
         event.remove(engine, "before_cursor_execute", listen)
     if target.name == "quiz submit":
         reopen_submit_attempts(app, ids["submit_attempts"][:1])
+    if target.name == "scenario step":
+        reopen_plays(app, ids["plays"][:1])
     expected = 200 if target.method == "GET" or target.kind == "autosave" else 303
     if response.status_code != expected:
-        raise RuntimeError(f"{target.name}: {response.status_code} in process, not {expected}")
+        raise RuntimeError(f"{target.name}: {response.status_code} in process, not {expected}: "
+                           f"{response.get_data(as_text=True)[:300]}")
     return len([s for s in seen if not s.lstrip().upper().startswith(("BEGIN", "COMMIT",
                                                                        "ROLLBACK", "PRAGMA",
                                                                        "SAVEPOINT", "RELEASE"))])
@@ -392,6 +432,8 @@ def targets(ids: dict) -> list[Path_]:
         Path_("answer autosave", "autosave", "POST", f"/attempts/{ids['attempt']}/answer",
               answer, "/hello"),
         Path_("quiz submit", "write", "POST", "/attempts/<id>/submit", "", "/hello"),
+        Path_("scenario page", "page", "GET", "/courses/%s/%s/roleplay/%s" % ROLEPLAY),
+        Path_("scenario step", "step", "POST", "/roleplays/<id>/choose", "", "/hello"),
         Path_("mark as read", "write", "POST", f"/courses/{COURSE}/{ids['lesson']}/read", read,
               "/hello"),
     ]
@@ -446,6 +488,7 @@ def main() -> None:
         paths = [p for p in paths if p.name in wanted]
     queries = {p.name: count_queries(app, p, ids) for p in paths}
     reopen_submit_attempts(app, ids["submit_attempts"])
+    reopen_plays(app, ids["plays"])
 
     portal = Server(["app:create_app()"], env, home, "/healthz/live", port=args.port)
     bare = Server(["bare_pages:app"], env, home, "/hello", port=args.port + 1)
@@ -455,7 +498,7 @@ def main() -> None:
             for _ in range(3):
                 warm = Path_(target.name, target.kind, target.method, target.path, target.body)
                 warm.cookie = target.cookie
-                if target.name != "quiz submit":
+                if target.name not in ("quiz submit", "scenario step"):
                     run_python(portal.base, warm, argparse.Namespace(seconds=0.2, connections=2),
                                home)
         for number in range(1, args.rounds + 1):
@@ -464,10 +507,13 @@ def main() -> None:
             for target in paths:
                 for kind in order:
                     if kind == "portal":
-                        people = ids["people"] if target.name == "quiz submit" else None
+                        people = {"quiz submit": ids["people"],
+                                  "scenario step": ids["players"]}.get(target.name)
                         figures = drive(portal.base, target, args, home, people)
-                        if people is not None:
+                        if target.name == "quiz submit":
                             reopen_submit_attempts(app, ids["submit_attempts"])
+                        if target.name == "scenario step":
+                            reopen_plays(app, ids["plays"])
                     else:
                         base_target = Path_(target.name, target.kind,
                                             "POST" if target.baseline == "/hello" else "GET",
@@ -502,6 +548,10 @@ def main() -> None:
             share = AUTOSAVE_TARGET
             ok = ratio >= share
             goal = f">= {share:.0%} of /hello"
+        elif target.kind == "step":
+            share, limit = AUTOSAVE_TARGET, STEP_STATEMENTS
+            ok = ratio >= share and queries[target.name] <= limit
+            goal = f">= {share:.0%} of /hello, <= {limit} statements"
         else:
             share = WRITE_TARGET
             ok = ratio >= share

@@ -43,13 +43,17 @@ def free_port() -> int:
 
 def redis_url() -> str:
     """TEST_REDIS_URL (default database 15), one database further per xdist worker: gw1 of
-    redis://host/11 gets redis://host/12, so workers never flush each other's queues."""
+    redis://host/11 gets redis://host/12, so workers never flush each other's queues. Redis
+    has 16 databases (0-15): past 15 the count goes down instead (gw1 of /15 gets /14)."""
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     index = int(_WORKER[2:]) if _WORKER.startswith("gw") else 0
     if not index:
         return url
     base, _, number = url.rpartition("/")
-    return f"{base}/{int(number or 0) + index}" if number.isdigit() else f"{url.rstrip('/')}/{index}"
+    if not number.isdigit():
+        return f"{url.rstrip('/')}/{index}"
+    first = int(number)
+    return f"{base}/{first + index if first + index <= 15 else first - index}"
 
 
 def start_worker(name: str, log, **env) -> subprocess.Popen:

@@ -176,3 +176,28 @@ class Curriculum:
         certificate(user_id, self.course[course], at, code, name=name,
                     course_title={"zh": course, "en": course}, revoked=revoked)
         return code
+
+
+def scenario_play(user_id: int, scenario_id: int, version_id: int, content: dict, number: int,
+                  choices: list[int], started_at: datetime, finished: bool = True) -> int:
+    """A role-play play that took the replies `choices` (option indexes, from the start);
+    finished (scored as the player scores it) when the last reply reaches an ending."""
+    from app.practice import scenario as rules
+    from app.practice.models import ScenarioPlay
+
+    node, path = content["start"], []
+    for option in choices:
+        path.append({"node": node, "option": option})
+        node = rules.node_of(content, node)["options"][option]["next"]
+    play = ScenarioPlay(user_id=user_id, scenario_id=scenario_id, version_id=version_id,
+                        number=number, state="open", step=len(path), node=node, path=path,
+                        started_at=started_at)
+    ending = rules.node_of(content, node)["ending"]
+    if finished and ending:
+        scores = rules.score(content, path)
+        play.state, play.ending, play.scores = "finished", ending, scores
+        play.percent, play.passed = scores["percent"], scores["passed"]
+        play.finished_at = started_at + timedelta(minutes=5)
+    db.session.add(play)
+    db.session.flush()
+    return play.id

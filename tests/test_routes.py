@@ -113,6 +113,7 @@ ACCESS = {
     ("statistics.course_funnel", "GET"): "admin",
     ("statistics.quiz_items", "GET"): "admin",
     ("statistics.mentors", "GET"): "admin",
+    ("statistics.roleplays", "GET"): "admin",
     ("authoring.overview", "GET"): "writer",
     ("authoring.create_course", "POST"): "writer",
     ("authoring.course", "GET"): "author",

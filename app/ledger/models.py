@@ -8,7 +8,7 @@ from sqlalchemy import Index
 
 from ..certificates.models import Certificate
 from ..learning.models import LessonProgress
-from ..practice.models import SubmissionReview
+from ..practice.models import ScenarioPlay, SubmissionReview
 from ..quizzes.models import Attempt
 
 # (time, key...) matches the ledger's ORDER BY and the row-value keyset condition exactly.
@@ -20,3 +20,5 @@ certificate_revoked_order = Index("ix_certificates_revoked_at", Certificate.revo
                                   Certificate.id)
 assignment_review_order = Index("ix_submission_reviews_reviewed_at", SubmissionReview.reviewed_at,
                                 SubmissionReview.id)
+scenario_play_finished_order = Index("ix_scenario_plays_finished_at", ScenarioPlay.finished_at,
+                                    ScenarioPlay.id)

@@ -1,4 +1,5 @@
-"""The ledger's events from three sources, filtered, in one time order, page by page or streamed.
+"""The ledger's events from five sources (lessons read, quizzes, certificates, role-plays,
+assignment reviews), filtered, in one time order, page by page or streamed.
 
 Order: newest first by (time, kind, key...), a total order even when timestamps tie. A page
 starts after the last row of the previous one (keyset), never at an OFFSET: each source is
@@ -21,16 +22,17 @@ from ..accounts.models import User
 from ..certificates.models import Certificate
 from ..extensions import db
 from ..learning.models import Course, Lesson, LessonProgress, LessonText, Module
-from ..practice.models import Assignment, Submission, SubmissionReview, SubmissionVersion
+from ..practice.figures import current_versions
+from ..practice.models import (Assignment, Scenario, ScenarioPlay, Submission, SubmissionReview,
+                               SubmissionVersion)
 from ..quizzes.models import Attempt, Quiz
 from ..referrals.models import TreeNode
 from ..referrals.services import find_by_code, subtree_range
 from .errors import ledger_errors
 
 # Kind and its rank in the sort order (ties in time: higher rank first).
-# Ranks order ties; 6 for assignment reviews leaves 5 to the scenario plays.
 KINDS = {"lesson": 1, "quiz": 2, "certificate_issued": 3, "certificate_revoked": 4,
-         "assignment_review": 6}
+         "roleplay": 5, "assignment_review": 6}
 KIND_OF_RANK = {rank: kind for kind, rank in KINDS.items()}
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -244,6 +246,25 @@ def _sources(filters: Filters, cursor: Cursor | None) -> list[tuple[Select, tupl
         if filters.course_id:
             statement = statement.where(Certificate.course_id == filters.course_id)
         sources.append((statement, at, keys, KINDS[kind], Certificate.user_id))
+    if "roleplay" in filters.kinds:
+        # A finished role-play: who, which scenario, her score (earned of the most she could
+        # have earned on the way she went) and whether she passed.
+        at, keys = ScenarioPlay.finished_at, (ScenarioPlay.id,)
+        statement = select(
+            at.label("at"), literal(KINDS["roleplay"]).label("kind"), ScenarioPlay.id.label("a"),
+            literal(0).label("b"), ScenarioPlay.user_id.label("user_id"),
+            Module.course_id.label("course_id"), ScenarioPlay.scenario_id.label("item_id"),
+            ScenarioPlay.number.label("number"),
+            cast(ScenarioPlay.scores["earned"].as_float(), Float).label("score"),
+            cast(ScenarioPlay.scores["max"].as_float(), Float).label("max_score"),
+            cast(ScenarioPlay.percent, Float).label("percent"),
+            ScenarioPlay.passed.label("passed"), _none(String, "code"),
+        ).join(Scenario, Scenario.id == ScenarioPlay.scenario_id) \
+            .join(Module, Module.id == Scenario.module_id) \
+            .where(ScenarioPlay.state == "finished", at.is_not(None))
+        if filters.course_id:
+            statement = statement.where(Module.course_id == filters.course_id)
+        sources.append((statement, at, keys, KINDS["roleplay"], ScenarioPlay.user_id))
     if "assignment_review" in filters.kinds:
         at, keys = SubmissionReview.reviewed_at, (SubmissionReview.id,)
         statement = select(
@@ -365,12 +386,17 @@ class Titles:
                 select(LessonText.lesson_id, LessonText.locale, LessonText.title)):
             lessons.setdefault(lesson_id, {})[locale] = title
         self.lessons = {lid: pick(texts, language) for lid, texts in lessons.items()}
+        self.scenarios = {sid: pick(content["title"], language) for sid, (_v, _n, content)
+                          in current_versions(list(db.session.scalars(select(Scenario.id))))
+                          .items()}
 
     def item(self, entry: Entry) -> str:
         if entry.kind == "lesson":
             return self.lessons.get(entry.item_id, "")
         if entry.kind in ("quiz", "assignment_review"):
             return self.modules.get(entry.item_id, "")
+        if entry.kind == "roleplay":
+            return self.scenarios.get(entry.item_id, "")
         return self.courses.get(entry.course_id, "")
 
 

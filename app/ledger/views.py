@@ -19,7 +19,8 @@ bp = Blueprint("ledger", __name__)
 KIND_NAMES = {"lesson": _l("Lesson read"), "quiz": _l("Quiz attempt"),
               "certificate_issued": _l("Certificate issued"),
               "certificate_revoked": _l("Certificate revoked"),
-              "assignment_review": _l("Assignment reviewed")}
+              "assignment_review": _l("Assignment reviewed"),
+              "roleplay": _l("Role-play finished")}
 
 
 def _page_size() -> int:
@@ -77,8 +78,8 @@ def export():
     titles = services.Titles(current_language())
     zone = get_timezone()
     header = [_("Time (%(zone)s)", zone=str(zone)), _("Event"), _("User number"),
-              _("Name"), _("Course code"), _("Course"), _("Lesson, quiz or certificate"),
-              _("Attempt / certificate no."), _("Score"), _("Maximum score"), _("Percent"),
+              _("Name"), _("Course code"), _("Course"), _("Lesson, quiz, role-play or certificate"),
+              _("Attempt / play / certificate no."), _("Score"), _("Maximum score"), _("Percent"),
               _("Result"), _("Certificate code")]
 
     words = {True: _("passed"), False: _("not passed"),

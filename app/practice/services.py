@@ -9,7 +9,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import String, case, cast, func, select, update
+from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
@@ -21,6 +21,7 @@ from . import assignments
 from . import scenario as rules
 from .errors import practice_errors
 from .models import Assignment, Scenario, ScenarioPlay, ScenarioVersion, Submission
+from .step import take_step
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,20 @@ def find_scenario(module_id: int, slug: str) -> Scenario | None:
     return scenario if scenario is not None and scenario.current_version else None
 
 
+def find_scenario_version(module_id: int, slug: str) -> tuple[Scenario, ScenarioVersion] | None:
+    """A shown scenario of the module and its newest version, in one statement (the
+    scenario's page: find_scenario and current_version would be three)."""
+    newest = (select(func.max(ScenarioVersion.number)).where(
+        ScenarioVersion.scenario_id == Scenario.id).correlate(Scenario).scalar_subquery())
+    row = db.session.execute(
+        select(Scenario, ScenarioVersion).join(
+            ScenarioVersion, (ScenarioVersion.scenario_id == Scenario.id)
+            & (ScenarioVersion.number == newest))
+        .where(Scenario.module_id == module_id, Scenario.slug == slug,
+               Scenario.hidden.is_(False))).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 def place_of(scenario: Scenario) -> tuple[Course, Module]:
     return db.session.execute(select(Course, Module).join(Module, Module.course_id == Course.id)
                               .where(Module.id == scenario.module_id)).one()
@@ -185,39 +200,12 @@ class Choice:
 
 
 def choose(user: User, play_id: int, step: int, option: int) -> Choice:
-    """Record option `option` for the decision at `step`, once.
-
-    Compare-and-set on the play's step: a repeated or stale post (the back button, a double
-    tap) finds the step moved on and records nothing; the caller says what happened.
-    """
-    play = db.session.execute(select(ScenarioPlay).where(ScenarioPlay.id == play_id)
-                              .with_for_update()).scalar_one_or_none()
-    if play is None or play.user_id != user.id:
-        raise practice_errors("not_found")
-    if play.state != "open":
-        return Choice(False, play, "finished")
-    if step != play.step:
-        return Choice(False, play, "stale")
-    content = play.version.content
-    node = rules.node_of(content, play.node)
-    if not 0 <= option < len(node["options"]):
-        raise practice_errors("unknown_option")
-    target = node["options"][option]["next"]
-    path = list(play.path) + [{"node": play.node, "option": option}]
-    values = {"step": step + 1, "node": target, "path": path}
-    ending = rules.node_of(content, target)["ending"]
-    if ending:
-        scores = rules.score(content, path)
-        values.update(state="finished", ending=ending, scores=scores, percent=scores["percent"],
-                      passed=scores["passed"], finished_at=utcnow())
-    changed = db.session.execute(
-        update(ScenarioPlay).where(ScenarioPlay.id == play.id, ScenarioPlay.step == step,
-                                   ScenarioPlay.state == "open")
-        .values(**values).execution_options(synchronize_session=False)).rowcount
+    """Record option `option` for the decision at `step`, once (step.take_step, the path the
+    chat's form posts to), and the play as it is now."""
+    result = take_step(user.id, play_id, step, option)
+    play = db.session.get(ScenarioPlay, play_id)
     db.session.refresh(play)
-    if changed != 1:
-        return Choice(False, play, "stale")
-    return Choice(True, play)
+    return Choice(result.recorded, play, result.code)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from ..learning import services as learning
 from . import services
 from ..domain_errors import DomainError
 from .errors import practice_errors
+from .step import take_step
 
 bp = Blueprint("practice", __name__)
 
@@ -38,11 +39,12 @@ def _module_entry(course_slug: str, module_slug: str):
 
 
 def _scenario(course_slug: str, module_slug: str, scenario_slug: str):
+    """The course, the module's outline entry, the scenario and its newest version."""
     course, entry = _module_entry(course_slug, module_slug)
-    scenario = services.find_scenario(entry.module.id, scenario_slug)
-    if scenario is None:
+    found = services.find_scenario_version(entry.module.id, scenario_slug)
+    if found is None:
         abort(404)
-    return course, entry, scenario
+    return course, entry, *found
 
 
 def _own_play(play_id: int):
@@ -57,21 +59,22 @@ def _own_play(play_id: int):
     return course, entry, play
 
 
-def _locked(course, entry, scenario):
+def _locked(course, entry, scenario, version=None):
+    version = version or scenario.current_version
     return render_template("practice/overview.html", course=course, entry=entry,
-                           scenario=scenario, content=scenario.current_version.content,
+                           scenario=scenario, content=version.content,
                            plays=[], open_play=None, error=practice_errors("locked").message), 403
 
 
 @bp.route("/courses/<slug>/<module_slug>/roleplay/<scenario_slug>")
 @login_required
 def overview(slug: str, module_slug: str, scenario_slug: str):
-    course, entry, scenario = _scenario(slug, module_slug, scenario_slug)
+    course, entry, scenario, version = _scenario(slug, module_slug, scenario_slug)
     if not entry.unlocked:
-        return _locked(course, entry, scenario)
+        return _locked(course, entry, scenario, version)
     plays = services.plays_of(current_user, scenario)
     return render_template("practice/overview.html", course=course, entry=entry,
-                           scenario=scenario, content=scenario.current_version.content,
+                           scenario=scenario, content=version.content,
                            plays=plays, open_play=next((p for p in plays if p.state == "open"),
                                                        None))
 
@@ -80,9 +83,9 @@ def overview(slug: str, module_slug: str, scenario_slug: str):
 @login_required
 def start(slug: str, module_slug: str, scenario_slug: str):
     """Resume her open play, or start a new one ("try again": the earlier plays are kept)."""
-    course, entry, scenario = _scenario(slug, module_slug, scenario_slug)
+    course, entry, scenario, version = _scenario(slug, module_slug, scenario_slug)
     if not entry.unlocked:
-        return _locked(course, entry, scenario)
+        return _locked(course, entry, scenario, version)
     play = services.start_play(current_user, scenario)
     return redirect(url_for("practice.play", play_id=play.id), 303)
 
@@ -105,19 +108,19 @@ def play(play_id: int):
 @bp.route("/roleplays/<int:play_id>/choose", methods=["POST"])
 @login_required
 def choose(play_id: int):
-    course, entry, play = _own_play(play_id)
-    if not entry.unlocked:
-        return _locked(course, entry, play.scenario)
+    """One reply (step.take_step: three statements, the hot path); its errors are the
+    practice catalog's (app/errors.py: someone else's play is a 404)."""
     try:
         step, option = int(request.form["step"]), int(request.form["option"])
     except (KeyError, ValueError):
+        services.own_play(current_user, play_id)  # someone else's play is a 404 first
         abort(400)
-    choice = services.choose(current_user, play.id, step, option)  # errors: app/errors.py
-    if not choice.recorded:
-        flash(str(NOTICES[choice.code]), "error")
-    elif choice.play.passed and learning.record_completion_if_done(current_user, course.id):
+    result = take_step(current_user.id, play_id, step, option)
+    if not result.recorded:
+        flash(str(NOTICES[result.code]), "error")
+    elif result.passed and learning.record_completion_if_done(current_user, result.course_id):
         # This play finished the course: her certificate and the way forward.
         flash(str(NOTICES["course_done"]), "success")
-        return redirect(url_for("certificates.course", slug=course.slug), 303)
-    return redirect(url_for("practice.play", play_id=play.id,
-                            _anchor="ending" if choice.play.state == "finished" else "now"), 303)
+        return redirect(url_for("certificates.course", slug=result.course_slug), 303)
+    return redirect(url_for("practice.play", play_id=play_id,
+                            _anchor="ending" if result.finished else "now"), 303)

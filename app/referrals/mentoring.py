@@ -14,6 +14,8 @@ from ..extensions import db
 from ..learning.models import Course, Enrolment, Lesson, LessonProgress, Module
 from ..notifications.models import Notification
 from ..notifications.services import notify
+from ..practice import figures as roleplay_figures
+from ..practice.profile import dimension_means, weakest
 from ..quizzes import services as quizzes
 from ..quizzes.models import Attempt, Quiz
 from .errors import mentoring_errors
@@ -55,6 +57,13 @@ class MenteeRow:
     recent_certificate: dict | None = None  # course title of a certificate of the last week
     reminded_at: datetime | None = None  # the last reminder, when within NUDGE_EVERY
     reminder: str = "keep_going"
+    # Role-plays: her best finished play per scenario, as a mean percent per rubric dimension
+    # ({"id", "label" {language: text}, "percent", "plays"}), the weakest one's id, and how
+    # many scenarios she finished and passed.
+    roleplay: list = field(default_factory=list)
+    roleplay_weakest: str | None = None
+    roleplays_finished: int = 0
+    roleplays_passed: int = 0
 
     @property
     def progress(self) -> int:
@@ -116,6 +125,7 @@ def _rows(mentor_id: int, sort: str, page: int, per_page: int, now: datetime | N
         _toward_next_tier(mentees, ids)
         _where_she_is(mentees, ids)
         _quiz_trouble(mentees, ids, mentor_id, now)
+        _roleplay_profiles(mentees, ids)
         for user_id, title in db.session.execute(
                 select(Certificate.user_id, Certificate.course_title).where(
                     Certificate.user_id.in_(ids), Certificate.revoked_at.is_(None),
@@ -155,6 +165,30 @@ def _progress_of(mine):
     return (select(read.c.user_id, func.avg(100.0 * read.c.read / visible.c.lessons).label("percent"))
             .join(visible, visible.c.course_id == read.c.course_id)
             .group_by(read.c.user_id).subquery())
+
+
+def _roleplay_profiles(mentees: dict[int, MenteeRow], ids: list[int]) -> None:
+    """Each mentee's rubric profile over her best finished play of each scenario."""
+    rows = roleplay_figures.best_scores_of(ids)
+    contents = roleplay_figures.version_contents(version_id for _u, _s, version_id, _c in rows)
+    labels, order = {}, []
+    for content in contents.values():
+        for dimension in content["dimensions"]:
+            if dimension["id"] not in labels:
+                labels[dimension["id"]] = dimension["label"]
+                order.append(dimension["id"])
+    per_user: dict[int, list[dict]] = {}
+    for user_id, _scenario_id, _version_id, scores in rows:
+        per_user.setdefault(user_id, []).append(scores or {})
+    for user_id, scores in per_user.items():
+        means = dimension_means(scores, order)
+        row = mentees[user_id]
+        row.roleplay = [{"id": f.id, "label": labels.get(f.id, {"en": f.id}),
+                         "percent": None if f.mean_percent is None else round(f.mean_percent),
+                         "plays": f.plays} for f in means]
+        row.roleplay_weakest = weakest(means)
+        row.roleplays_finished = len(scores)
+        row.roleplays_passed = sum(1 for s in scores if s.get("passed"))
 
 
 def _reading(mentees: dict[int, MenteeRow], ids: list[int]) -> None:

@@ -7,6 +7,7 @@ from sqlalchemy import JSON, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from ..practice.models import ScenarioPlay
 from ..referrals.models import PathType
 
 ALL_COURSES = 0  # course_id of the rows that count across courses (distinct active learners)
@@ -87,3 +88,12 @@ class CompletionTime(db.Model):
     cohort_week: Mapped[date]
     tier: Mapped[str] = mapped_column(String(32))
     seconds: Mapped[float]
+
+
+# The role-play page's reads (services/practice.py), attached to the practice room's table
+# like the ledger's indexes: per scenario and state (counts, each learner's best finished
+# play ranked by percent), and per version and learner (her first play of a version).
+scenario_play_figures = Index("ix_scenario_plays_figures", ScenarioPlay.scenario_id,
+                              ScenarioPlay.state, ScenarioPlay.user_id, ScenarioPlay.percent)
+scenario_play_first = Index("ix_scenario_plays_version_user", ScenarioPlay.version_id,
+                            ScenarioPlay.user_id, ScenarioPlay.id)

@@ -21,6 +21,9 @@ from .services.items import edit_link, item_analysis, quiz_versions
 from .services.mentors import (DEFAULT_MENTOR_MINIMUM, MENTOR_MINIMUMS, mentor_names,
                                mentor_ranking, tier_history)
 from .services.periods import human_duration, iso_week
+from .services.practice import roleplay_figures
+
+FILTER_KEYS = ("start", "end", "course", "tier", "mentor", "cohort")
 
 bp = Blueprint("statistics", __name__, url_prefix="/admin")
 
@@ -185,3 +188,21 @@ def mentors():
         "statistics/mentors.html", ranking=ranking, names=names, minimum=minimum,
         minimums=MENTOR_MINIMUMS, refreshed_at=refreshed_at or history_refreshed_at,
         history=history, legend=legend, chart=chart, percent=percent)
+
+
+@bp.route("/statistics/roleplays")
+@role_required("admin")
+def roleplays():
+    """Role-play scenarios: completion, score spread per dimension, the replies chosen."""
+    filtered = any((request.args.get(key) or "").strip() for key in FILTER_KEYS)
+    filters, errors = parse_filters(request.args)
+    dated = bool((request.args.get("start") or "").strip() or (request.args.get("end") or "").strip())
+    data, refreshed_at = roleplay_figures(filters if filtered else None, dated)
+    names = mentor_names([m["mentor_id"] for m in data["mentors"]["rows"]])
+    return render_template(
+        "statistics/roleplays.html", data=data, refreshed_at=refreshed_at, filters=filters,
+        dated=dated, args=request.args, errors=[filter_errors.message(e) for e in errors],
+        courses=visible_courses(), tiers=tier_names(), names=names, percent=percent,
+        cohort=iso_week(filters.cohort) if filters.cohort else "",
+        mentor_name=mentor_names([filters.mentor_id]).get(filters.mentor_id)
+        if filters.mentor_id else None)

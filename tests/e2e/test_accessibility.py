@@ -366,10 +366,18 @@ def _audit(language, browser, server, tmp_path_factory):
                                  + min(p.relative_to(course).as_posix()
                                        for p in course.glob("01-*/quiz.zh.md")),
                           base + "/author/courses/rules-and-integrity/versions"]
+                # A role-play file: its preview is the walk through the graph (the crawl
+                # audits one page per endpoint, and the quiz file takes the editor's).
+                page.goto(base + "/author/courses/rules-and-integrity/files/"
+                          + min(p.relative_to(course).as_posix()
+                                for p in course.glob("01-*/roleplay-*.zh.md")))
+                assert page.locator(".walk-node").count() > 1
+                _audit_page(page, audit, _endpoint(adapter, page.url), role, language, 360)
             if role == "admin":
                 start += [base + "/admin/", base + "/admin/users", base + "/admin/tree",
                           base + "/admin/ledger", base + "/admin/webhooks",
-                          base + "/admin/statistics/mentors", base + f"/admin/certificates/{certificate}",
+                          base + "/admin/statistics/mentors", base + "/admin/statistics/roleplays",
+                          base + f"/admin/certificates/{certificate}",
                           base + "/author/courses/rules-and-integrity/access"]
             _crawl(page, base, start, audit, adapter, pages.get(role, set()), done, role, language)
             # Error pages are where a lost person lands: audited too.

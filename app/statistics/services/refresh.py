@@ -23,6 +23,7 @@ from .filters import Filters, learner_scope, tier_column, visible_courses
 from .funnel import live_funnel
 from .items import live_item_analysis
 from .mentors import MENTOR_MINIMUMS, live_mentor_outcomes, live_tier_history, ranking_payload
+from .practice import live_roleplay_figures, roleplay_minimum
 from .periods import chunks, dialect, local_day, local_week, seconds_between
 
 MEASURES = ("signups", "active_learners", "enrolments", "completions", "certificates")
@@ -200,6 +201,8 @@ def refresh_statistics(progress=None) -> dict:
     outcomes = live_mentor_outcomes()
     for minimum in MENTOR_MINIMUMS:
         snapshots.append(("mentors", str(minimum), ranking_payload(outcomes, minimum)))
+    step("role-plays")
+    snapshots.append(("roleplays", "all", live_roleplay_figures(None, roleplay_minimum())))
     step("tier history")
     snapshots.append(("tiers", "weekly", live_tier_history()))
     finished = utcnow()
