@@ -6,13 +6,13 @@ Plays hold no text she typed, so they stay as they are. Anonymising rewrites her
 (name, contacts) in what she wrote and in the reviewers' messages about it, blanks her
 pictures (a photo can show a face), and keeps every row, so review times and approval
 counts stay as they were."""
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from .. import privacy
 from ..extensions import db
 from ..learning.models import Course, Module
 from ..notifications.models import Notification
-from .models import (Assignment, KeptTemplate, Scenario, ScenarioPlay, Submission,
+from .models import (Assignment, KeptTemplate, ReviewReminder, Scenario, ScenarioPlay, Submission,
                      SubmissionImage, SubmissionReview, SubmissionVersion)
 
 
@@ -78,16 +78,34 @@ def _assignments_of(user) -> dict:
 
 
 def anonymise(user, traces: list[str]) -> None:
-    """The plays keep her scores; what she wrote loses her traces; her pictures are blanked."""
+    """The plays keep her scores. What she wrote is hers through and through (a welcome
+    message names her group, her WeChat id, her street): every draft and version is emptied,
+    not just scrubbed of the traces we know, and her pictures are blanked. Work still waiting
+    for a review leaves the queues (its versions and their reminders go; the submission is a
+    draft again), so no reviewer opens it; reviews already written keep their points."""
     submission_ids = list(db.session.scalars(select(Submission.id).where(
         Submission.user_id == user.id)))
     for submission in db.session.scalars(select(Submission).where(Submission.user_id == user.id)):
-        submission.text = privacy.scrub(submission.text, traces) or ""
+        submission.text = ""
+        if submission.state == "waiting":
+            submission.state = "draft"
     version_ids = set()
     if submission_ids:
+        waiting = list(db.session.scalars(select(SubmissionVersion.id).where(
+            SubmissionVersion.submission_id.in_(submission_ids),
+            SubmissionVersion.reviewed.is_(False))))
+        if waiting:
+            db.session.execute(delete(ReviewReminder).where(
+                ReviewReminder.version_id.in_(waiting)))
+            db.session.execute(delete(SubmissionVersion).where(
+                SubmissionVersion.id.in_(waiting)))
+            for notification in db.session.scalars(select(Notification).where(
+                    Notification.kind.in_(("review_waiting", "review_reminder")))):
+                if (notification.payload or {}).get("version_id") in waiting:
+                    db.session.delete(notification)
         for version in db.session.scalars(select(SubmissionVersion).where(
                 SubmissionVersion.submission_id.in_(submission_ids))):
-            version.text = privacy.scrub(version.text, traces) or ""
+            version.text = ""
             version_ids.add(version.id)
         for review in db.session.scalars(select(SubmissionReview).where(
                 SubmissionReview.version_id.in_(version_ids or {0}))):

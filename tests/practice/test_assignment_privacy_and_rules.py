@@ -78,3 +78,27 @@ def test_the_ledger_records_each_review(crew, app):
     assert "Assignment reviewed" in page and "4 of 4 points" in page
     csv = clients["admin"].get("/admin/ledger.csv").get_data(as_text=True)
     assert "Assignment reviewed" in csv
+
+
+def test_anonymising_empties_what_she_wrote_and_takes_waiting_work_off_the_queues(crew, app):
+    """Her own words can hold anything of hers (a WeChat id, a phone number, a street), not
+    only the traces the account knows: every draft and version is emptied. Work waiting for
+    a review leaves the queues, and its page is gone for the reviewers."""
+    ids, clients = crew
+    private = "加我微信 wxid_lily88，电话 13912345678，住在漕溪北路88号"
+    Writer(clients["mentee"]).hand_in("Welcome! " + private)
+    with unit_of_work(app):
+        version_id = db.session.scalar(select(SubmissionVersion.id))
+    assert f"/reviews/{version_id}" in clients["trainer"].get("/reviews").get_data(as_text=True)
+    with unit_of_work(app):
+        user = db.session.get(User, ids["mentee"])
+        account_privacy.anonymise(user, "request 8", str(user.id), db.session.get(User, ids["admin"]))
+        db.session.commit()
+    with unit_of_work(app):
+        texts = [*db.session.scalars(select(Submission.text)),
+                 *db.session.scalars(select(SubmissionVersion.text))]
+        assert all("wxid_lily88" not in text and "13912345678" not in text for text in texts)
+        assert db.session.scalar(select(Submission.state)) == "draft"
+    for reviewer in ("trainer", "admin"):
+        assert "wxid" not in clients[reviewer].get("/reviews").get_data(as_text=True)
+        assert clients[reviewer].get(f"/reviews/{version_id}").status_code == 404
