@@ -51,7 +51,9 @@ def _page(course, entry, item, error: DomainError | None = None, text: str | Non
     history = [(submission, services.versions_of(submission)) for submission in submissions]
     if current is not None:
         content = current.version.content  # the rubric she is writing for
-    locked = not entry.unlocked
+    # Work she has begun stays open when the module locks again later (a trainer added a
+    # lesson before it): her revision is never shut out. Only starting needs the module.
+    locked = not entry.unlocked and not submissions
     return render_template(
         "practice/assignment.html", course=course, entry=entry, item=item, content=content,
         current=current, history=history, images=services.draft_images(current),
@@ -83,7 +85,7 @@ def save_assignment(slug: str, module_slug: str, assignment_slug: str):
     course, entry, item = _assignment(slug, module_slug, assignment_slug)
     wants_json = request.accept_mimetypes.best == "application/json"
     text = request.form.get("text", "")
-    if not entry.unlocked:
+    if not entry.unlocked and not services.submissions_of(current_user, item):
         error = assignment_errors("locked")
         if wants_json:
             return {"saved": False, "error": error.code, "message": error.message}, error.status

@@ -353,3 +353,48 @@ def test_nobody_reviews_her_own_work_whatever_her_role(crew, app):
         assert f"/reviews/{version_id}" in clients[other].get("/reviews").get_data(as_text=True)
     with unit_of_work(app):
         assert db.session.scalar(select(func.count()).select_from(SubmissionReview)) == 0
+
+
+def test_work_she_has_begun_stays_open_when_the_module_locks_again(crew, app, epsilon):
+    """A trainer adds a lesson before the assignment's module: the module is locked again
+    for her, but the revision she was asked for is not shut out (starting new work is)."""
+    from app.authoring.services import import_curriculum
+
+    ids, clients = crew
+    # The assignment moves to the second module, behind the first one's lesson.
+    second = epsilon / "02-after"
+    for language in ("en", "zh"):
+        source = epsilon / "01-welcome" / f"assignment-welcome.{language}.md"
+        (second / source.name).write_text(source.read_text(encoding="utf-8").replace(
+            "lesson: greet", "lesson: more"), encoding="utf-8")
+        source.unlink()
+    for folder, requires in (("01-welcome", ""), ("02-after", "requires: [assignment-welcome]\n")):
+        module = epsilon / folder / "module.md"
+        text = module.read_text(encoding="utf-8").replace("requires: [assignment-welcome]\n", "")
+        module.write_text(text.replace("---\n", "---\n" + requires, 1) if requires else text,
+                          encoding="utf-8")
+    with unit_of_work(app):
+        import_curriculum(epsilon)
+    page = "/courses/epsilon/after/assignment/welcome"
+    learner = clients["mentee"]
+    assert learner.get(page).status_code == 403  # not reached yet
+    token = csrf_token(learner, "/courses/epsilon/greet")
+    assert learner.post("/courses/epsilon/greet/read", data={"csrf_token": token}).status_code == 303
+    token = csrf_token(learner, page)
+    assert learner.post(page, data={"csrf_token": token, "text": WELCOME,
+                                    "action": "submit"}).status_code == 303
+    version_id = _version_id(app)
+    assert review_form(clients["trainer"], version_id, "revise", {"personal": 0, "rules": 2},
+                       "Say her name.").status_code == 303
+    for language in ("en", "zh"):  # a new lesson before it: the second module locks again
+        (epsilon / "01-welcome" / f"02-new.{language}.md").write_text(
+            "---\ntitle: New\nminutes: 3\n---\n" + "A new lesson. " * 40 + "\n", encoding="utf-8")
+    with unit_of_work(app):
+        import_curriculum(epsilon)
+    assert clients["stranger"].get(page).status_code == 403  # nobody starts behind the lock
+    assert learner.get(page).status_code == 200
+    token = csrf_token(learner, page)
+    assert learner.post(page, data={"csrf_token": token, "text": WELCOME + " Mei!",
+                                    "action": "submit"}).status_code == 303
+    with unit_of_work(app):
+        assert db.session.scalar(select(func.count()).select_from(SubmissionVersion)) == 2
