@@ -156,6 +156,10 @@ def _own_open(user: User, item: Assignment) -> Submission:
     submission = open_submission(user.id, item.id)
     if submission is not None:
         return submission
+    if db.session.scalar(select(Submission.id).where(
+            Submission.user_id == user.id, Submission.assignment_id == item.id,
+            Submission.state == "approved").limit(1)) is not None:
+        raise assignment_errors("approved")  # the page offers no box: a stale or crafted post
     number = (db.session.scalar(select(func.max(Submission.number)).where(
         Submission.user_id == user.id, Submission.assignment_id == item.id)) or 0) + 1
     submission = Submission(user_id=user.id, assignment_id=item.id,

@@ -19,6 +19,8 @@ assignment_errors = ErrorCatalog("assignments", {
     "too_long": (_l("Your text has %(count)s characters; this assignment takes at most "
                     "%(limit)s. Please shorten it."), 413),
     "empty": _l("Write your work in the box before handing it in."),
+    "approved": (_l("This work is approved already: you find it in My templates, ready to "
+                    "copy."), 409),
     "waiting": (_l("This work is waiting for review: you can change it again when the review "
                    "asks for a revision."), 409),
     "too_many_images": _l("This assignment takes at most %(limit)s pictures. Remove one first."),

@@ -181,9 +181,15 @@ def test_revision_then_approval_completes_the_module_and_fills_my_templates(crew
     assert clients["mentee"].get("/courses/epsilon/more").status_code == 200
     toolkit = clients["mentee"].get("/my/templates").get_data(as_text=True)
     assert "Your group&#39;s welcome message" in toolkit and "We met at the school gate" in toolkit
-    # Approved and closed: a new draft would be a new submission, the approved one stays.
+    # Approved and closed: the page offers no box, and a stale or crafted post (the back
+    # button's Save, a replayed hand-in) opens no second piece of work.
     page = writer.page()
     assert "✓ Approved" in page and "Hand in for review" not in page
+    for action in ("save", "submit"):
+        late = writer.post("Another try.", action)
+        assert late.status_code == 409 and "approved already" in late.get_data(as_text=True)
+    with unit_of_work(app):
+        assert db.session.scalar(select(func.count()).select_from(Submission)) == 1
 
 
 def test_a_review_of_an_already_reviewed_version_is_a_409(crew, app):
