@@ -404,3 +404,16 @@ def test_work_she_has_begun_stays_open_when_the_module_locks_again(crew, app, ep
                                     "action": "submit"}).status_code == 303
     with unit_of_work(app):
         assert db.session.scalar(select(func.count()).select_from(SubmissionVersion)) == 2
+
+
+def test_the_limit_counts_characters_as_the_server_does(crew, app):
+    """No maxlength on the box: the browser would count an emoji as two and stop her at half
+    the limit. The server counts characters (an emoji is one) and says so when she is over."""
+    ids, clients = crew
+    page = Writer(clients["mentee"]).page()
+    box = re.search(r"<textarea[^>]*>", page).group(0)
+    assert "maxlength" not in box and 'data-max-chars="300"' in box
+    writer = Writer(clients["mentee"])
+    assert writer.post("😀" * 300, json=True).get_json()["chars"] == 300
+    over = writer.post("😀" * 301)
+    assert over.status_code == 413 and "301" in over.get_data(as_text=True)

@@ -66,8 +66,19 @@
     clearTimeout(timer);
     timer = setTimeout(save, 1500);
   }
+  // Characters as the server counts them (code points: an emoji is one), beside the limit.
+  var counter = form.querySelector(".char-count");
+  var limit = parseInt(box.dataset.maxChars, 10);
+  function count() {
+    if (!counter || !limit) return;
+    var n = Array.from(box.value).length;
+    counter.textContent = n + " / " + limit;
+    counter.classList.toggle("error", n > limit);
+  }
+  count();
   box.addEventListener("input", function () {
     keep(box.value);
+    count();
     schedule();
   });
   form.addEventListener("submit", function () { keep(box.value); clearTimeout(timer); });
