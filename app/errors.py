@@ -80,6 +80,15 @@ def outage_response(error):
     return body, code, {**headers, **content}
 
 
+def _upload_limit() -> int | None:
+    """The most the request's form takes: its view's own upload limit (security.upload_limit),
+    else MAX_CONTENT_LENGTH."""
+    from flask import current_app
+
+    key = getattr(current_app.view_functions.get(request.endpoint), "upload_limit", None)
+    return current_app.config.get(key) if key else current_app.config.get("MAX_CONTENT_LENGTH")
+
+
 def render_error(code: int, message=None):
     if request_ctx.url_adapter is None and code in STATIC_PAGES:
         return static_page(code)[:2]
@@ -89,9 +98,17 @@ def render_error(code: int, message=None):
         with force_locale("en") if request.path.startswith("/api/") else nullcontext():
             return {"error": str(title).lower().replace(" ", "_"), "message": str(message or default)}, code
     from .logs import REQUEST_ID_KEY
+    from .signin import page_to_come_back_to
 
+    limit = _upload_limit() if code == 413 else None
+    if limit and not message:  # a photo straight from the phone: say how big it may be
+        message = _l("What you sent is larger than %(size)s MB, the most this form takes. "
+                     "Please send something smaller.", size="%g" % round(limit / 2**20, 1))
+    # A form sent in vain: back to the page it came from (the nearest page above a POST-only
+    # action), not only to the start.
+    back = page_to_come_back_to(request.path) if request.method not in ("GET", "HEAD") else None
     body = render_template("errors/error.html", code=code, title=title, message=message or default,
-                           request_id=request.environ.get(REQUEST_ID_KEY))
+                           request_id=request.environ.get(REQUEST_ID_KEY), back=back)
     return body, code
 
 
