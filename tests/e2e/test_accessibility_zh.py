@@ -1,5 +1,5 @@
 """The accessibility audit in Chinese: the checks of test_accessibility.py, collected here
-with this module's language and xdist group, so the two audits can run side by side."""
+with this module's language, so that `--dist loadfile` runs the two audits side by side."""
 import pytest
 
 from tests.e2e.test_accessibility import (AXE, audit,  # noqa: F401  (the fixture)
@@ -14,7 +14,6 @@ pytestmark = [
     pytest.mark.skipif(not AXE.exists(),
                        reason="axe-core is not installed: run `npm ci` in tests/e2e/axe (needs Node)"),
     pytest.mark.parametrize("language", ["zh"]),
-    pytest.mark.xdist_group("accessibility-zh"),
 ]
 
 __all__ = ["test_every_page_is_audited_in_each_language", "test_every_tap_target_is_big_enough",
