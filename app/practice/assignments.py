@@ -5,9 +5,7 @@ Services add and flush; the view (or command) that called them commits.
 """
 from __future__ import annotations
 
-import hashlib
 import html
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from ..notifications.services import notify
 from . import assignment as rules
 from . import hooks
 from .errors import assignment_errors
+from .importing import import_versioned
 from .models import (Assignment, AssignmentVersion, KeptTemplate, ReviewReminder, Submission,
                      SubmissionImage, SubmissionReview, SubmissionVersion)
 
@@ -71,43 +70,10 @@ def assignment_facts(user_id: int | None, rows: list[Assignment]) -> list[Assign
 
 
 def import_assignments(module_id: int, sources: list[dict], counter: Counter) -> None:
-    """Make each source a current assignment version of the module (a new version only when
-    it changed); assignments gone from the files are hidden, the work handed in kept."""
-    existing = {a.slug: a for a in db.session.scalars(
-        select(Assignment).where(Assignment.module_id == module_id))}
-    seen = set()
-    for source in sources:
-        seen.add(source["slug"])
-        content = source["content"]
-        digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False)
-                                .encode()).hexdigest()
-        item = existing.get(source["slug"])
-        if item is None:
-            item = Assignment(module_id=module_id, slug=source["slug"],
-                              lesson_slug=content["lesson"])
-            db.session.add(item)
-            db.session.flush()
-            counter["assignments new"] += 1
-        elif item.hidden or item.required != source["required"]:
-            counter["assignments changed"] += 1
-        item.hidden = False
-        item.required = source["required"]
-        item.lesson_slug = content["lesson"]
-        current = db.session.execute(
-            select(AssignmentVersion.number, AssignmentVersion.content_hash)
-            .where(AssignmentVersion.assignment_id == item.id)
-            .order_by(AssignmentVersion.number.desc()).limit(1)).first()
-        if current is not None and current.content_hash == digest:
-            continue
-        db.session.add(AssignmentVersion(assignment_id=item.id, number=(current.number + 1)
-                                         if current else 1, content=content,
-                                         content_hash=digest))
-        db.session.flush()
-        counter["assignment versions new"] += 1
-    for slug, item in existing.items():
-        if slug not in seen and not item.hidden:
-            item.hidden = True
-            counter["assignments hidden"] += 1
+    """Make each source a current assignment version of the module; assignments gone from the
+    files are hidden, the work handed in kept."""
+    import_versioned("assignment", Assignment, AssignmentVersion, "assignment_id", module_id,
+                     sources, counter, lambda content: {"lesson_slug": content["lesson"]})
 
 
 def find_assignment(module_id: int, slug: str) -> Assignment | None:

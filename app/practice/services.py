@@ -4,8 +4,6 @@ Services add and flush; the view (or command) that called them commits.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter
 from dataclasses import dataclass
 
@@ -20,6 +18,7 @@ from ..learning.models import Course, Module
 from . import assignments
 from . import scenario as rules
 from .errors import practice_errors
+from .importing import import_versioned
 from .models import Assignment, Scenario, ScenarioPlay, ScenarioVersion, Submission
 from .step import take_step
 
@@ -91,40 +90,10 @@ def assignment_results(user_id, assignment_ids):
 
 
 def import_scenarios(module_id: int, sources: list[dict], counter: Counter) -> None:
-    """Make each source a current scenario version of the module (a new version only when
-    it changed); scenarios gone from the files are hidden, their plays kept."""
-    existing = {s.slug: s for s in db.session.scalars(
-        select(Scenario).where(Scenario.module_id == module_id))}
-    seen = set()
-    for source in sources:
-        seen.add(source["slug"])
-        content = source["content"]
-        digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False)
-                                .encode()).hexdigest()
-        item = existing.get(source["slug"])
-        if item is None:
-            item = Scenario(module_id=module_id, slug=source["slug"])
-            db.session.add(item)
-            db.session.flush()
-            counter["scenarios new"] += 1
-        elif item.hidden or item.required != source["required"]:
-            counter["scenarios changed"] += 1
-        item.hidden = False
-        item.required = source["required"]
-        current = db.session.execute(
-            select(ScenarioVersion.number, ScenarioVersion.content_hash)
-            .where(ScenarioVersion.scenario_id == item.id)
-            .order_by(ScenarioVersion.number.desc()).limit(1)).first()
-        if current is not None and current.content_hash == digest:
-            continue
-        db.session.add(ScenarioVersion(scenario_id=item.id, number=(current.number + 1)
-                                       if current else 1, content=content, content_hash=digest))
-        db.session.flush()
-        counter["scenario versions new"] += 1
-    for slug, item in existing.items():
-        if slug not in seen and not item.hidden:
-            item.hidden = True
-            counter["scenarios hidden"] += 1
+    """Make each source a current scenario version of the module; scenarios gone from the
+    files are hidden, their plays kept."""
+    import_versioned("scenario", Scenario, ScenarioVersion, "scenario_id", module_id, sources,
+                     counter)
 
 
 def find_scenario(module_id: int, slug: str) -> Scenario | None:
