@@ -516,16 +516,7 @@ class _Reader:
                         lessons=", ".join(sorted(lessons)) or "-"))
             if len(self.errors) > count or len(parsed) != len(by_language):
                 continue
-            paths = {self.name(path): path for path in by_language.values()}
-
-            def render(markdown: str, line: int, name: str) -> str:
-                path = paths[name]
-                rendered = render_markdown(markdown, self.resolver(
-                    path, path.parent.parent, markdown, index, line))
-                for at, problem in rendered.problems:
-                    self.fail(path, line + at - 1, problem)
-                return rendered.html
-
+            render = self._renderer(by_language, index)
             content = scenarios.merge_assignment(parsed, self.errors, render)
             if content is None:
                 continue
@@ -535,6 +526,21 @@ class _Reader:
                           N_("the assignment has no %(language)s version yet (add %(file)s)"),
                           language=missing[0], file=f"assignment-{slug}.{missing[0]}.md")
             module.assignments.append({"slug": slug, "content": content, "required": False})
+
+    def _renderer(self, by_language: dict[str, Path], index: CourseIndex):
+        """Markdown of a role-play's or an assignment's files, rendered with their module's
+        images; a problem is reported at its file and line."""
+        paths = {self.name(path): path for path in by_language.values()}
+
+        def render(markdown: str, line: int, name: str) -> str:
+            path = paths[name]
+            rendered = render_markdown(markdown, self.resolver(
+                path, path.parent.parent, markdown, index, line))
+            for at, problem in rendered.problems:
+                self.fail(path, line + at - 1, problem)
+            return rendered.html
+
+        return render
 
     def scenarios(self, module: ModuleSource, files: dict[str, dict[str, Path]],
                   index: CourseIndex) -> None:
@@ -548,16 +554,7 @@ class _Reader:
                                                                      self.errors)
             if len(self.errors) > count or len(parsed) != len(by_language):
                 continue
-            paths = {self.name(path): path for path in by_language.values()}
-
-            def render(markdown: str, line: int, name: str) -> str:
-                path = paths[name]
-                rendered = render_markdown(markdown, self.resolver(
-                    path, path.parent.parent, markdown, index, line))
-                for at, problem in rendered.problems:
-                    self.fail(path, line + at - 1, problem)
-                return rendered.html
-
+            render = self._renderer(by_language, index)
             content = scenarios.merge_languages(parsed, self.errors, render)
             if content is None:
                 continue
