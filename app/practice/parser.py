@@ -16,25 +16,38 @@ from . import assignment, scenario
 Render = Callable[[str, int, str], str]
 
 
-@dataclass
-class ParsedScenario:
-    path: str
-    settings: scenario.Settings
-    nodes: list[scenario.Node]
-    key_lines: dict[str, int] = field(default_factory=dict)
+class _KeyLines:
+    """The line of each front-matter key (1 for a key not there), for messages."""
+
+    key_lines: dict[str, int]
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, 1)
 
 
+def _front_matter(text: str, path: str, keys, required, errors: list[ContentError]):
+    """The file's front matter, or None with its problem added to `errors`."""
+    try:
+        return split_front_matter(text, path, keys, required, errors)
+    except ContentError as error:
+        errors.append(error)
+        return None
+
+
+@dataclass
+class ParsedScenario(_KeyLines):
+    path: str
+    settings: scenario.Settings
+    nodes: list[scenario.Node]
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+
 def parse_scenario_file(text: str, path: str,
                         errors: list[ContentError]) -> ParsedScenario | None:
     """One language's file; its problems are added to `errors`."""
-    try:
-        fm = split_front_matter(text, path, scenario.FRONT_MATTER_KEYS,
-                                scenario.FRONT_MATTER_KEYS, errors)
-    except ContentError as error:
-        errors.append(error)
+    fm = _front_matter(text, path, scenario.FRONT_MATTER_KEYS, scenario.FRONT_MATTER_KEYS,
+                       errors)
+    if fm is None:
         return None
     settings, problems = scenario.check_settings(fm.data, fm.line_of)
     nodes, shape = scenario.parse_body(fm.body, fm.body_line)
@@ -96,7 +109,7 @@ def merge_languages(parsed: dict[str, ParsedScenario], errors: list[ContentError
 
 
 @dataclass
-class ParsedAssignment:
+class ParsedAssignment(_KeyLines):
     path: str
     settings: assignment.Settings
     prompt: str
@@ -104,18 +117,13 @@ class ParsedAssignment:
     criteria: list[assignment.Criterion]
     key_lines: dict[str, int] = field(default_factory=dict)
 
-    def line_of(self, key: str) -> int:
-        return self.key_lines.get(key, 1)
-
 
 def parse_assignment_file(text: str, path: str,
                           errors: list[ContentError]) -> ParsedAssignment | None:
     """One language's assignment file; its problems are added to `errors`."""
-    try:
-        fm = split_front_matter(text, path, assignment.FRONT_MATTER_KEYS,
-                                assignment.REQUIRED_KEYS, errors)
-    except ContentError as error:
-        errors.append(error)
+    fm = _front_matter(text, path, assignment.FRONT_MATTER_KEYS, assignment.REQUIRED_KEYS,
+                       errors)
+    if fm is None:
         return None
     settings, problems = assignment.check_settings(fm.data, fm.line_of)
     prompt, prompt_line, criteria, shape = assignment.parse_body(fm.body, fm.body_line)
